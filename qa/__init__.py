@@ -1,0 +1,36 @@
+"""Question answering over news articles with verbatim, cited passages: no generated text, ever."""
+
+from .chunk import ChunkSettings
+from .errors import (
+    BadInputError,
+    DocsNotFoundError,
+    EmptyCorpusError,
+    EmptyQuestionError,
+    IndexBusyError,
+    IndexDamagedError,
+    ModelNotFoundError,
+    QAError,
+)
+from .records import Highlight, Hit, Passage, SearchResult, Source
+from .retrieve import Retriever
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BadInputError",
+    "ChunkSettings",
+    "DocsNotFoundError",
+    "EmptyCorpusError",
+    "EmptyQuestionError",
+    "Highlight",
+    "Hit",
+    "IndexBusyError",
+    "IndexDamagedError",
+    "ModelNotFoundError",
+    "Passage",
+    "QAError",
+    "Retriever",
+    "SearchResult",
+    "Source",
+    "__version__",
+]

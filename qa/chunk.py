@@ -1,0 +1,110 @@
+"""Chunking: pack sentence spans into passages of a few sentences, as (start, end) raw offsets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from .sentences import line_spans, sentence_spans
+
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """Passage sizes in words; `overlap` repeats that many trailing sentences at the next passage's head."""
+
+    min_words: int = 60
+    max_words: int = 160
+    overlap: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_words <= self.max_words:
+            raise ValueError("chunking needs 1 <= min_words <= max_words")
+        if self.overlap < 0:
+            raise ValueError("overlap must be >= 0")
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence (or a piece of an over-long one) and where its paragraph starts."""
+
+    start: int
+    end: int
+    words: int
+    opens_paragraph: bool
+
+
+def chunk(
+    text: str, settings: ChunkSettings = ChunkSettings(), spans: Sequence[tuple[int, int]] | None = None
+) -> list[tuple[int, int]]:
+    """Return passage spans over `spans` of `text` (default: all of it), in document order.
+
+    Every passage is a run of whole sentences, at most `max_words` words unless one sentence alone is
+    longer (then it is cut between words). A passage closes at a paragraph break once it holds
+    `min_words`, so passages follow the article's own structure. Together the passages cover every
+    non-whitespace character inside `spans`.
+    """
+    regions = spans if spans is not None else [(0, len(text))]
+    passages: list[tuple[int, int]] = []
+    for region_start, region_end in regions:
+        passages.extend(_pack(list(_units(text, region_start, region_end, settings.max_words)), settings))
+    return passages
+
+
+def _units(text: str, start: int, end: int, max_words: int) -> Iterable[_Unit]:
+    for line_start, line_end in line_spans(text, start, end):
+        first = True
+        for s_start, s_end in sentence_spans(text, line_start, line_end):
+            words = [(m.start(), m.end()) for m in _WORD.finditer(text, s_start, s_end)]
+            for i in range(0, len(words), max_words):
+                piece = words[i : i + max_words]
+                yield _Unit(piece[0][0], piece[-1][1], len(piece), first)
+                first = False
+
+
+def _pack(units: list[_Unit], settings: ChunkSettings) -> list[tuple[int, int]]:
+    passages: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    words = 0
+    for unit in units:
+        full = words + unit.words > settings.max_words
+        paragraph_break = unit.opens_paragraph and words >= settings.min_words
+        if current and (full or paragraph_break):
+            passages.append(current)
+            current = _overlap(current, unit, settings)
+            words = sum(u.words for u in current)
+        current.append(unit)
+        words += unit.words
+    if current:
+        # a short tail joins the passage before it when they fit together
+        if passages and words < settings.min_words and not _shares_units(passages[-1], current):
+            merged_words = sum(u.words for u in passages[-1]) + words
+            if merged_words <= settings.max_words:
+                passages[-1] = passages[-1] + current
+                current = []
+        if current:
+            passages.append(current)
+    return [(group[0].start, group[-1].end) for group in passages]
+
+
+def _overlap(previous: list[_Unit], nxt: _Unit, settings: ChunkSettings) -> list[_Unit]:
+    """Trailing sentences of `previous` to repeat, only if the passage had more than that many."""
+    if settings.overlap == 0 or len(previous) <= settings.overlap:
+        return []
+    carried = previous[-settings.overlap :]
+    if sum(u.words for u in carried) + nxt.words > settings.max_words:
+        return []
+    return list(carried)
+
+
+def _shares_units(a: list[_Unit], b: list[_Unit]) -> bool:
+    return bool(b) and bool(a) and b[0].start <= a[-1].start
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))

@@ -1,0 +1,202 @@
+"""The command line: `ask.py "QUESTION"`, `--questions FILE`, `--passages`. A thin front over Retriever."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .errors import BadInputError, EmptyQuestionError, QAError
+from .retrieve import MAX_K, Retriever
+
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+class ConsoleReporter:
+    """Build messages and warnings on stderr; a progress bar only on a terminal and without --quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.console = Console(stderr=True, highlight=False)
+        self.quiet = quiet
+        self._bar: Progress | None = None
+        self._task = None
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, style="dim", markup=False)
+
+    def warning(self, message: str) -> None:
+        self.console.print(f"warning: {message}", style="yellow", markup=False)
+
+    def progress(self, done: int, total: int) -> None:
+        if self.quiet or not self.console.is_terminal:
+            return
+        if self._bar is None:
+            self._bar = Progress(
+                TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                console=self.console, transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("embed", total=total)
+        self._bar.update(self._task, completed=done, total=total)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question to answer.", show_default=False)] = None,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, max=MAX_K, help="How many passages to show.")] = 3,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON (one object per question).")] = False,
+    docs: Annotated[
+        Optional[Path], typer.Option(help="Folder of .txt/.md articles or a .jsonl file. [default: seeds/]",
+                                     show_default=False)
+    ] = None,
+    index: Annotated[
+        Optional[Path], typer.Option(help="Index folder. [default: index/<corpus>-<hash>/]", show_default=False)
+    ] = None,
+    model: Annotated[
+        Optional[str], typer.Option(envvar="QA_MODEL", help="Local sentence-transformers model folder.",
+                                    show_default=False)
+    ] = None,
+    questions: Annotated[
+        Optional[Path], typer.Option(help='Answer each {"id"?, "question"} line of a .jsonl file.',
+                                     show_default=False)
+    ] = None,
+    passages: Annotated[bool, typer.Option("--passages", help="Print every indexed passage as JSON lines.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Answer QUESTION with verbatim passages from the articles, each with its source and lines.
+
+    Exit codes: 0 success (also when nothing matches), 2 bad usage or input, 1 any other error,
+    130 interrupted.
+    """
+    reporter = ConsoleReporter(quiet)
+    try:
+        modes = sum([question is not None, questions is not None, passages])
+        if modes != 1:
+            raise BadInputError(
+                'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, or --passages'
+            )
+        if question is not None and not question.strip():
+            raise EmptyQuestionError()
+        batch = _read_questions(questions) if questions is not None else None
+        retriever = Retriever.open(docs=docs, index=index, model=model, rebuild=rebuild, reporter=reporter)
+        reporter.close()
+        out = Console(highlight=False)
+        if passages:
+            for passage, source in retriever.passages():
+                print(_json_line(passage, source))
+        elif batch is not None:
+            for record in batch:
+                result = retriever.search(record["question"], k=top)
+                if json_output:
+                    print(_result_line(result, record))
+                else:
+                    _render(out, result, show_question=True)
+        else:
+            result = retriever.search(question, k=top)
+            if json_output:
+                print(_result_line(result, None))
+            else:
+                _render(out, result)
+        sys.stdout.flush()
+    except QAError as exc:
+        reporter.close()
+        _fail(str(exc), exc.exit_code, debug)
+    except KeyboardInterrupt:
+        reporter.close()
+        _fail("interrupted; any index already built is unchanged", EXIT_INTERRUPTED, debug)
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
+        raise typer.Exit(0) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        reporter.close()
+        _fail(f"unexpected {type(exc).__name__}: {exc}", 1, debug)
+
+
+def _read_questions(path: Path) -> list[dict[str, Any]]:
+    """Parse and check every line before any work, so a bad line costs nothing."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInputError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"cannot read {path}: {exc}") from None
+    records = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInputError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("question"), str):
+            raise BadInputError(f'{path}:{lineno}: expected {{"id"?, "question": "..."}}')
+        if not record["question"].strip():
+            raise BadInputError(f"{path}:{lineno}: the question is empty")
+        records.append(record)
+    if not records:
+        raise BadInputError(f"{path}: no questions")
+    return records
+
+
+def _result_line(result, record: dict[str, Any] | None) -> str:
+    from .present import result_json
+
+    if record is None or "id" not in record:
+        return result_json(result)
+    return result_json(result, record["id"], with_id=True)
+
+
+def _json_line(passage, source) -> str:
+    from .present import passage_json
+
+    return passage_json(passage, source)
+
+
+def _render(console: Console, result, *, show_question: bool = False) -> None:
+    from .present import render_result
+
+    render_result(console, result, show_question=show_question)
+
+
+def _fail(message: str, code: int, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    first_line = message.splitlines()[0] if message else "error"
+    print(f"error: {first_line}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `ask.py` and the `ask` script: usage errors become one line and exit 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="ask.py", standalone_mode=False)
+    except click.UsageError as exc:
+        print(f"error: {exc.format_message()} (see ask.py --help)", file=sys.stderr)
+        code = 2
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        print("error: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,44 @@
+"""Typed errors raised by the library; the fronts turn them into one-line messages and exit codes."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class for every error the library raises on purpose."""
+
+    exit_code = 1
+
+
+class BadInputError(QAError):
+    """The user gave something unusable: an empty question, a missing path, a bad option."""
+
+    exit_code = 2
+
+
+class EmptyQuestionError(BadInputError):
+    def __init__(self) -> None:
+        super().__init__("the question is empty; ask something, e.g. \"When did the withdrawal finish?\"")
+
+
+class DocsNotFoundError(BadInputError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no such file or folder: {path} (pass --docs with a folder of .txt/.md files or a .jsonl file)")
+
+
+class EmptyCorpusError(BadInputError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no readable documents in {path} (expected .txt/.md files or .jsonl records with \"text\")")
+
+
+class ModelNotFoundError(QAError):
+    """The embedding model cannot be found locally (it is never downloaded)."""
+
+    exit_code = 2
+
+
+class IndexDamagedError(QAError):
+    """An index on disk cannot be used (damaged, foreign, or written by another format version)."""
+
+
+class IndexBusyError(QAError):
+    """Another process holds the index lock for longer than we are willing to wait."""

@@ -1,0 +1,173 @@
+"""Ingest: find the corpus files under --docs and decode them into Documents (offsets = decoded text)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .dates import normalise_date
+from .errors import DocsNotFoundError
+from .records import Document, IngestWarning
+
+TEXT_SUFFIXES = (".txt", ".md")
+_BINARY_SNIFF = 8192
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file of the corpus and its stat, enough to tell cheaply whether it changed."""
+
+    relpath: str  # posix path relative to the docs root; "" when the corpus is one .jsonl file
+    abspath: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Corpus:
+    kind: str  # "folder" or "jsonl"
+    root: Path  # absolute
+    files: tuple[CorpusFile, ...]
+
+
+def scan(docs: Path, *, exclude: Path | None = None) -> Corpus:
+    """List the corpus files under `docs` (a folder, searched recursively, or one .jsonl file)."""
+    if not docs.exists():
+        raise DocsNotFoundError(str(docs))
+    root = docs.resolve()
+    if root.is_file():
+        return Corpus("jsonl" if root.suffix.lower() == ".jsonl" else "file", root, (_stat(root, ""),))
+    excluded = exclude.resolve() if exclude is not None else None
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        # hidden folders (.git, .cache) and the index itself are never part of the corpus
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and (excluded is None or here / d != excluded)
+        )
+        for name in sorted(filenames):
+            if name.startswith(".") or not name.lower().endswith(TEXT_SUFFIXES):
+                continue
+            path = here / name
+            files.append(_stat(path, path.relative_to(root).as_posix()))
+    return Corpus("folder", root, tuple(sorted(files, key=lambda f: f.relpath)))
+
+
+def _stat(path: Path, relpath: str) -> CorpusFile:
+    st = path.stat()
+    return CorpusFile(relpath, path, st.st_size, st.st_mtime_ns)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode bytes as UTF-8, else cp1252, else Latin-1 (which never fails). Returns (text, encoding)."""
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return text, ("utf-8" if encoding == "utf-8-sig" else encoding)
+    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
+def looks_binary(data: bytes) -> bool:
+    return b"\x00" in data[:_BINARY_SNIFF]
+
+
+def read_documents(corpus: Corpus, file: CorpusFile) -> tuple[list[Document], list[IngestWarning]]:
+    """Read one corpus file into Documents; problems become warnings, never exceptions."""
+    shown = file.relpath or file.abspath.name
+    try:
+        data = file.abspath.read_bytes()
+    except OSError as exc:
+        return [], [IngestWarning(shown, f"skipped: cannot read ({exc.strerror or exc})")]
+    if corpus.kind == "jsonl":
+        return _read_jsonl(data, shown)
+    return _read_text_file(data, file.relpath or file.abspath.name, shown)
+
+
+def _read_text_file(data: bytes, key: str, shown: str) -> tuple[list[Document], list[IngestWarning]]:
+    if looks_binary(data):
+        return [], [IngestWarning(shown, "skipped: binary file")]
+    text, encoding = decode(data)
+    warnings = []
+    if encoding != "utf-8":
+        warnings.append(IngestWarning(shown, f"not valid UTF-8; read as {encoding}"))
+    if not text.strip():
+        return [], [*warnings, IngestWarning(shown, "skipped: empty file")]
+    doc = Document(key=key, path=key, source_id=None, text=text, sha256=text_sha256(text), encoding=encoding)
+    return [doc], warnings
+
+
+def _read_jsonl(data: bytes, shown: str) -> tuple[list[Document], list[IngestWarning]]:
+    if looks_binary(data):
+        return [], [IngestWarning(shown, "skipped: binary file")]
+    text, encoding = decode(data)
+    warnings = []
+    if encoding != "utf-8":
+        warnings.append(IngestWarning(shown, f"not valid UTF-8; read as {encoding}"))
+    docs: list[Document] = []
+    seen: set[str] = set()
+    for lineno, line in _numbered_lines(text):
+        where = f"{shown}:{lineno}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            warnings.append(IngestWarning(where, f"skipped: not JSON ({exc.msg})"))
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            warnings.append(IngestWarning(where, 'skipped: a record needs a "text" string'))
+            continue
+        if not record["text"].strip():
+            warnings.append(IngestWarning(where, "skipped: empty text"))
+            continue
+        record_id = str(record["id"]) if record.get("id") is not None else str(lineno)
+        if record_id in seen:
+            warnings.append(IngestWarning(where, f"skipped: duplicate id {record_id!r}"))
+            continue
+        seen.add(record_id)
+        published = _optional_str(record.get("published"))
+        docs.append(
+            Document(
+                key=record_id,
+                path="",
+                source_id=record_id,
+                text=record["text"],
+                sha256=text_sha256(record["text"]),
+                title=_optional_str(record.get("title")),
+                publisher=_optional_str(record.get("publisher") or record.get("source")),
+                published=normalise_date(published) if published else None,
+                url=_optional_str(record.get("url")),
+                encoding=encoding,
+            )
+        )
+    return docs, warnings
+
+
+def _numbered_lines(text: str) -> Iterator[tuple[int, str]]:
+    # split on "\n" only: str.splitlines() would also cut at U+2028 inside a JSON string
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            yield lineno, line
+
+
+def _optional_str(value: object) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None

@@ -1,0 +1,71 @@
+"""Presentation: search results as readable terminal text or as the stable JSON contract."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.text import Text
+
+from .records import Passage, SearchResult, Source
+
+_BLANK_RUNS = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")
+
+
+def result_json(result: SearchResult, question_id: Any = None, *, with_id: bool = False) -> str:
+    """One line of JSON; `id` first when echoing a --questions record."""
+    payload = result.to_dict()
+    if with_id:
+        payload = {"id": question_id, **payload}
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def passage_json(passage: Passage, source: Source) -> str:
+    return json.dumps(
+        {
+            "id": passage.id,
+            "path": source.path,
+            "source_id": source.id,
+            "start": passage.start,
+            "end": passage.end,
+            "line_start": passage.line_start,
+            "line_end": passage.line_end,
+            "text": passage.text,
+        },
+        ensure_ascii=False,
+    )
+
+
+def source_label(source: Source) -> str:
+    """'Title · Publisher · 2022-01-14', whichever parts are known."""
+    return " · ".join(part for part in (source.title, source.publisher, source.published) if part)
+
+
+def location(source: Source, line_start: int, line_end: int) -> str:
+    where = source.path + (f"#{source.id}" if source.id else "")
+    lines = f"{line_start}" if line_start == line_end else f"{line_start}-{line_end}"
+    return f"{where}:{lines}"
+
+
+def render_result(console: Console, result: SearchResult, *, show_question: bool = False) -> None:
+    if show_question:
+        console.print(Text(result.question, style="bold"))
+    if not result.hits:
+        console.print(Text("No passages found.", style="yellow"))
+        return
+    blocks = []
+    for hit in result.hits:
+        header = Text()
+        header.append(f"[{hit.rank}] ", style="bold cyan")
+        header.append(f"score {hit.score:.3f}", style="dim")
+        label = source_label(hit.source)
+        if label:
+            header.append("  " + label, style="bold")
+        where = Text(location(hit.source, hit.line_start, hit.line_end), style="cyan")
+        # the terminal folds runs of blank lines; the JSON keeps the exact slice
+        body = Text(_BLANK_RUNS.sub("\n\n", hit.text))
+        blocks.append(Group(header, Padding(where, (0, 0, 0, 4), expand=False), Padding(body, (0, 0, 1, 4), expand=False)))
+    console.print(Group(*blocks))

@@ -1,0 +1,127 @@
+"""The typed records that cross module borders: documents, passages, sources and search results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article as read from disk; `text` is the decoded file (or record) and offsets index into it."""
+
+    key: str  # unique in the corpus: relative path for folders, record id for .jsonl
+    path: str  # the file as found under --docs (relative to the docs root), "" for the root itself
+    source_id: str | None  # record id for .jsonl corpora, None for files
+    text: str
+    sha256: str  # hash of the decoded text plus metadata: a change re-embeds the document
+    title: str | None = None
+    publisher: str | None = None
+    published: str | None = None  # YYYY-MM-DD
+    url: str | None = None
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """An exact slice `document.text[start:end]` of one document."""
+
+    id: str
+    doc_key: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a passage comes from, as shown to the user."""
+
+    path: str
+    id: str | None
+    title: str | None
+    publisher: str | None
+    published: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Highlight:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage in an answer."""
+
+    rank: int
+    score: float
+    passage: Passage
+    source: Source
+    highlight: Highlight | None = None
+
+    @property
+    def text(self) -> str:
+        return self.passage.text
+
+    @property
+    def start(self) -> int:
+        return self.passage.start
+
+    @property
+    def end(self) -> int:
+        return self.passage.end
+
+    @property
+    def line_start(self) -> int:
+        return self.passage.line_start
+
+    @property
+    def line_end(self) -> int:
+        return self.passage.line_end
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "id": self.passage.id,
+            "text": self.passage.text,
+            "start": self.passage.start,
+            "end": self.passage.end,
+            "line_start": self.passage.line_start,
+            "line_end": self.passage.line_end,
+            "source": self.source.to_dict(),
+            "highlight": asdict(self.highlight) if self.highlight else None,
+        }
+
+
+@dataclass
+class SearchResult:
+    """The answer to one question: ranked passages, never generated text."""
+
+    question: str
+    hits: list[Hit] = field(default_factory=list)
+    answered: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "passages": [hit.to_dict() for hit in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class IngestWarning:
+    """A non-fatal problem met while reading the corpus: a skipped file or record, a fallback decoding."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
