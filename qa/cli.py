@@ -8,13 +8,17 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+try:  # typer >= 0.20 ships its own copy of click
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click.exceptions import ClickException, UsageError
+
 from .errors import BadInputError, EmptyQuestionError, QAError
-from .retrieve import MAX_K, Retriever
+from .retrieve import DEFAULT_MODE, MAX_K, MODES, Retriever
 
 EXIT_INTERRUPTED = 130
 
@@ -61,13 +65,16 @@ class ConsoleReporter:
 def ask(
     question: Annotated[Optional[str], typer.Argument(help="The question to answer.", show_default=False)] = None,
     top: Annotated[int, typer.Option("--top", "-k", min=1, max=MAX_K, help="How many passages to show.")] = 3,
+    mode: Annotated[
+        str, typer.Option(help="Retrieval: hybrid (BM25 + dense, fused), dense or bm25.")
+    ] = DEFAULT_MODE,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON (one object per question).")] = False,
     docs: Annotated[
-        Optional[Path], typer.Option(help="Folder of .txt/.md articles or a .jsonl file. [default: seeds/]",
+        Optional[Path], typer.Option(help="Folder of .txt/.md articles or a .jsonl file. (default: seeds/)",
                                      show_default=False)
     ] = None,
     index: Annotated[
-        Optional[Path], typer.Option(help="Index folder. [default: index/<corpus>-<hash>/]", show_default=False)
+        Optional[Path], typer.Option(help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False)
     ] = None,
     model: Annotated[
         Optional[str], typer.Option(envvar="QA_MODEL", help="Local sentence-transformers model folder.",
@@ -96,6 +103,8 @@ def ask(
             )
         if question is not None and not question.strip():
             raise EmptyQuestionError()
+        if mode not in MODES:
+            raise BadInputError(f"unknown --mode {mode!r}; choose one of: {', '.join(MODES)}")
         batch = _read_questions(questions) if questions is not None else None
         retriever = Retriever.open(docs=docs, index=index, model=model, rebuild=rebuild, reporter=reporter)
         reporter.close()
@@ -105,13 +114,13 @@ def ask(
                 print(_json_line(passage, source))
         elif batch is not None:
             for record in batch:
-                result = retriever.search(record["question"], k=top)
+                result = retriever.search(record["question"], k=top, mode=mode)
                 if json_output:
                     print(_result_line(result, record))
                 else:
                     _render(out, result, show_question=True)
         else:
-            result = retriever.search(question, k=top)
+            result = retriever.search(question, k=top, mode=mode)
             if json_output:
                 print(_result_line(result, None))
             else:
@@ -190,13 +199,15 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="ask.py", standalone_mode=False)
-    except click.UsageError as exc:
+    except UsageError as exc:
         print(f"error: {exc.format_message()} (see ask.py --help)", file=sys.stderr)
         code = 2
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print("error: interrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
-    except click.ClickException as exc:
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except ClickException as exc:
         print(f"error: {exc.format_message()}", file=sys.stderr)
         code = exc.exit_code
     sys.exit(code if isinstance(code, int) else 0)

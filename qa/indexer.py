@@ -17,6 +17,7 @@ from .chunk import ChunkSettings, chunk
 from .embed import Embedder
 from .errors import EmptyCorpusError, IndexDamagedError
 from .ingest import Corpus, file_sha256, read_documents, scan
+from .lexical import LexicalIndex
 from .records import Document, IngestWarning, Passage
 from .store import DocumentMeta, StoredIndex
 
@@ -198,7 +199,8 @@ def _build(
         DocumentMeta(d.key, d.path, d.source_id, d.sha256, d.title, d.publisher, d.published, d.url, d.encoding)
         for d in documents
     ]
-    store.write_index(index_dir, manifest, metas, passages, matrix)
+    lexical = LexicalIndex.build([p.text for p in passages])
+    store.write_index(index_dir, manifest, metas, passages, matrix, lexical)
     loaded = store.read_index(index_dir)
     assert loaded is not None
     reporter.info(f"Index ready: {len(documents)} documents, {len(passages)} passages in {index_dir}")

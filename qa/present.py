@@ -6,8 +6,9 @@ import json
 import re
 from typing import Any
 
-from rich.console import Console, Group
-from rich.padding import Padding
+import textwrap
+
+from rich.console import Console
 from rich.text import Text
 
 from .records import Passage, SearchResult, Source
@@ -52,11 +53,11 @@ def location(source: Source, line_start: int, line_end: int) -> str:
 
 def render_result(console: Console, result: SearchResult, *, show_question: bool = False) -> None:
     if show_question:
-        console.print(Text(result.question, style="bold"))
+        console.print(Text(result.question, style="bold"), soft_wrap=True)
     if not result.hits:
         console.print(Text("No passages found.", style="yellow"))
         return
-    blocks = []
+    width = max(40, min(console.width, 100) - _INDENT_WIDTH)
     for hit in result.hits:
         header = Text()
         header.append(f"[{hit.rank}] ", style="bold cyan")
@@ -64,8 +65,24 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         label = source_label(hit.source)
         if label:
             header.append("  " + label, style="bold")
-        where = Text(location(hit.source, hit.line_start, hit.line_end), style="cyan")
-        # the terminal folds runs of blank lines; the JSON keeps the exact slice
-        body = Text(_BLANK_RUNS.sub("\n\n", hit.text))
-        blocks.append(Group(header, Padding(where, (0, 0, 0, 4), expand=False), Padding(body, (0, 0, 1, 4), expand=False)))
-    console.print(Group(*blocks))
+        console.print(header, soft_wrap=True)
+        console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"),
+                      soft_wrap=True)
+        console.print(Text(_wrap(hit.text, width)), soft_wrap=True)
+        console.print()
+
+
+_INDENT = "    "
+_INDENT_WIDTH = len(_INDENT)
+
+
+def _wrap(text: str, width: int) -> str:
+    """Indent and wrap each line for reading; the terminal also folds runs of blank lines."""
+    lines = []
+    for line in _BLANK_RUNS.sub("\n\n", text).split("\n"):
+        wrapped = textwrap.wrap(line, width=width, break_long_words=False, break_on_hyphens=False)
+        if wrapped:
+            lines.extend(_INDENT + part for part in wrapped)
+        else:
+            lines.append("")
+    return "\n".join(lines)

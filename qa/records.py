@@ -64,6 +64,8 @@ class Hit:
     passage: Passage
     source: Source
     highlight: Highlight | None = None
+    dense_score: float | None = None  # cosine similarity, when the dense retriever ranked it
+    bm25_score: float | None = None  # BM25 score, when the passage shares words with the question
 
     @property
     def text(self) -> str:
@@ -97,6 +99,10 @@ class Hit:
             "line_end": self.passage.line_end,
             "source": self.source.to_dict(),
             "highlight": asdict(self.highlight) if self.highlight else None,
+            "scores": {
+                "dense": None if self.dense_score is None else round(self.dense_score, 6),
+                "bm25": None if self.bm25_score is None else round(self.bm25_score, 6),
+            },
         }
 
 

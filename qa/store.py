@@ -8,6 +8,7 @@ Layout of an index folder::
         vectors.faiss        inner-product FAISS index over L2-normalised vectors; row i = passage i
         passages.jsonl       line i: {"id", "doc", "start", "end", "line_start", "line_end", "text"}
         documents.jsonl      one line per document: key, path, source id, metadata, text hash
+        bm25/                bm25s index over the same passages (row i = passage i)
     .lock                    held while a build runs
 """
 
@@ -30,6 +31,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from .errors import IndexBusyError, IndexDamagedError
+from .lexical import LexicalIndex
 from .records import Passage
 
 FORMAT = "newsqa-index"
@@ -39,6 +41,7 @@ MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
 DOCUMENTS = "documents.jsonl"
+LEXICAL = "bm25"
 _GENERATION = re.compile(r"^gen-[0-9T]+-[0-9a-f]{8}$")
 
 
@@ -66,6 +69,7 @@ class StoredIndex:
     documents: dict[str, DocumentMeta]
     passages: list[Passage]
     vectors: faiss.Index
+    lexical: LexicalIndex
 
     def vector_rows(self) -> np.ndarray:
         return self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros(
@@ -100,6 +104,7 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         for line in _lines(gen / DOCUMENTS):
             meta = DocumentMeta(**json.loads(line))
             documents[meta.key] = meta
+        lexical = LexicalIndex.load(gen / LEXICAL, len(passages))
     except (RuntimeError, OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexDamagedError(f"cannot read the index files ({str(exc).splitlines()[0][:120]})") from exc
     counts = manifest.get("counts", {})
@@ -109,7 +114,7 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         raise IndexDamagedError("vectors, passages and manifest disagree on counts")
     if vectors.d != manifest.get("model", {}).get("dim"):
         raise IndexDamagedError("vector dimension differs from the manifest")
-    return StoredIndex(gen, manifest, documents, passages, vectors)
+    return StoredIndex(gen, manifest, documents, passages, vectors, lexical)
 
 
 def write_index(
@@ -118,6 +123,7 @@ def write_index(
     documents: list[DocumentMeta],
     passages: list[Passage],
     vectors: np.ndarray,
+    lexical: LexicalIndex,
 ) -> Path:
     """Write a new generation aside, then switch CURRENT to it in one atomic rename.
 
@@ -133,16 +139,21 @@ def write_index(
         faiss.write_index(index, str(tmp / VECTORS))
         _write_jsonl(tmp / PASSAGES, (_passage_record(p) for p in passages))
         _write_jsonl(tmp / DOCUMENTS, (asdict(d) for d in documents))
+        lexical.save(tmp / LEXICAL)
         manifest = {
             **manifest,
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "counts": {"documents": len(documents), "passages": len(passages)},
-            "files": {name: (tmp / name).stat().st_size for name in (VECTORS, PASSAGES, DOCUMENTS)},
+            "files": {
+                path.relative_to(tmp).as_posix(): path.stat().st_size
+                for path in sorted(tmp.rglob("*")) if path.is_file()
+            },
         }
         _write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        for name in (VECTORS, PASSAGES, DOCUMENTS, MANIFEST):
-            _fsync(tmp / name)
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                _fsync(path)
         gen = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         os.rename(tmp, gen)
         _write_text(index_dir / f"{CURRENT}.tmp", gen.name + "\n")
