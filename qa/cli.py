@@ -36,10 +36,10 @@ class ConsoleReporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, style="dim", markup=False)
+            self.console.print(message, style="dim", markup=False, soft_wrap=True)
 
     def warning(self, message: str) -> None:
-        self.console.print(f"warning: {message}", style="yellow", markup=False)
+        self.console.print(f"warning: {message}", style="yellow", markup=False, soft_wrap=True)
 
     def progress(self, done: int, total: int) -> None:
         if self.quiet or not self.console.is_terminal:

@@ -72,6 +72,8 @@ def ensure_index(
     reporter = reporter or SilentReporter()
     shown_docs = shown_docs or str(docs)
     corpus = scan(docs, exclude=index_dir)
+    if not corpus.files:
+        raise EmptyCorpusError(shown_docs)
     if not rebuild:
         current, reason = _current(index_dir, corpus, embedder, settings)
         if current is not None and reason is None:

@@ -1,0 +1,67 @@
+"""Shared fixtures: every user path in a sandbox, the seeds copied aside, the real model loaded once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+DEV_QUESTIONS = SHARED / "eval" / "seed_qa_dev.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _sandbox(tmp_path_factory, monkeypatch):
+    """No test writes outside its tmp folder or reads a model path from the environment."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("QA_MODEL", raising=False)
+
+
+@pytest.fixture
+def seeds(tmp_path) -> Path:
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    """A small folder corpus written by the test: two articles, one nested."""
+    root = tmp_path / "docs"
+    (root / "world").mkdir(parents=True)
+    (root / "a.txt").write_text(
+        "Troops leave Kazakhstan\n\nThe troops began to leave on Thursday. The withdrawal ends on January 19.\n",
+        encoding="utf-8",
+    )
+    (root / "world" / "b.md").write_text(
+        "# Fuel prices\n\nProtests started after a sharp rise in fuel prices. Police vehicles were set ablaze.\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from qa.embed import load_embedder
+
+    return load_embedder(None)
+
+
+@pytest.fixture(scope="session")
+def seed_retriever(tmp_path_factory, real_embedder):
+    from qa import Retriever
+
+    folder = tmp_path_factory.mktemp("seedcorpus")
+    shutil.copytree(SEEDS, folder / "seeds")
+    return Retriever.open(docs=folder / "seeds", index=folder / "index", embedder=real_embedder)
+
+
+def dev_questions() -> list[dict]:
+    if not DEV_QUESTIONS.is_file():
+        return []
+    return [json.loads(line) for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]

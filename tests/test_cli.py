@@ -1,0 +1,152 @@
+"""The command line: the JSON contract, the terminal view and exit codes (with the fast hash model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _hash_model(monkeypatch):
+    monkeypatch.setenv("QA_MODEL", "hash")
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def ask_args(docs, tmp_path, *extra):
+    return ["--docs", str(docs), "--index", str(tmp_path / "idx"), *extra]
+
+
+def test_json_contract(capsys, seeds, tmp_path):
+    code, out, err = run(capsys, "When did the withdrawal finish?", "--json", *ask_args(seeds, tmp_path))
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"question", "answered", "passages"}
+    assert result["question"] == "When did the withdrawal finish?" and result["answered"] is True
+    assert len(result["passages"]) == 3
+    for rank, passage in enumerate(result["passages"], start=1):
+        assert {"rank", "score", "text", "start", "end", "line_start", "line_end", "source", "highlight"} <= set(passage)
+        assert passage["rank"] == rank and isinstance(passage["score"], float)
+        assert set(passage["source"]) == {"path", "id", "title", "publisher", "published"}
+        assert passage["source"]["path"].startswith(str(seeds) + "/")
+        assert passage["highlight"] is None
+        text = open(passage["source"]["path"], encoding="utf-8").read()
+        assert text[passage["start"]:passage["end"]] == passage["text"]
+    assert "Indexing" in err and "Index ready" in err
+
+
+def test_quiet_build_prints_nothing_on_stderr(capsys, corpus, tmp_path):
+    code, out, err = run(capsys, "fuel", "--quiet", "--json", *ask_args(corpus, tmp_path))
+    assert code == 0 and err == ""
+
+
+def test_terminal_view_shows_rank_source_lines_and_text(capsys, corpus, tmp_path):
+    code, out, _ = run(capsys, "police vehicles", "--top", "1", *ask_args(corpus, tmp_path))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("[1] score ")
+    assert lines[1].strip() == f"{corpus}/world/b.md:1-3"
+    assert "Protests started after a sharp rise in fuel prices. Police vehicles were set\n    ablaze." in out
+
+
+def test_questions_file_answers_each_line_in_order_with_ids(capsys, corpus, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "fuel prices"}\n\n{"question": "troops leave"}\n'
+                         '{"id": 7, "question": "January 19"}\n', encoding="utf-8")
+    code, out, _ = run(capsys, "--questions", str(questions), "--json", "-k", "1", *ask_args(corpus, tmp_path))
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r.get("id", "-") for r in results] == ["a", "-", 7]
+    assert [r["question"] for r in results] == ["fuel prices", "troops leave", "January 19"]
+    assert list(results[0])[0] == "id"
+
+
+def test_passages_lists_every_indexed_passage(capsys, corpus, tmp_path):
+    code, out, _ = run(capsys, "--passages", *ask_args(corpus, tmp_path))
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert {"id", "path", "source_id", "start", "end", "text"} <= set(rows[0])
+    assert {r["path"] for r in rows} == {f"{corpus}/a.txt", f"{corpus}/world/b.md"}
+    for row in rows:
+        assert open(row["path"], encoding="utf-8").read()[row["start"]:row["end"]] == row["text"]
+
+
+def test_bad_files_warn_but_do_not_stop_the_build(capsys, corpus, tmp_path):
+    (corpus / "latin.txt").write_bytes("Caf\xe9 owners protested fuel prices.".encode("latin-1"))
+    (corpus / "empty.txt").write_text("")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02")
+    code, out, err = run(capsys, "café owners", "--json", "-k", "1", *ask_args(corpus, tmp_path))
+    assert code == 0
+    assert json.loads(out)["passages"][0]["source"]["path"].endswith("latin.txt")
+    for line in ("warning: {0}/latin.txt: not valid UTF-8; read as cp1252",
+                 "warning: {0}/empty.txt: skipped: empty file",
+                 "warning: {0}/binary.txt: skipped: binary file"):
+        assert line.format(corpus) in err.splitlines()
+
+
+def test_damaged_index_is_rebuilt_with_a_message(capsys, corpus, tmp_path):
+    run(capsys, "fuel", *ask_args(corpus, tmp_path))
+    gen = tmp_path / "idx" / (tmp_path / "idx" / "CURRENT").read_text().strip()
+    data = (gen / "vectors.faiss").read_bytes()
+    (gen / "vectors.faiss").write_bytes(data[: len(data) // 2])
+    code, out, err = run(capsys, "fuel", "--json", *ask_args(corpus, tmp_path))
+    assert code == 0 and json.loads(out)["passages"]
+    assert "the existing index is unusable (vectors.faiss is truncated or altered), rebuilding it" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["", "--docs", "{docs}"], "error: the question is empty"),
+        (["   ", "--docs", "{docs}"], "error: the question is empty"),
+        (["q", "--docs", "{tmp}/missing"], "error: no such file or folder: {tmp}/missing"),
+        (["q", "--docs", "{tmp}/emptydir"], "error: no readable documents in {tmp}/emptydir"),
+        (["q", "--top", "0", "--docs", "{docs}"], "error: Invalid value for '--top'"),
+        (["q", "--mode", "sparse", "--docs", "{docs}"], "error: unknown --mode 'sparse'"),
+        (["q", "--bogus"], "error: No such option: --bogus"),
+        (["--docs", "{docs}"], "error: give one question"),
+        (["q", "--passages", "--docs", "{docs}"], "error: give one question"),
+        (["--questions", "{tmp}/nope.jsonl", "--docs", "{docs}"], "error: no such file: {tmp}/nope.jsonl"),
+        (["--questions", "{tmp}/bad.jsonl", "--docs", "{docs}"], "error: {tmp}/bad.jsonl:2: not JSON"),
+        (["q", "--model", "{tmp}", "--docs", "{docs}"], "error: not a sentence-transformers model folder: {tmp}"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code_2(capsys, corpus, tmp_path, argv, message):
+    (tmp_path / "emptydir").mkdir()
+    (tmp_path / "bad.jsonl").write_text('{"question": "ok"}\n{oops\n', encoding="utf-8")
+    argv = [a.format(docs=corpus, tmp=tmp_path) for a in argv]
+    code, out, err = run(capsys, *argv, "--index", str(tmp_path / "idx"))
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(message.format(tmp=tmp_path)), err
+    assert "Traceback" not in err
+
+
+def test_unexpected_errors_are_one_line_exit_1_and_traceback_only_with_debug(capsys, corpus, tmp_path, monkeypatch):
+    from qa import retrieve
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(retrieve.Retriever, "open", boom)
+    code, _, err = run(capsys, "q", *ask_args(corpus, tmp_path))
+    assert (code, err) == (1, "error: unexpected RuntimeError: disk on fire\n")
+    code, _, err = run(capsys, "q", "--debug", *ask_args(corpus, tmp_path))
+    assert code == 1 and "Traceback" in err and err.endswith("error: unexpected RuntimeError: disk on fire\n")
+
+
+def test_help_lists_every_option(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for option in ("--top", "--json", "--docs", "--index", "--model", "--mode", "--questions", "--passages",
+                   "--rebuild", "--quiet", "--debug"):
+        assert option in out

@@ -1,0 +1,84 @@
+"""The Python API: typed hits that are exact slices of their sources, modes, limits, threads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from qa import BadInputError, EmptyQuestionError, Hit, Retriever, SearchResult
+from qa.embed import HashEmbedder
+from qa.ingest import decode
+
+
+def open_hash(docs, tmp_path):
+    return Retriever.open(docs=docs, index=tmp_path / "idx", embedder=HashEmbedder())
+
+
+def test_hits_are_exact_slices_of_their_files(seeds, tmp_path):
+    retriever = open_hash(seeds, tmp_path)
+    result = retriever.search("When did the withdrawal finish?", k=5)
+    assert isinstance(result, SearchResult) and len(result.hits) == 5
+    for hit in result.hits:
+        assert isinstance(hit, Hit)
+        with open(hit.source.path, "rb") as fh:
+            text, _ = decode(fh.read())
+        assert text[hit.start:hit.end] == hit.text
+        assert text.count("\n", 0, hit.start) + 1 == hit.line_start
+        assert text.count("\n", 0, hit.end) + 1 == hit.line_end
+    assert [h.rank for h in result.hits] == [1, 2, 3, 4, 5]
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+
+
+def test_every_indexed_passage_is_an_exact_slice(seeds, tmp_path):
+    retriever = open_hash(seeds, tmp_path)
+    count = 0
+    for passage, source in retriever.passages():
+        with open(source.path, "rb") as fh:
+            text, _ = decode(fh.read())
+        assert text[passage.start:passage.end] == passage.text
+        count += 1
+    assert count == len(retriever) > 0
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_modes_rank_the_matching_article_first(corpus, tmp_path, mode):
+    retriever = open_hash(corpus, tmp_path)
+    hit = retriever.search("What happened to police vehicles?", k=1, mode=mode).hits[0]
+    assert hit.source.path.endswith("world/b.md")
+    assert (hit.bm25_score is not None) == (mode != "dense")
+    assert (hit.dense_score is not None) == (mode != "bm25")
+
+
+def test_k_larger_than_the_index_returns_everything(corpus, tmp_path):
+    retriever = open_hash(corpus, tmp_path)
+    assert len(retriever.search("troops", k=50).hits) == len(retriever)
+
+
+@pytest.mark.parametrize(
+    ("question", "k", "mode", "error"),
+    [("", 3, "hybrid", EmptyQuestionError), ("  \n", 3, "hybrid", EmptyQuestionError),
+     ("q", 0, "hybrid", BadInputError), ("q", 3, "sparse", BadInputError)],
+)
+def test_bad_arguments_raise_typed_errors(corpus, tmp_path, question, k, mode, error):
+    retriever = open_hash(corpus, tmp_path)
+    with pytest.raises(error):
+        retriever.search(question, k=k, mode=mode)
+
+
+def test_search_is_deterministic_and_thread_safe(seeds, tmp_path):
+    retriever = open_hash(seeds, tmp_path)
+    questions = ["troops", "fuel prices", "Almaty airport", "Putin clockwork", "detained people"] * 8
+    serial = [retriever.search(q, k=4).to_dict() for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(lambda q: retriever.search(q, k=4).to_dict(), questions))
+    assert parallel == serial
+
+
+def test_jsonl_corpus_reports_record_ids(tmp_path):
+    docs = tmp_path / "news.jsonl"
+    docs.write_text('{"id": "n1", "text": "Fuel prices rose sharply.", "title": "Fuel", "published": "Jan 13, 2022"}\n'
+                    '{"id": "n2", "text": "Troops left Almaty."}\n', encoding="utf-8")
+    hit = open_hash(docs, tmp_path).search("fuel prices", k=1).hits[0]
+    assert hit.source.to_dict() == {"path": str(docs), "id": "n1", "title": "Fuel", "publisher": None,
+                                    "published": "2022-01-13"}
