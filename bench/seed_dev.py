@@ -1,6 +1,6 @@
 """Seed dev questions: does an accepted answer appear in the top-k passages? Run by hand.
 
-    python bench/seed_dev.py [--k 3] [--min-words 60 --max-words 160 --overlap 0]
+python bench/seed_dev.py [--k 3] [--min-words 60 --max-words 160 --overlap 0]
 """
 
 from __future__ import annotations
@@ -46,8 +46,10 @@ def main() -> None:
             atk += any(found)
             mark = "ok " if any(found) else "MISS"
             print(f"{mark} {q['id']} rank={found.index(True) + 1 if any(found) else '-'}  {q['question']}")
-    print(f"{args.mode} {settings}: {len(retriever)} passages, build {built:.1f}s; "
-          f"hit@1 {at1}/{total}, hit@{args.k} {atk}/{total}")
+    print(
+        f"{args.mode} {settings}: {len(retriever)} passages, build {built:.1f}s; "
+        f"hit@1 {at1}/{total}, hit@{args.k} {atk}/{total}"
+    )
 
 
 if __name__ == "__main__":

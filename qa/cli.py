@@ -6,7 +6,7 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,8 @@ except ImportError:  # pragma: no cover - older typer on the real click
     from click.exceptions import ClickException, UsageError
 
 from .errors import BadInputError, EmptyQuestionError, QAError
+from .present import passage_json, render_result, result_json
+from .records import SearchResult
 from .retrieve import DEFAULT_MODE, MAX_K, MODES, Retriever
 
 EXIT_INTERRUPTED = 130
@@ -46,8 +48,12 @@ class ConsoleReporter:
             return
         if self._bar is None:
             self._bar = Progress(
-                TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                console=self.console, transient=True,
+                TextColumn("Embedding"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
             )
             self._bar.start()
             self._task = self._bar.add_task("embed", total=total)
@@ -63,26 +69,23 @@ class ConsoleReporter:
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def ask(
-    question: Annotated[Optional[str], typer.Argument(help="The question to answer.", show_default=False)] = None,
+    question: Annotated[str | None, typer.Argument(help="The question to answer.", show_default=False)] = None,
     top: Annotated[int, typer.Option("--top", "-k", min=1, max=MAX_K, help="How many passages to show.")] = 3,
-    mode: Annotated[
-        str, typer.Option(help="Retrieval: hybrid (BM25 + dense, fused), dense or bm25.")
-    ] = DEFAULT_MODE,
+    mode: Annotated[str, typer.Option(help="Retrieval: hybrid (BM25 + dense, fused), dense or bm25.")] = DEFAULT_MODE,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON (one object per question).")] = False,
     docs: Annotated[
-        Optional[Path], typer.Option(help="Folder of .txt/.md articles or a .jsonl file. (default: seeds/)",
-                                     show_default=False)
+        Path | None,
+        typer.Option(help="Folder of .txt/.md articles or a .jsonl file. (default: seeds/)", show_default=False),
     ] = None,
     index: Annotated[
-        Optional[Path], typer.Option(help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False)
+        Path | None, typer.Option(help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False)
     ] = None,
     model: Annotated[
-        Optional[str], typer.Option(envvar="QA_MODEL", help="Local sentence-transformers model folder.",
-                                    show_default=False)
+        str | None,
+        typer.Option(envvar="QA_MODEL", help="Local sentence-transformers model folder.", show_default=False),
     ] = None,
     questions: Annotated[
-        Optional[Path], typer.Option(help='Answer each {"id"?, "question"} line of a .jsonl file.',
-                                     show_default=False)
+        Path | None, typer.Option(help='Answer each {"id"?, "question"} line of a .jsonl file.', show_default=False)
     ] = None,
     passages: Annotated[bool, typer.Option("--passages", help="Print every indexed passage as JSON lines.")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")] = False,
@@ -111,20 +114,20 @@ def ask(
         out = Console(highlight=False)
         if passages:
             for passage, source in retriever.passages():
-                print(_json_line(passage, source))
+                print(passage_json(passage, source))
         elif batch is not None:
             for record in batch:
                 result = retriever.search(record["question"], k=top, mode=mode)
                 if json_output:
                     print(_result_line(result, record))
                 else:
-                    _render(out, result, show_question=True)
+                    render_result(out, result, show_question=True)
         else:
             result = retriever.search(question, k=top, mode=mode)
             if json_output:
                 print(_result_line(result, None))
             else:
-                _render(out, result)
+                render_result(out, result)
         sys.stdout.flush()
     except QAError as exc:
         reporter.close()
@@ -166,24 +169,10 @@ def _read_questions(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _result_line(result, record: dict[str, Any] | None) -> str:
-    from .present import result_json
-
+def _result_line(result: SearchResult, record: dict[str, Any] | None) -> str:
     if record is None or "id" not in record:
         return result_json(result)
     return result_json(result, record["id"], with_id=True)
-
-
-def _json_line(passage, source) -> str:
-    from .present import passage_json
-
-    return passage_json(passage, source)
-
-
-def _render(console: Console, result, *, show_question: bool = False) -> None:
-    from .present import render_result
-
-    render_result(console, result, show_question=show_question)
 
 
 def _fail(message: str, code: int, debug: bool) -> None:

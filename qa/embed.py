@@ -82,8 +82,11 @@ class SentenceTransformerEmbedder:
             batch = [embedding_text(t) for t in texts[begin : begin + BATCH_SIZE]]
             with self._encode_lock:
                 vectors = model.encode(
-                    batch, batch_size=BATCH_SIZE, normalize_embeddings=True,
-                    convert_to_numpy=True, show_progress_bar=False,
+                    batch,
+                    batch_size=BATCH_SIZE,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
                 )
             out[begin : begin + len(batch)] = vectors
             if progress:

@@ -17,17 +17,19 @@ class BadInputError(QAError):
 
 class EmptyQuestionError(BadInputError):
     def __init__(self) -> None:
-        super().__init__("the question is empty; ask something, e.g. \"When did the withdrawal finish?\"")
+        super().__init__('the question is empty; ask something, e.g. "When did the withdrawal finish?"')
 
 
 class DocsNotFoundError(BadInputError):
     def __init__(self, path: str) -> None:
-        super().__init__(f"no such file or folder: {path} (pass --docs with a folder of .txt/.md files or a .jsonl file)")
+        super().__init__(
+            f"no such file or folder: {path} (pass --docs with a folder of .txt/.md files or a .jsonl file)"
+        )
 
 
 class EmptyCorpusError(BadInputError):
     def __init__(self, path: str) -> None:
-        super().__init__(f"no readable documents in {path} (expected .txt/.md files or .jsonl records with \"text\")")
+        super().__init__(f'no readable documents in {path} (expected .txt/.md files or .jsonl records with "text")')
 
 
 class ModelNotFoundError(QAError):

@@ -88,7 +88,9 @@ def ensure_index(
         if rebuild:
             reason = "rebuild requested"
         reporter.info(f"Indexing {shown_docs}: {reason} ...")
-        reusable = current if current is not None and not rebuild and _compatible(current, embedder, settings) is None else None
+        reusable = None
+        if current is not None and not rebuild and _compatible(current, embedder, settings) is None:
+            reusable = current
         return _build(index_dir, corpus, embedder, settings, reusable, reporter, shown_docs)
 
 
@@ -233,7 +235,7 @@ def _reusable(previous: StoredIndex | None) -> dict[tuple[str, str], list[tuple[
 def _shown(warning: IngestWarning, shown_docs: str, corpus: Corpus) -> str:
     if corpus.kind == "folder":
         return f"{Path(shown_docs) / warning.path}: {warning.message}"
-    return f"{shown_docs}{warning.path[len(corpus.root.name):]}: {warning.message}"
+    return f"{shown_docs}{warning.path[len(corpus.root.name) :]}: {warning.message}"
 
 
 def _versions() -> dict[str, str]:
@@ -244,4 +246,3 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return versions
-

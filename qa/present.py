@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
 import textwrap
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -66,8 +65,7 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         if label:
             header.append("  " + label, style="bold")
         console.print(header, soft_wrap=True)
-        console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"),
-                      soft_wrap=True)
+        console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"), soft_wrap=True)
         console.print(Text(_wrap(hit.text, width)), soft_wrap=True)
         console.print()
 

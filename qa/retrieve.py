@@ -51,8 +51,13 @@ class Retriever:
         index_dir = Path(index) if index is not None else default_index_dir(docs_path)
         embedder = embedder or load_embedder(model)
         stored = ensure_index(
-            docs_path, index_dir, embedder, chunking or ChunkSettings(),
-            rebuild=rebuild, reporter=reporter, shown_docs=str(docs_path),
+            docs_path,
+            index_dir,
+            embedder,
+            chunking or ChunkSettings(),
+            rebuild=rebuild,
+            reporter=reporter,
+            shown_docs=str(docs_path),
         )
         return cls(stored, embedder, str(docs_path))
 
@@ -107,14 +112,18 @@ class Retriever:
         """row -> (1-based rank, cosine similarity) of the `depth` nearest passages."""
         query = self._embedder.embed([question.strip()])
         scores, rows = self._index.vectors.search(query, depth)
-        pairs = sorted(((int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0),
-                       key=lambda pair: (-pair[1], pair[0]))
+        pairs = sorted(
+            ((int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
         return {row: (rank, score) for rank, (row, score) in enumerate(pairs, start=1)}
 
     def _lexical(self, question: str, depth: int) -> dict[int, tuple[int, float]]:
         """row -> (1-based rank, BM25 score) of the best `depth` passages sharing a word with the question."""
         rows, scores = self._index.lexical.search(question, depth)
-        pairs = sorted(((int(r), float(s)) for r, s in zip(rows, scores)), key=lambda pair: (-pair[1], pair[0]))
+        pairs = sorted(
+            ((int(r), float(s)) for r, s in zip(rows, scores, strict=True)), key=lambda pair: (-pair[1], pair[0])
+        )
         return {row: (rank, score) for rank, (row, score) in enumerate(pairs, start=1)}
 
     def passages(self) -> Iterator[tuple[Passage, Source]]:
@@ -128,5 +137,6 @@ class Retriever:
             path = str(PurePath(self._shown_docs) / meta.path)
         else:
             path = self._shown_docs
-        return Source(path=path, id=meta.source_id, title=meta.title, publisher=meta.publisher,
-                      published=meta.published)
+        return Source(
+            path=path, id=meta.source_id, title=meta.title, publisher=meta.publisher, published=meta.published
+        )

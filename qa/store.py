@@ -72,9 +72,10 @@ class StoredIndex:
     lexical: LexicalIndex
 
     def vector_rows(self) -> np.ndarray:
-        return self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros(
-            (0, self.vectors.d), dtype=np.float32
-        )
+        """All stored vectors, row i for passage i (used to reuse unchanged documents' embeddings)."""
+        if self.vectors.ntotal == 0:
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
 
 
 def read_index(index_dir: Path) -> StoredIndex | None:
@@ -108,9 +109,7 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     except (RuntimeError, OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexDamagedError(f"cannot read the index files ({str(exc).splitlines()[0][:120]})") from exc
     counts = manifest.get("counts", {})
-    if not (vectors.ntotal == len(passages) == counts.get("passages")) or len(documents) != counts.get(
-        "documents"
-    ):
+    if not (vectors.ntotal == len(passages) == counts.get("passages")) or len(documents) != counts.get("documents"):
         raise IndexDamagedError("vectors, passages and manifest disagree on counts")
     if vectors.d != manifest.get("model", {}).get("dim"):
         raise IndexDamagedError("vector dimension differs from the manifest")
@@ -147,7 +146,8 @@ def write_index(
             "counts": {"documents": len(documents), "passages": len(passages)},
             "files": {
                 path.relative_to(tmp).as_posix(): path.stat().st_size
-                for path in sorted(tmp.rglob("*")) if path.is_file()
+                for path in sorted(tmp.rglob("*"))
+                if path.is_file()
             },
         }
         _write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -210,13 +210,27 @@ def _read_manifest(gen: Path) -> dict[str, Any]:
 
 
 def _passage_record(p: Passage) -> dict[str, Any]:
-    return {"id": p.id, "doc": p.doc_key, "start": p.start, "end": p.end,
-            "line_start": p.line_start, "line_end": p.line_end, "text": p.text}
+    return {
+        "id": p.id,
+        "doc": p.doc_key,
+        "start": p.start,
+        "end": p.end,
+        "line_start": p.line_start,
+        "line_end": p.line_end,
+        "text": p.text,
+    }
 
 
 def _passage(record: dict[str, Any]) -> Passage:
-    return Passage(record["id"], record["doc"], record["start"], record["end"],
-                   record["line_start"], record["line_end"], record["text"])
+    return Passage(
+        record["id"],
+        record["doc"],
+        record["start"],
+        record["end"],
+        record["line_start"],
+        record["line_end"],
+        record["text"],
+    )
 
 
 def _lines(path: Path) -> Iterator[str]:

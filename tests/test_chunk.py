@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -52,7 +53,7 @@ def test_overlong_sentence_is_cut_between_words():
 def test_overlap_repeats_trailing_sentence():
     text = " ".join(f"Sentence number {i} is here." for i in range(30))
     spans = chunk(text, ChunkSettings(min_words=10, max_words=20, overlap=1))
-    for (s1, e1), (s2, _) in zip(spans, spans[1:]):
+    for (s1, e1), (s2, _) in pairwise(spans):
         assert s1 < s2 < e1  # the next passage starts inside the previous one
 
 
@@ -73,7 +74,9 @@ _ALPHABET = st.sampled_from(list("abcXYZ ,.!?\"'“”’\n\t\r") + ["é", "—"
 texts = st.lists(_ALPHABET, max_size=400).map("".join)
 chunk_settings = st.builds(
     lambda lo, extra, overlap: ChunkSettings(lo, lo + extra, overlap),
-    st.integers(1, 30), st.integers(0, 40), st.integers(0, 2),
+    st.integers(1, 30),
+    st.integers(0, 40),
+    st.integers(0, 2),
 )
 
 
@@ -92,7 +95,7 @@ def test_chunk_properties(text, cfg):
     starts = [s for s, _ in spans]
     assert starts == sorted(starts) and len(set(starts)) == len(starts), "ordered, no repeats"
     if cfg.overlap == 0:
-        assert all(e1 <= s2 for (_, e1), (s2, _) in zip(spans, spans[1:])), "disjoint without overlap"
+        assert all(e1 <= s2 for (_, e1), (s2, _) in pairwise(spans)), "disjoint without overlap"
     missing = [i for i, ch in enumerate(text) if not ch.isspace() and not covered[i]]
     assert missing == [], "every non-whitespace character is in some passage"
 
@@ -104,4 +107,4 @@ def test_sentences_partition_non_whitespace(text):
     spans = list(sentence_spans(line, 0, len(line)))
     joined = "".join(line[s:e] for s, e in spans)
     assert re.sub(r"\s", "", joined) == re.sub(r"\s", "", line)
-    assert all(e1 <= s2 for (_, e1), (s2, _) in zip(spans, spans[1:]))
+    assert all(e1 <= s2 for (_, e1), (s2, _) in pairwise(spans))

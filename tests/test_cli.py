@@ -33,13 +33,14 @@ def test_json_contract(capsys, seeds, tmp_path):
     assert result["question"] == "When did the withdrawal finish?" and result["answered"] is True
     assert len(result["passages"]) == 3
     for rank, passage in enumerate(result["passages"], start=1):
-        assert {"rank", "score", "text", "start", "end", "line_start", "line_end", "source", "highlight"} <= set(passage)
+        expected = {"rank", "score", "text", "start", "end", "line_start", "line_end", "source", "highlight"}
+        assert expected <= set(passage)
         assert passage["rank"] == rank and isinstance(passage["score"], float)
         assert set(passage["source"]) == {"path", "id", "title", "publisher", "published"}
         assert passage["source"]["path"].startswith(str(seeds) + "/")
         assert passage["highlight"] is None
         text = open(passage["source"]["path"], encoding="utf-8").read()
-        assert text[passage["start"]:passage["end"]] == passage["text"]
+        assert text[passage["start"] : passage["end"]] == passage["text"]
     assert "Indexing" in err and "Index ready" in err
 
 
@@ -59,8 +60,10 @@ def test_terminal_view_shows_rank_source_lines_and_text(capsys, corpus, tmp_path
 
 def test_questions_file_answers_each_line_in_order_with_ids(capsys, corpus, tmp_path):
     questions = tmp_path / "q.jsonl"
-    questions.write_text('{"id": "a", "question": "fuel prices"}\n\n{"question": "troops leave"}\n'
-                         '{"id": 7, "question": "January 19"}\n', encoding="utf-8")
+    questions.write_text(
+        '{"id": "a", "question": "fuel prices"}\n\n{"question": "troops leave"}\n{"id": 7, "question": "January 19"}\n',
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "--questions", str(questions), "--json", "-k", "1", *ask_args(corpus, tmp_path))
     assert code == 0
     results = [json.loads(line) for line in out.splitlines()]
@@ -76,7 +79,7 @@ def test_passages_lists_every_indexed_passage(capsys, corpus, tmp_path):
     assert {"id", "path", "source_id", "start", "end", "text"} <= set(rows[0])
     assert {r["path"] for r in rows} == {f"{corpus}/a.txt", f"{corpus}/world/b.md"}
     for row in rows:
-        assert open(row["path"], encoding="utf-8").read()[row["start"]:row["end"]] == row["text"]
+        assert open(row["path"], encoding="utf-8").read()[row["start"] : row["end"]] == row["text"]
 
 
 def test_bad_files_warn_but_do_not_stop_the_build(capsys, corpus, tmp_path):
@@ -86,9 +89,11 @@ def test_bad_files_warn_but_do_not_stop_the_build(capsys, corpus, tmp_path):
     code, out, err = run(capsys, "café owners", "--json", "-k", "1", *ask_args(corpus, tmp_path))
     assert code == 0
     assert json.loads(out)["passages"][0]["source"]["path"].endswith("latin.txt")
-    for line in ("warning: {0}/latin.txt: not valid UTF-8; read as cp1252",
-                 "warning: {0}/empty.txt: skipped: empty file",
-                 "warning: {0}/binary.txt: skipped: binary file"):
+    for line in (
+        "warning: {0}/latin.txt: not valid UTF-8; read as cp1252",
+        "warning: {0}/empty.txt: skipped: empty file",
+        "warning: {0}/binary.txt: skipped: binary file",
+    ):
         assert line.format(corpus) in err.splitlines()
 
 
@@ -147,6 +152,17 @@ def test_unexpected_errors_are_one_line_exit_1_and_traceback_only_with_debug(cap
 def test_help_lists_every_option(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    for option in ("--top", "--json", "--docs", "--index", "--model", "--mode", "--questions", "--passages",
-                   "--rebuild", "--quiet", "--debug"):
+    for option in (
+        "--top",
+        "--json",
+        "--docs",
+        "--index",
+        "--model",
+        "--mode",
+        "--questions",
+        "--passages",
+        "--rebuild",
+        "--quiet",
+        "--debug",
+    ):
         assert option in out

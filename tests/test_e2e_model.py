@@ -10,8 +10,8 @@ import sys
 import time
 
 import pytest
-
 from conftest import ROOT, dev_questions
+
 from qa.ingest import decode
 
 pytestmark = pytest.mark.model
@@ -33,13 +33,20 @@ def test_every_passage_of_every_answer_is_its_source_slice(seed_retriever):
         for hit in seed_retriever.search(question, k=10).hits:
             with open(hit.source.path, "rb") as fh:
                 text, _ = decode(fh.read())
-            assert text[hit.start:hit.end] == hit.text
+            assert text[hit.start : hit.end] == hit.text
 
 
 def ask(*args, cwd=ROOT, **kwargs):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, str(ROOT / "ask.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300, **kwargs)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "ask.py"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
+    )
 
 
 def test_cli_answers_the_example_question_as_json(seeds, tmp_path):
@@ -60,9 +67,13 @@ def test_ctrl_c_during_a_build_keeps_the_previous_index(seeds, tmp_path):
     for i in range(30):
         (seeds / f"extra_{i:02d}.txt").write_text(f"Copy {i}.\n\n{body}", encoding="utf-8")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "ask.py"), "troops", "--docs", str(seeds),
-                             "--index", str(index)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "ask.py"), "troops", "--docs", str(seeds), "--index", str(index)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

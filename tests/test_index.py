@@ -46,9 +46,9 @@ class Messages:
         pass
 
 
-def build(docs: Path, index: Path, embedder=None, settings=ChunkSettings(), **kw):
+def build(docs: Path, index: Path, embedder=None, settings=None, **kw):
     messages = Messages()
-    stored = ensure_index(docs, index, embedder or Counting(), settings, reporter=messages, **kw)
+    stored = ensure_index(docs, index, embedder or Counting(), settings or ChunkSettings(), reporter=messages, **kw)
     return stored, messages
 
 
@@ -64,7 +64,11 @@ def test_first_use_builds_then_reuses_without_embedding(corpus, tmp_path):
     assert any("first build" in m for m in messages.infos)
     manifest = stored.manifest
     assert manifest["format_version"] == 1 and manifest["model"] == {
-        "name": "hash", "dim": 256, "normalized": True, "metric": "inner_product"}
+        "name": "hash",
+        "dim": 256,
+        "normalized": True,
+        "metric": "inner_product",
+    }
     assert manifest["chunking"] == ChunkSettings().to_dict()
     assert set(manifest["documents"]) == {"a.txt", "world/b.md"}
     assert {"faiss-cpu", "numpy", "python"} <= set(manifest["versions"])
@@ -127,7 +131,7 @@ def test_rebuild_flag_forces_a_full_build(corpus, tmp_path):
     [
         (lambda gen: (gen / "vectors.faiss").write_bytes((gen / "vectors.faiss").read_bytes()[:50]), "truncated"),
         (lambda gen: (gen / "passages.jsonl").unlink(), "missing"),
-        (lambda gen: (gen / MANIFEST).write_text("{\"format\": \"something-else\"}"), "not an index written by"),
+        (lambda gen: (gen / MANIFEST).write_text('{"format": "something-else"}'), "not an index written by"),
         (lambda gen: (gen / MANIFEST).write_text("{trunc"), "truncated or not JSON"),
         (lambda gen: (gen.parent / CURRENT).write_text("../../etc"), "names no build"),
     ],

@@ -53,8 +53,16 @@ def test_crlf_and_bom_keep_offsets_on_the_decoded_text(tmp_path):
 def test_jsonl_records_metadata_and_bad_lines(tmp_path):
     path = tmp_path / "news.jsonl"
     lines = [
-        json.dumps({"id": "r1", "text": "First story.", "title": "One", "published": "2022-01-14T10:00:00Z",
-                    "publisher": "Dawn", "url": "https://example.org/1"}),
+        json.dumps(
+            {
+                "id": "r1",
+                "text": "First story.",
+                "title": "One",
+                "published": "2022-01-14T10:00:00Z",
+                "publisher": "Dawn",
+                "url": "https://example.org/1",
+            }
+        ),
         "{not json",
         json.dumps({"id": "r2", "title": "no text"}),
         json.dumps({"id": "r1", "text": "Duplicate id."}),

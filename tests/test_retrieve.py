@@ -23,7 +23,7 @@ def test_hits_are_exact_slices_of_their_files(seeds, tmp_path):
         assert isinstance(hit, Hit)
         with open(hit.source.path, "rb") as fh:
             text, _ = decode(fh.read())
-        assert text[hit.start:hit.end] == hit.text
+        assert text[hit.start : hit.end] == hit.text
         assert text.count("\n", 0, hit.start) + 1 == hit.line_start
         assert text.count("\n", 0, hit.end) + 1 == hit.line_end
     assert [h.rank for h in result.hits] == [1, 2, 3, 4, 5]
@@ -36,7 +36,7 @@ def test_every_indexed_passage_is_an_exact_slice(seeds, tmp_path):
     for passage, source in retriever.passages():
         with open(source.path, "rb") as fh:
             text, _ = decode(fh.read())
-        assert text[passage.start:passage.end] == passage.text
+        assert text[passage.start : passage.end] == passage.text
         count += 1
     assert count == len(retriever) > 0
 
@@ -57,8 +57,12 @@ def test_k_larger_than_the_index_returns_everything(corpus, tmp_path):
 
 @pytest.mark.parametrize(
     ("question", "k", "mode", "error"),
-    [("", 3, "hybrid", EmptyQuestionError), ("  \n", 3, "hybrid", EmptyQuestionError),
-     ("q", 0, "hybrid", BadInputError), ("q", 3, "sparse", BadInputError)],
+    [
+        ("", 3, "hybrid", EmptyQuestionError),
+        ("  \n", 3, "hybrid", EmptyQuestionError),
+        ("q", 0, "hybrid", BadInputError),
+        ("q", 3, "sparse", BadInputError),
+    ],
 )
 def test_bad_arguments_raise_typed_errors(corpus, tmp_path, question, k, mode, error):
     retriever = open_hash(corpus, tmp_path)
@@ -77,8 +81,16 @@ def test_search_is_deterministic_and_thread_safe(seeds, tmp_path):
 
 def test_jsonl_corpus_reports_record_ids(tmp_path):
     docs = tmp_path / "news.jsonl"
-    docs.write_text('{"id": "n1", "text": "Fuel prices rose sharply.", "title": "Fuel", "published": "Jan 13, 2022"}\n'
-                    '{"id": "n2", "text": "Troops left Almaty."}\n', encoding="utf-8")
+    docs.write_text(
+        '{"id": "n1", "text": "Fuel prices rose sharply.", "title": "Fuel", "published": "Jan 13, 2022"}\n'
+        '{"id": "n2", "text": "Troops left Almaty."}\n',
+        encoding="utf-8",
+    )
     hit = open_hash(docs, tmp_path).search("fuel prices", k=1).hits[0]
-    assert hit.source.to_dict() == {"path": str(docs), "id": "n1", "title": "Fuel", "publisher": None,
-                                    "published": "2022-01-13"}
+    assert hit.source.to_dict() == {
+        "path": str(docs),
+        "id": "n1",
+        "title": "Fuel",
+        "publisher": None,
+        "published": "2022-01-13",
+    }
