@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from .records import Passage, SearchResult, Source
+from .records import Hit, Passage, SearchResult, Source
 
 _BLANK_RUNS = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")
 
@@ -60,7 +60,7 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
     for hit in result.hits:
         header = Text()
         header.append(f"[{hit.rank}] ", style="bold cyan")
-        header.append(f"score {hit.score:.3f}", style="dim")
+        header.append(f"score {hit.score:.3f}{_parts(hit)}", style="dim")
         label = source_label(hit.source)
         if label:
             header.append("  " + label, style="bold")
@@ -68,6 +68,16 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"), soft_wrap=True)
         console.print(Text(_wrap(hit.text, width)), soft_wrap=True)
         console.print()
+
+
+def _parts(hit: Hit) -> str:
+    """The cosine and BM25 behind a fused score, so a reader can judge the match."""
+    parts = []
+    if hit.dense_score is not None and hit.dense_score != hit.score:
+        parts.append(f"cosine {hit.dense_score:.2f}")
+    if hit.bm25_score is not None and hit.bm25_score != hit.score:
+        parts.append(f"bm25 {hit.bm25_score:.1f}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 _INDENT = "    "
