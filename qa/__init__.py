@@ -8,6 +8,7 @@ from .errors import (
     EmptyQuestionError,
     IndexBusyError,
     IndexDamagedError,
+    IndexLocationError,
     ModelNotFoundError,
     QAError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "Hit",
     "IndexBusyError",
     "IndexDamagedError",
+    "IndexLocationError",
     "ModelNotFoundError",
     "Passage",
     "QAError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -18,6 +19,7 @@ except ImportError:  # pragma: no cover - older typer on the real click
     from click.exceptions import ClickException, UsageError
 
 from .errors import BadInputError, EmptyQuestionError, QAError
+from .ingest import is_encodable
 from .present import passage_json, render_result, result_json
 from .records import SearchResult
 from .retrieve import DEFAULT_MODE, MAX_K, MODES, Retriever
@@ -25,6 +27,13 @@ from .retrieve import DEFAULT_MODE, MAX_K, MODES, Retriever
 EXIT_INTERRUPTED = 130
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+class _Stdout(Console):
+    """stdout console that lets a closed pipe reach the CLI's handler instead of exiting with 1."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
 
 
 class ConsoleReporter:
@@ -106,12 +115,14 @@ def ask(
             )
         if question is not None and not question.strip():
             raise EmptyQuestionError()
+        if question is not None and not is_encodable(question):
+            raise BadInputError("the question is not valid text in the terminal's encoding")
         if mode not in MODES:
             raise BadInputError(f"unknown --mode {mode!r}; choose one of: {', '.join(MODES)}")
         batch = _read_questions(questions) if questions is not None else None
         retriever = Retriever.open(docs=docs, index=index, model=model, rebuild=rebuild, reporter=reporter)
         reporter.close()
-        out = Console(highlight=False)
+        out = _Stdout(highlight=False)
         if passages:
             for passage, source in retriever.passages():
                 print(passage_json(passage, source))
@@ -136,7 +147,8 @@ def ask(
         reporter.close()
         _fail("interrupted; any index already built is unchanged", EXIT_INTERRUPTED, debug)
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
+        # the reader went away (e.g. `| head`): not an error; silence the final flush of stdout
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         reporter.close()
@@ -146,7 +158,7 @@ def ask(
 def _read_questions(path: Path) -> list[dict[str, Any]]:
     """Parse and check every line before any work, so a bad line costs nothing."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise BadInputError(f"no such file: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -163,6 +175,8 @@ def _read_questions(path: Path) -> list[dict[str, Any]]:
             raise BadInputError(f'{path}:{lineno}: expected {{"id"?, "question": "..."}}')
         if not record["question"].strip():
             raise BadInputError(f"{path}:{lineno}: the question is empty")
+        if not is_encodable(record["question"]):
+            raise BadInputError(f"{path}:{lineno}: the question holds invalid Unicode")
         records.append(record)
     if not records:
         raise BadInputError(f"{path}: no questions")

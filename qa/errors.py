@@ -42,5 +42,11 @@ class IndexDamagedError(QAError):
     """An index on disk cannot be used (damaged, foreign, or written by another format version)."""
 
 
+class IndexLocationError(QAError):
+    """The index folder cannot be created or written (a file in the way, read-only, no permission)."""
+
+    exit_code = 2
+
+
 class IndexBusyError(QAError):
     """Another process holds the index lock for longer than we are willing to wait."""

@@ -152,10 +152,12 @@ def _build(
 ) -> StoredIndex:
     documents: list[Document] = []
     file_records: dict[str, dict[str, Any]] = {}
+    for warning in corpus.skipped:
+        reporter.warning(_shown(warning, shown_docs, corpus))
     for file in corpus.files:
         docs, warnings = read_documents(corpus, file)
         for warning in warnings:
-            reporter.warning(str(_shown(warning, shown_docs, corpus)))
+            reporter.warning(_shown(warning, shown_docs, corpus))
         documents.extend(docs)
         file_records[file.relpath] = {
             "size": file.size,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .dates import normalise_date
-from .errors import DocsNotFoundError
+from .errors import BadInputError, DocsNotFoundError
 from .records import Document, IngestWarning
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -32,6 +33,7 @@ class Corpus:
     kind: str  # "folder" or "jsonl"
     root: Path  # absolute
     files: tuple[CorpusFile, ...]
+    skipped: tuple[IngestWarning, ...] = ()  # entries that are not readable regular files
 
 
 def scan(docs: Path, *, exclude: Path | None = None) -> Corpus:
@@ -39,10 +41,14 @@ def scan(docs: Path, *, exclude: Path | None = None) -> Corpus:
     if not docs.exists():
         raise DocsNotFoundError(str(docs))
     root = docs.resolve()
-    if root.is_file():
-        return Corpus("jsonl" if root.suffix.lower() == ".jsonl" else "file", root, (_stat(root, ""),))
+    if not root.is_dir():
+        try:
+            only = _stat(root, "")
+        except OSError as exc:
+            raise BadInputError(f"cannot read {docs}: {exc.strerror or exc}") from None
+        return Corpus("jsonl" if root.suffix.lower() == ".jsonl" else "file", root, (only,))
     excluded = exclude.resolve() if exclude is not None else None
-    files = []
+    files, skipped = [], []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         # hidden folders (.git, .cache) and the index itself are never part of the corpus
@@ -53,12 +59,19 @@ def scan(docs: Path, *, exclude: Path | None = None) -> Corpus:
             if name.startswith(".") or not name.lower().endswith(TEXT_SUFFIXES):
                 continue
             path = here / name
-            files.append(_stat(path, path.relative_to(root).as_posix()))
-    return Corpus("folder", root, tuple(sorted(files, key=lambda f: f.relpath)))
+            relpath = path.relative_to(root).as_posix()
+            try:
+                files.append(_stat(path, relpath))
+            except OSError as exc:
+                skipped.append(IngestWarning(relpath, f"skipped: {exc.strerror or exc}"))
+    return Corpus("folder", root, tuple(sorted(files, key=lambda f: f.relpath)), tuple(skipped))
 
 
 def _stat(path: Path, relpath: str) -> CorpusFile:
+    """Stat a corpus entry; anything but a regular file (broken link, FIFO, device) is refused."""
     st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(0, "not a regular file")
     return CorpusFile(relpath, path, st.st_size, st.st_mtime_ns)
 
 
@@ -136,7 +149,10 @@ def _read_jsonl(data: bytes, shown: str) -> tuple[list[Document], list[IngestWar
         if not record["text"].strip():
             warnings.append(IngestWarning(where, "skipped: empty text"))
             continue
-        record_id = str(record["id"]) if record.get("id") is not None else str(lineno)
+        if not is_encodable(record["text"]):
+            warnings.append(IngestWarning(where, "skipped: text holds invalid Unicode (a lone surrogate)"))
+            continue
+        record_id = _optional_str(record.get("id")) or str(lineno)
         if record_id in seen:
             warnings.append(IngestWarning(where, f"skipped: duplicate id {record_id!r}"))
             continue
@@ -167,7 +183,17 @@ def _numbered_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _optional_str(value: object) -> str | None:
-    if value is None:
+    """A string field as text; numbers are accepted, anything else (lists, objects, booleans) is ignored."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
-    value = str(value).strip()
-    return value or None
+    text = str(value).strip()
+    return text if text and is_encodable(text) else None
+
+
+def is_encodable(text: str) -> bool:
+    """False for strings holding lone surrogates (possible in JSON "\\ud800"), which cannot be written out."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

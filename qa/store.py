@@ -30,7 +30,7 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
-from .errors import IndexBusyError, IndexDamagedError
+from .errors import IndexBusyError, IndexDamagedError, IndexLocationError
 from .lexical import LexicalIndex
 from .records import Passage
 
@@ -84,7 +84,7 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     Raises IndexDamagedError when what is there cannot be trusted (truncated, foreign, other version).
     """
     pointer = index_dir / CURRENT
-    if not pointer.is_file():
+    if not pointer.exists():
         return None
     try:
         name = pointer.read_text(encoding="utf-8").strip()
@@ -113,6 +113,8 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         raise IndexDamagedError("vectors, passages and manifest disagree on counts")
     if vectors.d != manifest.get("model", {}).get("dim"):
         raise IndexDamagedError("vector dimension differs from the manifest")
+    if any(p.doc_key not in documents for p in passages):
+        raise IndexDamagedError("a passage names a document the index does not hold")
     return StoredIndex(gen, manifest, documents, passages, vectors, lexical)
 
 
@@ -128,9 +130,9 @@ def write_index(
 
     A crash or Ctrl-C at any point leaves the previous generation live and intact.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
     tmp = index_dir / f".tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    with _index_location(index_dir):
+        tmp.mkdir()
     try:
         index = faiss.IndexFlatIP(int(manifest["model"]["dim"]))
         if len(vectors):
@@ -156,10 +158,15 @@ def write_index(
                 _fsync(path)
         gen = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         os.rename(tmp, gen)
+        if (index_dir / CURRENT).is_dir():  # a damaged pointer: ours to replace
+            shutil.rmtree(index_dir / CURRENT)
         _write_text(index_dir / f"{CURRENT}.tmp", gen.name + "\n")
         _fsync(index_dir / f"{CURRENT}.tmp")
         os.replace(index_dir / f"{CURRENT}.tmp", index_dir / CURRENT)
         _fsync_dir(index_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IndexLocationError(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -178,10 +185,10 @@ def remove_stale(index_dir: Path, keep: str | None) -> None:
 @contextlib.contextmanager
 def build_lock(index_dir: Path, timeout: float, on_wait=None) -> Iterator[None]:
     """Hold the index's build lock; waits up to `timeout` seconds for another build to finish."""
-    index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(index_dir / ".lock"))
     try:
-        lock.acquire(timeout=0)
+        with _index_location(index_dir):
+            lock.acquire(timeout=0)
     except Timeout:
         if on_wait:
             on_wait()
@@ -197,6 +204,18 @@ def build_lock(index_dir: Path, timeout: float, on_wait=None) -> Iterator[None]:
         lock.release()
 
 
+@contextlib.contextmanager
+def _index_location(index_dir: Path) -> Iterator[None]:
+    """Create the index folder; turn OS errors about it into one clear IndexLocationError."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        yield
+    except Timeout:  # filelock's Timeout is an OSError too; it means "busy", not "unusable"
+        raise
+    except OSError as exc:
+        raise IndexLocationError(f"cannot use {index_dir} as an index folder: {exc.strerror or exc}") from exc
+
+
 def _read_manifest(gen: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
@@ -206,6 +225,11 @@ def _read_manifest(gen: Path) -> dict[str, Any]:
         raise IndexDamagedError("manifest.json is truncated or not JSON") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexDamagedError("not an index written by this tool")
+    shape = {"model": dict, "chunking": dict, "corpus": dict, "documents": dict, "counts": dict, "files": dict}
+    wrong = [key for key, kind in shape.items() if not isinstance(manifest.get(key), kind)]
+    corpus_files = manifest.get("corpus", {}).get("files") if not wrong else None
+    if wrong or not isinstance(corpus_files, dict) or not all(isinstance(v, dict) for v in corpus_files.values()):
+        raise IndexDamagedError(f"manifest.json has an unexpected structure ({', '.join(wrong) or 'corpus.files'})")
     return manifest
 
 

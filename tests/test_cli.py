@@ -123,13 +123,16 @@ def test_damaged_index_is_rebuilt_with_a_message(capsys, corpus, tmp_path):
         (["--questions", "{tmp}/nope.jsonl", "--docs", "{docs}"], "error: no such file: {tmp}/nope.jsonl"),
         (["--questions", "{tmp}/bad.jsonl", "--docs", "{docs}"], "error: {tmp}/bad.jsonl:2: not JSON"),
         (["q", "--model", "{tmp}", "--docs", "{docs}"], "error: not a sentence-transformers model folder: {tmp}"),
+        (["q", "--docs", "{docs}", "--index", "{tmp}/bad.jsonl"], "error: cannot use {tmp}/bad.jsonl as an index"),
     ],
 )
 def test_errors_are_one_line_with_exit_code_2(capsys, corpus, tmp_path, argv, message):
     (tmp_path / "emptydir").mkdir()
     (tmp_path / "bad.jsonl").write_text('{"question": "ok"}\n{oops\n', encoding="utf-8")
     argv = [a.format(docs=corpus, tmp=tmp_path) for a in argv]
-    code, out, err = run(capsys, *argv, "--index", str(tmp_path / "idx"))
+    if "--index" not in argv:
+        argv += ["--index", str(tmp_path / "idx")]
+    code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1, err
@@ -167,3 +170,20 @@ def test_help_lists_every_option(capsys):
         "--debug",
     ):
         assert option in out
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_output_into_a_closed_pipe_is_not_an_error(corpus, tmp_path, extra):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = (
+        f"{sys.executable} {ROOT / 'ask.py'} 'fuel prices' -k 50 -q --docs {corpus} "
+        f"--index {tmp_path / 'idx'} {' '.join(extra)} | head -c 1 >/dev/null; echo ${{PIPESTATUS[0]}}"
+    )
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={**os.environ}, timeout=120)
+    assert done.stdout.strip() == "0", done.stderr
+    assert "Traceback" not in done.stderr

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
 
 import pytest
 
-from qa import ChunkSettings, EmptyCorpusError, Retriever
+from qa import ChunkSettings, EmptyCorpusError, IndexLocationError, Retriever
 from qa.embed import HashEmbedder
 from qa.indexer import ensure_index
 from qa.store import CURRENT, MANIFEST, read_index
@@ -134,6 +135,10 @@ def test_rebuild_flag_forces_a_full_build(corpus, tmp_path):
         (lambda gen: (gen / MANIFEST).write_text('{"format": "something-else"}'), "not an index written by"),
         (lambda gen: (gen / MANIFEST).write_text("{trunc"), "truncated or not JSON"),
         (lambda gen: (gen.parent / CURRENT).write_text("../../etc"), "names no build"),
+        (lambda gen: _edit_manifest(gen, counts=None), "unexpected structure (counts)"),
+        (lambda gen: _edit_manifest(gen, corpus={"files": []}), "unexpected structure (corpus.files)"),
+        (lambda gen: _replace(gen / "passages.jsonl", '"doc": "a.txt"', '"doc": "z.txt"'), "names a document"),
+        (lambda gen: ((gen.parent / CURRENT).unlink(), (gen.parent / CURRENT).mkdir()), "unreadable CURRENT"),
     ],
 )
 def test_damaged_index_is_detected_and_rebuilt(corpus, tmp_path, damage, reason):
@@ -144,6 +149,29 @@ def test_damaged_index_is_detected_and_rebuilt(corpus, tmp_path, damage, reason)
     assert any("unusable" in m and reason in m for m in messages.infos), messages.infos
     assert len(rebuilt.passages) == len(stored.passages)
     assert read_index(index) is not None
+
+
+def _edit_manifest(gen: Path, **changes) -> None:
+    manifest = json.loads((gen / MANIFEST).read_text())
+    (gen / MANIFEST).write_text(json.dumps({**manifest, **changes}))
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new))
+
+
+def test_damaged_manifest_does_not_block_rebuild_flag(corpus, tmp_path):
+    index = tmp_path / "idx"
+    stored, _ = build(corpus, index)
+    _edit_manifest(stored.path, model=None)
+    rebuilt, messages = build(corpus, index, rebuild=True)
+    assert any("rebuild requested" in m for m in messages.infos) and rebuilt.passages
+
+
+def test_index_path_that_is_a_file_is_a_clear_error(corpus, tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(IndexLocationError, match="cannot use .*file as an index folder"):
+        build(corpus, tmp_path / "file")
 
 
 def test_interrupted_build_leaves_previous_index_live(corpus, tmp_path):

@@ -82,3 +82,28 @@ def test_jsonl_records_metadata_and_bad_lines(tmp_path):
         'news.jsonl:3: skipped: a record needs a "text" string',
         "news.jsonl:4: skipped: duplicate id 'r1'",
     ]
+
+
+def test_broken_links_and_fifos_are_skipped_with_warnings(corpus):
+    import os
+
+    (corpus / "dangling.txt").symlink_to(corpus / "nowhere.txt")
+    os.mkfifo(corpus / "pipe.txt")
+    found, docs, _ = read_all(corpus)
+    assert [d.key for d in docs] == ["a.txt", "world/b.md"]
+    assert sorted(str(w) for w in found.skipped) == [
+        "dangling.txt: skipped: No such file or directory",
+        "pipe.txt: skipped: not a regular file",
+    ]
+
+
+def test_jsonl_lone_surrogates_and_odd_ids(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        '{"id": "ok", "text": "Fine."}\n{"id": "bad", "text": "Bad \\ud800 text"}\n'
+        '{"id": {"a": 1}, "text": "Object id.", "title": ["x"]}\n{"id": 7, "text": "Number id."}\n',
+        encoding="utf-8",
+    )
+    _, docs, warnings = read_all(path)
+    assert [(d.key, d.title) for d in docs] == [("ok", None), ("3", None), ("7", None)]
+    assert warnings == ["odd.jsonl:2: skipped: text holds invalid Unicode (a lone surrogate)"]
