@@ -173,7 +173,7 @@ def test_help_lists_every_option(capsys):
 
 
 @pytest.mark.parametrize("extra", [[], ["--json"]])
-def test_output_into_a_closed_pipe_is_not_an_error(corpus, tmp_path, extra):
+def test_output_into_a_closed_pipe_is_not_an_error(seeds, tmp_path, extra):
     import os
     import subprocess
     import sys
@@ -181,7 +181,7 @@ def test_output_into_a_closed_pipe_is_not_an_error(corpus, tmp_path, extra):
     from conftest import ROOT
 
     script = (
-        f"{sys.executable} {ROOT / 'ask.py'} 'fuel prices' -k 50 -q --docs {corpus} "
+        f"{sys.executable} {ROOT / 'ask.py'} 'fuel prices' -k 1000 -q --docs {seeds} "
         f"--index {tmp_path / 'idx'} {' '.join(extra)} | head -c 1 >/dev/null; echo ${{PIPESTATUS[0]}}"
     )
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={**os.environ}, timeout=120)
