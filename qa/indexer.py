@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,6 +16,7 @@ from . import store
 from .chunk import ChunkSettings, chunk
 from .embed import Embedder
 from .errors import EmptyCorpusError, IndexDamagedError
+from .extract import EXTRACTOR_VERSION, Extraction, extract
 from .ingest import Corpus, file_sha256, read_documents, scan
 from .lexical import LexicalIndex
 from .records import Document, IngestWarning, Passage
@@ -119,6 +120,8 @@ def _compatible(current: StoredIndex, embedder: Embedder, settings: ChunkSetting
         return f"the model changed ({model.get('name')} -> {embedder.name}), rebuilding"
     if current.manifest.get("chunking") != settings.to_dict():
         return "the chunk settings changed, rebuilding"
+    if current.manifest.get("extraction", {}).get("version") != EXTRACTOR_VERSION:
+        return "the article extractor changed, rebuilding"
     if current.manifest.get("format_version") != store.FORMAT_VERSION:
         return "the index format changed, rebuilding"
     return None
@@ -172,13 +175,19 @@ def _build(
     passages: list[Passage] = []
     vectors: list[np.ndarray] = []
     to_embed: list[int] = []  # positions in `passages` that need vectors
-    for doc in documents:
+    for position, doc in enumerate(documents):
+        extraction = extract(doc.text)
+        doc = documents[position] = with_metadata(doc, extraction)
         old = reuse.get((doc.key, doc.sha256))
         if old is not None:
             passages.extend(p for p, _ in old)
             vectors.extend(v for _, v in old)
             continue
-        for start, end in chunk(doc.text, settings):
+        body = list(extraction.body)
+        if not body:
+            reporter.warning(f"{_shown_doc(doc, shown_docs, corpus)}: no article text found; indexed as it is")
+            body = [(0, len(doc.text))]
+        for start, end in chunk(doc.text, settings, body):
             to_embed.append(len(passages))
             passages.append(make_passage(doc, start, end))
             vectors.append(None)  # type: ignore[arg-type]
@@ -197,12 +206,15 @@ def _build(
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "model": {"name": embedder.name, "dim": embedder.dim, "normalized": True, "metric": "inner_product"},
         "chunking": settings.to_dict(),
+        "extraction": {"version": EXTRACTOR_VERSION},
         "corpus": {"kind": corpus.kind, "root": str(corpus.root), "files": file_records},
         "documents": {doc.key: doc.sha256 for doc in documents},
         "versions": _versions(),
     }
     metas = [
-        DocumentMeta(d.key, d.path, d.source_id, d.sha256, d.title, d.publisher, d.published, d.url, d.encoding)
+        DocumentMeta(
+            d.key, d.path, d.source_id, d.sha256, d.title, d.publisher, d.published, d.url, d.encoding, d.byline
+        )
         for d in documents
     ]
     lexical = LexicalIndex.build([p.text for p in passages])
@@ -211,6 +223,17 @@ def _build(
     assert loaded is not None
     reporter.info(f"Index ready: {len(documents)} documents, {len(passages)} passages in {index_dir}")
     return loaded
+
+
+def with_metadata(doc: Document, extraction: Extraction) -> Document:
+    """Fill the fields a .jsonl record left empty from what the page says of itself; given fields win."""
+    return replace(
+        doc,
+        title=doc.title or extraction.title,
+        publisher=doc.publisher or extraction.publisher,
+        published=doc.published or extraction.published,
+        byline=doc.byline or extraction.byline,
+    )
 
 
 def make_passage(doc: Document, start: int, end: int) -> Passage:
@@ -232,6 +255,12 @@ def _reusable(previous: StoredIndex | None) -> dict[tuple[str, str], list[tuple[
         if meta is not None:
             out.setdefault((meta.key, meta.sha256), []).append((passage, rows[row]))
     return out
+
+
+def _shown_doc(doc: Document, shown_docs: str, corpus: Corpus) -> str:
+    if corpus.kind == "folder":
+        return str(Path(shown_docs) / doc.path)
+    return f"{shown_docs}#{doc.source_id}" if doc.source_id else shown_docs
 
 
 def _shown(warning: IngestWarning, shown_docs: str, corpus: Corpus) -> str:

@@ -170,6 +170,7 @@ def _read_jsonl(data: bytes, shown: str) -> tuple[list[Document], list[IngestWar
                 published=normalise_date(published) if published else None,
                 url=_optional_str(record.get("url")),
                 encoding=encoding,
+                byline=_optional_str(record.get("byline") or record.get("author")),
             )
         )
     return docs, warnings

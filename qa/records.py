@@ -20,6 +20,7 @@ class Document:
     published: str | None = None  # YYYY-MM-DD
     url: str | None = None
     encoding: str = "utf-8"
+    byline: str | None = None  # author or agency ("Reuters")
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,33 @@ class Source:
     title: str | None
     publisher: str | None
     published: str | None
+    byline: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class AlsoIn:
+    """Another document carrying (nearly) the same text as a hit: wire copy run by several sites."""
+
+    passage: Passage
+    source: Source
+    similarity: float  # cosine similarity of the two passages
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.source.path,
+            "source_id": self.source.id,
+            "id": self.passage.id,
+            "start": self.passage.start,
+            "end": self.passage.end,
+            "line_start": self.passage.line_start,
+            "line_end": self.passage.line_end,
+            "title": self.source.title,
+            "publisher": self.source.publisher,
+            "similarity": round(self.similarity, 6),
+        }
 
 
 @dataclass(frozen=True)
@@ -66,6 +91,7 @@ class Hit:
     highlight: Highlight | None = None
     dense_score: float | None = None  # cosine similarity, when the dense retriever ranked it
     bm25_score: float | None = None  # BM25 score, when the passage shares words with the question
+    also_in: tuple[AlsoIn, ...] = ()  # near-duplicate passages of other documents, folded into this hit
 
     @property
     def text(self) -> str:
@@ -103,6 +129,7 @@ class Hit:
                 "dense": None if self.dense_score is None else round(self.dense_score, 6),
                 "bm25": None if self.bm25_score is None else round(self.bm25_score, 6),
             },
+            "also_in": [other.to_dict() for other in self.also_in],
         }
 
 

@@ -138,5 +138,10 @@ class Retriever:
         else:
             path = self._shown_docs
         return Source(
-            path=path, id=meta.source_id, title=meta.title, publisher=meta.publisher, published=meta.published
+            path=path,
+            id=meta.source_id,
+            title=meta.title,
+            publisher=meta.publisher,
+            published=meta.published,
+            byline=meta.byline,
         )

@@ -35,7 +35,7 @@ from .lexical import LexicalIndex
 from .records import Passage
 
 FORMAT = "newsqa-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -58,6 +58,7 @@ class DocumentMeta:
     published: str | None = None
     url: str | None = None
     encoding: str = "utf-8"
+    byline: str | None = None
 
 
 @dataclass

@@ -37,7 +37,7 @@ def test_json_contract(capsys, seeds, tmp_path):
         expected = {"rank", "score", "text", "start", "end", "line_start", "line_end", "source", "highlight"}
         assert expected <= set(passage)
         assert passage["rank"] == rank and isinstance(passage["score"], float)
-        assert set(passage["source"]) == {"path", "id", "title", "publisher", "published"}
+        assert set(passage["source"]) == {"path", "id", "title", "publisher", "published", "byline"}
         assert passage["source"]["path"].startswith(str(seeds) + "/")
         assert passage["highlight"] is None
         text = open(passage["source"]["path"], encoding="utf-8").read()

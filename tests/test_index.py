@@ -12,7 +12,7 @@ import pytest
 from qa import ChunkSettings, EmptyCorpusError, IndexLocationError, Retriever
 from qa.embed import HashEmbedder
 from qa.indexer import ensure_index
-from qa.store import CURRENT, MANIFEST, read_index
+from qa.store import CURRENT, FORMAT_VERSION, MANIFEST, read_index
 
 
 class Counting(HashEmbedder):
@@ -64,7 +64,7 @@ def test_first_use_builds_then_reuses_without_embedding(corpus, tmp_path):
     assert embedder.embedded == len(stored.passages) > 0
     assert any("first build" in m for m in messages.infos)
     manifest = stored.manifest
-    assert manifest["format_version"] == 1 and manifest["model"] == {
+    assert manifest["format_version"] == FORMAT_VERSION and manifest["model"] == {
         "name": "hash",
         "dim": 256,
         "normalized": True,

@@ -93,4 +93,5 @@ def test_jsonl_corpus_reports_record_ids(tmp_path):
         "title": "Fuel",
         "publisher": None,
         "published": "2022-01-13",
+        "byline": None,
     }

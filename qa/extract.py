@@ -1,0 +1,445 @@
+"""Article extraction: find the story inside a scraped page as spans of the raw text, plus its metadata.
+
+Each non-blank line is a block. Blocks are labelled from what tells prose from page furniture (sentence
+shape, jusText's stopword-density classifier, boilerplate phrases, photo credits, datelines, bullets of
+menu items, lines repeated on the page), weighted (+words for prose, negative for furniture) and the body
+is the run of blocks with the largest total weight (the maximum-subarray rule of Finn et al.'s Body Text
+Extraction). Inside that run, prose and unclear short lines are kept and furniture is dropped; outside
+it, everything is dropped. Every decision carries a reason, so `ask.py --explain FILE` can show it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .dates import normalise_date
+from .sentences import line_spans
+
+EXTRACTOR_VERSION = 1
+
+# what a block is; KEEP_KINDS are indexed when they lie inside the body
+HEADLINE, PROSE, SHORT, TRUNCATED = "headline", "prose", "short", "truncated"
+KEEP_KINDS = frozenset({HEADLINE, PROSE, SHORT, TRUNCATED})
+
+_WORD = re.compile(r"[\w'’-]+")
+_BULLET = re.compile(r"^[•·▪◦●*\-–—]\s*")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*$")
+
+# page furniture found by wording; matched against the whole block (case-insensitive)
+_END_MARKERS = re.compile(
+    r"^(?:click to comment|leave a (?:reply|comment)|\d*\s*comments?|add a comment|show comments"
+    r"|(?:you|we think you) (?:may|might) (?:also )?like|related(?: topics| articles| stories| posts| news| content)?"
+    r"|more (?:from|stories|on this|news)\b.*|read (?:more|next|also)\b.*|most (?:read|popular|viewed)"
+    r"|also read\b.*|trending(?: now)?|published in [A-Z].*|keywords|tags|share (?:this|on)\b.*"
+    r"|the [\w ]{1,30} newsletter|sign up\b.*|subscribe\b.*|follow us\b.*)$",
+    re.IGNORECASE,
+)
+_CHROME = re.compile(
+    r"^(?:skip to (?:main )?content|loading\.*|advertisement|ad|sponsored|recommended(?: videos?)?"
+    r"|connect with us|hi, what are you looking for\?|search|menu|close|home|share|print|email"
+    r"|your email address will not be published\.?|required fields are marked.*|shortlink copied|photo ?gallery"
+    r"|no image|.* logo|!--.*|.*\bgtag\b.*|\d+\s*/\s*\d+|[-+]?\d+\s*[º°][CF]?|\w+ icon"
+    r"|(?:image|photo|picture) (?:source|credit)s?\s*:.*|(?:photo|image|credit|source)\s*:\s*\S.{0,60}"
+    r"|you can unsubscribe at any time.*|by signing up.*|this site is protected by recaptcha.*)$",
+    re.IGNORECASE,
+)
+_COOKIES = re.compile(r"\bcookies?\b.*\b(?:accept|consent|settings|policy|browsing|experience|agree)\b", re.I)
+_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
+# a photo caption ends with a credit: "(AFP Photo)", "REUTERS/Pavel Mikheyev", "via REUTERS", ".—AP"
+_AGENCIES = r"(?:AP|AFP|Reuters|REUTERS|EPA|Getty Images|Sputnik|TASS|Xinhua|AA|DHA|IHA|Anadolu|Bloomberg|PA)"
+_CAPTION = re.compile(
+    r"(?:\([^()]*\b(?:[Pp]hoto|[Ii]mage|[Pp]icture|[Ff]ile|via " + _AGENCIES + r"|" + _AGENCIES + r")\b[^()]*\)"
+    r"|\b" + _AGENCIES + r"/[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}"
+    r"|\bvia " + _AGENCIES + r"|[.!?][—–-]\s?" + _AGENCIES + r")\s*$"
+)
+_POSITION = re.compile(r"\((?:L|R|C|left|right|centre|center|front|back|top|bottom)\)")
+_BYLINE = re.compile(r"^by\s+([A-Za-z][\w.'’-]*(?:\s+(?:and\s+)?[A-Za-z][\w.'’-]*){0,3})(?=\s|$)", re.IGNORECASE)
+_SLUGS = re.compile(r"^(?:[\w]+-[\w-]+\s*)+$")
+_IMPRINT = re.compile(r"^published in (?P<publisher>[A-Z][\w&.' -]{1,40}?)(?:,\s*(?P<date>.+))?$", re.IGNORECASE)
+_LOGO = re.compile(r"^(?P<publisher>[A-Z][\w&.' -]{1,40}?) logo$", re.IGNORECASE)
+_COPYRIGHT_HOLDER = re.compile(r"©\s*(?:\d{4}\s*)?(?P<holder>[^\d©|]{3,60}?)\s*(?:\d{4})?\.?\s*$")
+_AGENCY_NAMES = {
+    "reuters": "Reuters",
+    "ap": "AP",
+    "associated press": "AP",
+    "the associated press": "AP",
+    "afp": "AFP",
+    "agence france-presse": "AFP",
+    "anadolu": "Anadolu",
+    "anadolu agency": "Anadolu",
+    "dpa": "dpa",
+    "xinhua": "Xinhua",
+    "tass": "TASS",
+    "pa": "PA",
+    "bloomberg": "Bloomberg",
+}
+_DATELINE_AGENCY = re.compile(r"^[A-Z][A-Z .,'-]{1,40}\s*\((Reuters|AP|AFP|dpa|Xinhua)\)")
+
+# datelines: a short line that is a date, maybe with a place, a time and "Published"/"Updated"
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_TOKEN = re.compile(
+    r"\b(?:" + _MONTH + r"|\d{1,4}(?:st|nd|rd|th)?|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|[,:/–—+-]", re.IGNORECASE
+)
+_DATE_FILLER = re.compile(
+    r"\b(?:published|updated|posted|last|modified|on|at|am|pm|a\.m\.|p\.m\.|gmt|utc|est|edt|bst|cet|ist)\b",
+    re.IGNORECASE,
+)
+_FULL_DATE = re.compile(
+    r"\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b|\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+\d{4}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b",
+    re.IGNORECASE,
+)
+_HAS_MONTH_AND_YEAR = re.compile(r"\b" + _MONTH + r"\b.*\b\d{4}\b|\b\d{4}-\d{2}-\d{2}\b", re.IGNORECASE)
+
+# weights of the maximum-subarray rule, in words of prose
+_W_END_MARKER = -60.0  # "Click to comment", "Related topics", "Published in Dawn": the story is over
+_W_CHROME = -8.0
+_W_FURNITURE = -5.0  # menu items and lines printed twice: they separate the story from other things
+_W_INLINE = -1.0  # captions, datelines, bylines: dropped, but they sit inside articles, between headline and text
+_W_SHORT = -1.0  # a short line that is neither prose nor known furniture
+
+_MENU_WORDS = 4  # a bulleted item this short without a sentence end is a menu entry
+
+
+@dataclass(frozen=True)
+class Block:
+    """One non-blank line of the page, trimmed (and without a leading bullet), with the decision on it."""
+
+    start: int
+    end: int
+    line: int  # 1-based line number in the raw text
+    kind: str  # headline, prose, short, caption, credit, dateline, byline, menu, chrome, end-marker, repeat, ...
+    keep: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The article found in a page: body spans of the raw text (in order) and what the page says of itself."""
+
+    blocks: tuple[Block, ...]
+    body: tuple[tuple[int, int], ...]  # merged runs of kept blocks; passages never cross a dropped block
+    title: str | None = None
+    publisher: str | None = None
+    published: str | None = None  # YYYY-MM-DD
+    byline: str | None = None
+    kept_chars: int = 0
+    dropped_chars: int = 0
+
+
+@dataclass
+class _Draft:
+    start: int
+    end: int
+    line: int
+    text: str
+    words: int
+    kind: str = SHORT
+    reason: str = ""
+    weight: float = _W_SHORT
+    bulleted: bool = False
+
+
+def extract(text: str) -> Extraction:
+    """Find the article in `text` (a whole page as decoded from disk). Never raises on odd input."""
+    drafts = _blocks(text)
+    if not drafts:
+        return Extraction(blocks=(), body=())
+    _label(drafts)
+    first, last = _best_run(drafts)
+    headline = _headline(drafts, first, last)
+    listed = _short_lists(drafts)
+    blocks = []
+    for i, draft in enumerate(drafts):
+        inside = first <= i <= last
+        keep = (inside and (draft.kind in KEEP_KINDS or i in listed)) or i == headline
+        kind = HEADLINE if i == headline else draft.kind
+        if keep:
+            reason = "headline" if i == headline else "article text"
+        elif inside or draft.kind not in KEEP_KINDS:
+            reason = draft.reason
+        elif draft.kind == TRUNCATED:
+            reason = "truncated teaser outside the article body"
+        else:
+            reason = f"{'prose' if draft.kind == PROSE else 'short line'} outside the article body"
+        blocks.append(Block(draft.start, draft.end, draft.line, kind, keep, reason))
+    body = _merge(text, blocks)
+    kept = sum(b.end - b.start for b in blocks if b.keep)
+    dropped = sum(b.end - b.start for b in blocks if not b.keep)
+    return Extraction(
+        blocks=tuple(blocks),
+        body=body,
+        title=drafts[headline].text if headline is not None else None,
+        publisher=_publisher(drafts),
+        published=_published(drafts, headline, first, last),
+        byline=_byline(drafts, first, last),
+        kept_chars=kept,
+        dropped_chars=dropped,
+    )
+
+
+_MENU_RUN = 5  # this many bulleted entries in a row make a menu even inside the article
+
+
+def _short_lists(drafts: Sequence[_Draft]) -> set[int]:
+    """Bulleted short items in runs shorter than a menu: a list in the story ("- Have random drug tests")."""
+    listed: set[int] = set()
+    run: list[int] = []
+    for i, d in enumerate([*drafts, None]):
+        if d is not None and d.kind == "menu" and d.reason == "menu item":
+            run.append(i)
+            continue
+        if run and len(run) < _MENU_RUN:
+            listed.update(run)
+        run = []
+    return listed
+
+
+def _blocks(text: str) -> list[_Draft]:
+    drafts = []
+    line = 1
+    pos = 0
+    for start, end in line_spans(text):
+        line += text.count("\n", pos, start)
+        pos = start
+        bullet = _BULLET.match(text[start:end])
+        bulleted = bullet is not None and start + bullet.end() < end
+        if bulleted:
+            start += bullet.end()
+        content = text[start:end]
+        draft = _Draft(start, end, line, content, len(_WORD.findall(content)))
+        draft.bulleted = bulleted
+        drafts.append(draft)
+    return drafts
+
+
+def _label(drafts: list[_Draft]) -> None:
+    """Give each block a kind, a reason and a weight, from its own text and its neighbours."""
+    jt_classes = _jusText_classes([d.text for d in drafts])
+    seen: dict[str, int] = {}
+    for i, d in enumerate(drafts):
+        text = d.text
+        norm = " ".join(text.lower().split())
+        if norm in seen and d.words >= 2:
+            original = drafts[seen[norm]]
+            _set(d, "repeat", f"repeats line {original.line}", _W_FURNITURE)
+            if not (original.kind == PROSE and original.words >= 12):
+                # a title or caption printed twice is furniture; a long paragraph quoted again is not
+                original.weight = min(original.weight, _W_SHORT)
+            continue
+        seen.setdefault(norm, i)
+        if _END_MARKERS.match(text) and d.words <= 12:
+            _set(d, "end-marker", "page furniture after the story", _W_END_MARKER)
+        elif _CHROME.match(text) or (_COOKIES.search(text) and d.words <= 60):
+            _set(d, "chrome", "page furniture", _W_CHROME)
+        elif _COPYRIGHT.search(text) and d.words <= 20:
+            _set(d, "chrome", "copyright line", _W_CHROME)
+        elif _BYLINE.match(text) and d.words <= 12 and not _SENTENCE_END.search(text):
+            _set(d, "byline", "byline", _W_INLINE)
+        elif _is_dateline(text):
+            _set(d, "dateline", "dateline", _W_INLINE)
+        elif _CAPTION.search(text) or _POSITION.search(text) or _credit_follows(drafts, i):
+            _set(d, "caption", "photo caption", _W_INLINE)
+        elif d.bulleted and d.words <= _MENU_WORDS and not _SENTENCE_END.search(text):
+            _set(d, "menu", "menu item", _W_FURNITURE)
+        elif _SLUGS.match(text) and d.words >= 2:
+            _set(d, "menu", "tag list", _W_FURNITURE)
+        elif _ELLIPSIS_END.search(text) and d.words >= 8:
+            # a teaser cut short ("... have been registered throughout..."): it cancels its own weight
+            # kept if the story goes on after it: never drop story text on this alone
+            _set(d, TRUNCATED, "truncated teaser", -float(d.words))
+        elif _is_prose(text, d.words, jt_classes[i]) and _follows_card_title(drafts, i):
+            _set(d, "teaser", "teaser: a summary under a headline printed twice", -float(d.words))
+        elif _is_prose(text, d.words, jt_classes[i]):
+            _set(d, PROSE, "article text", float(d.words))
+        else:
+            _set(d, SHORT, "short line", _W_SHORT)
+
+
+def _set(d: _Draft, kind: str, reason: str, weight: float) -> None:
+    d.kind, d.reason, d.weight = kind, reason, weight
+
+
+def _is_prose(text: str, words: int, jt_class: str) -> bool:
+    if words >= 3 and _SENTENCE_END.search(text):
+        return True
+    return words >= 12 and jt_class in ("good", "neargood")
+
+
+def _is_dateline(text: str) -> bool:
+    if len(text) > 80 or not _HAS_MONTH_AND_YEAR.search(text):
+        return False
+    rest = _DATE_FILLER.sub(" ", _DATE_TOKEN.sub(" ", text))
+    leftover = [w for w in rest.split() if not w.isupper()]  # a place in capitals: "ALMATY"
+    return len(leftover) <= 1 and normalise_date(text) is not None
+
+
+def _follows_card_title(drafts: list[_Draft], i: int) -> bool:
+    """Teaser cards print a headline twice (link and image alt text), then one summary paragraph."""
+    j = i - 1
+    while j >= 0 and drafts[j].kind == "dateline":
+        j -= 1
+    return j >= 0 and drafts[j].kind == "repeat" and drafts[j].words <= 15 and not _SENTENCE_END.search(drafts[j].text)
+
+
+def _credit_follows(drafts: list[_Draft], i: int) -> bool:
+    """A line directly followed by "IMAGE SOURCE: TASS" or "Photo: ..." is that photo's caption."""
+    if i + 1 >= len(drafts) or drafts[i + 1].line != drafts[i].line + 1:
+        return False
+    return (
+        re.match(r"^(?:image|photo|picture) (?:source|credit)s?\s*:|^(?:photo|credit)\s*:", drafts[i + 1].text, re.I)
+        is not None
+    )
+
+
+def _best_run(drafts: Sequence[_Draft]) -> tuple[int, int]:
+    """First and last index of the contiguous run of blocks with the largest total weight."""
+    best, best_span = float("-inf"), (0, -1)
+    total, start = 0.0, 0
+    for i, d in enumerate(drafts):
+        if total <= 0:
+            total, start = 0.0, i
+        total += d.weight
+        if total > best:
+            best, best_span = total, (start, i)
+    if best <= 0:
+        return 0, -1  # nothing reads like an article
+    first, last = best_span
+    # the run may start or end on weak lines that only ride along: trim them
+    while first <= last and drafts[first].kind not in (PROSE,):
+        first += 1
+    while last >= first and drafts[last].kind not in (PROSE,):
+        last -= 1
+    # a page with no furniture at all above (or below) the run is a clean article: its opening lines
+    # (a fixture, a venue) and closing lists (team sheets, results) are story too
+    if all(d.kind in KEEP_KINDS for d in drafts[:first]):
+        first = 0
+    if all(d.kind in KEEP_KINDS for d in drafts[last + 1 :]):
+        last = len(drafts) - 1
+    return first, last
+
+
+_HEADLINE_LOOKBACK = 12
+
+
+def _headline(drafts: Sequence[_Draft], first: int, last: int) -> int | None:
+    """The title: the nearest title-shaped block above the body, else the body's first block if title-shaped."""
+    if last < first:
+        return None
+    for i in range(first - 1, max(-1, first - 1 - _HEADLINE_LOOKBACK), -1):
+        d = drafts[i]
+        if d.kind in ("caption", "dateline", "byline", "repeat", "chrome", "menu", "teaser"):
+            continue
+        if d.kind == "end-marker":
+            break
+        if _title_shaped(d):
+            return i
+    if _title_shaped(drafts[first]) and first < last:
+        return first
+    return None
+
+
+def _title_shaped(d: _Draft) -> bool:
+    return 3 <= d.words <= 30 and not d.text.endswith((".", ":", ";", ",")) and d.kind in (SHORT, PROSE)
+
+
+def _merge(text: str, blocks: Sequence[Block]) -> tuple[tuple[int, int], ...]:
+    """Join kept blocks separated only by whitespace into runs; a dropped block always breaks a run."""
+    runs: list[tuple[int, int]] = []
+    for block in blocks:
+        if not block.keep:
+            runs.append((-1, -1))
+            continue
+        if runs and runs[-1][0] >= 0:
+            runs[-1] = (runs[-1][0], block.end)
+        else:
+            runs.append((block.start, block.end))
+    return tuple(run for run in runs if run[0] >= 0)
+
+
+def _publisher(drafts: Sequence[_Draft]) -> str | None:
+    for pattern in (_IMPRINT, _LOGO):
+        for d in drafts:
+            match = pattern.match(d.text)
+            if match:
+                return match.group("publisher").strip()
+    for d in drafts:
+        match = _COPYRIGHT_HOLDER.search(d.text) if d.words <= 12 else None
+        if match:
+            return match.group("holder").strip(" .,-")
+    return None
+
+
+def _published(drafts: Sequence[_Draft], headline: int | None, first: int, last: int) -> str | None:
+    """The dateline nearest the headline (above the body or at its head), else the imprint after the body,
+    else the date in a wire photo's caption near the headline ("Almaty, January 13, 2022")."""
+    if last < first:
+        return None
+    top = first if headline is None else min(first, headline)
+    near = sorted(range(max(0, top - _HEADLINE_LOOKBACK), min(len(drafts), first + 6)), key=lambda i: abs(i - top))
+    for i in near:
+        if drafts[i].kind == "dateline":
+            return normalise_date(_strip_place(drafts[i].text))
+    for d in drafts[last + 1 : last + 6]:
+        match = _IMPRINT.match(d.text)
+        if match and match.group("date"):
+            return normalise_date(match.group("date"))
+    for i in near:
+        found = _FULL_DATE.search(drafts[i].text) if drafts[i].kind == "caption" else None
+        if found:
+            return normalise_date(found.group(0))
+    return None
+
+
+def _strip_place(text: str) -> str:
+    """'ALMATY Jan 13, 2022 - 1:52 pm GMT+3' -> 'Jan 13, 2022' for the date parser."""
+    match = _FULL_DATE.search(text)
+    return match.group(0) if match else text
+
+
+def _byline(drafts: Sequence[_Draft], first: int, last: int) -> str | None:
+    """'by reuters' near the top -> 'Reuters'; else an agency dateline 'MOSCOW (Reuters) -' in the body."""
+    if last < first:
+        return None
+    for d in drafts[max(0, first - _HEADLINE_LOOKBACK) : first + 3]:
+        match = _BYLINE.match(d.text) if d.kind == "byline" else None
+        if match:
+            name = match.group(1).strip()
+            return _AGENCY_NAMES.get(name.lower(), name if not name.islower() else name.title())
+    for d in drafts[first : first + 3]:
+        match = _DATELINE_AGENCY.match(d.text)
+        if match:
+            return _AGENCY_NAMES.get(match.group(1).lower(), match.group(1))
+    return None
+
+
+def _jusText_classes(texts: list[str]) -> list[str]:
+    """jusText's context-free class (good / neargood / short / bad) of each block, from its stopword density."""
+    from justext.core import classify_paragraphs  # lazy: lxml is only needed while building
+    from justext.paragraph import Paragraph
+
+    paragraphs = []
+    for text in texts:
+        paragraph = Paragraph(_PlainPath)
+        paragraph.append_text(text)
+        paragraphs.append(paragraph)
+    classify_paragraphs(paragraphs, _stoplist(), no_headings=True)
+    return [p.cf_class for p in paragraphs]
+
+
+class _PlainPath:
+    """jusText reads a block's DOM path; plain-text blocks all sit in one anonymous paragraph."""
+
+    dom = "html.body.p"
+    xpath = "/html/body/p"
+
+
+@lru_cache(maxsize=1)
+def _stoplist() -> frozenset[str]:
+    import justext
+
+    return frozenset(justext.get_stoplist("English"))
