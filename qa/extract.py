@@ -10,15 +10,19 @@ it, everything is dropped. Every decision carries a reason, so `ask.py --explain
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from .dates import normalise_date
 from .sentences import line_spans
 
 EXTRACTOR_VERSION = 1
+# any change to this module changes what gets indexed: indexes record the fingerprint and rebuild on change
+FINGERPRINT = f"{EXTRACTOR_VERSION}-{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}"
 
 # what a block is; KEEP_KINDS are indexed when they lie inside the body
 HEADLINE, PROSE, SHORT, TRUNCATED = "headline", "prose", "short", "truncated"
@@ -153,23 +157,40 @@ def extract(text: str) -> Extraction:
     first, last = _best_run(drafts)
     headline = _headline(drafts, first, last)
     listed = _short_lists(drafts)
+    lead = _lead(drafts, headline, first)
+    keep = [False] * len(drafts)
+    for i, draft in enumerate(drafts):
+        if first <= i <= last:
+            keep[i] = draft.kind in KEEP_KINDS or draft.kind == "caption" or i in listed
+        elif i in lead:
+            keep[i] = draft.kind == "caption"
+    for i, draft in enumerate(drafts):
+        # a photo caption is indexed with the paragraph it sits against, never as a passage of its own
+        if draft.kind == "caption" and keep[i]:
+            keep[i] = any(0 <= j < len(drafts) and keep[j] and drafts[j].kind != "caption" for j in (i - 1, i + 1))
+    if headline is not None:
+        # the headline is every passage's title; it is indexed only where it runs into the text below it
+        keep[headline] = headline + 1 < len(drafts) and keep[headline + 1]
     blocks = []
     for i, draft in enumerate(drafts):
         inside = first <= i <= last
-        keep = (inside and (draft.kind in KEEP_KINDS or i in listed)) or i == headline
         kind = HEADLINE if i == headline else draft.kind
-        if keep:
-            reason = "headline" if i == headline else "article text"
+        if i == headline:
+            reason = "headline" if keep[i] else "headline: shown as the title, not indexed alone"
+        elif keep[i]:
+            reason = "photo caption" if draft.kind == "caption" else "article text"
+        elif draft.kind == "caption" and (inside or i in lead):
+            reason = "photo caption, not indexed alone"
         elif inside or draft.kind not in KEEP_KINDS:
             reason = draft.reason
         elif draft.kind == TRUNCATED:
             reason = "truncated teaser outside the article body"
         else:
             reason = f"{'prose' if draft.kind == PROSE else 'short line'} outside the article body"
-        blocks.append(Block(draft.start, draft.end, draft.line, kind, keep, reason))
+        blocks.append(Block(draft.start, draft.end, draft.line, kind, keep[i], reason))
     body = _merge(text, blocks)
-    kept = sum(b.end - b.start for b in blocks if b.keep)
-    dropped = sum(b.end - b.start for b in blocks if not b.keep)
+    kept = sum(b.end - b.start for b in blocks if b.keep or b.kind == HEADLINE)
+    dropped = sum(b.end - b.start for b in blocks) - kept
     return Extraction(
         blocks=tuple(blocks),
         body=body,
@@ -180,6 +201,16 @@ def extract(text: str) -> Extraction:
         kept_chars=kept,
         dropped_chars=dropped,
     )
+
+
+def _lead(drafts: Sequence[_Draft], headline: int | None, first: int) -> set[int]:
+    """Blocks between the headline and the body's first paragraph (photos, datelines, bylines)."""
+    top = first
+    while top > 0 and drafts[top - 1].kind in ("caption", "dateline", "byline", "repeat", "chrome"):
+        top -= 1
+    if headline is not None and headline < first:
+        top = max(top, headline + 1)
+    return set(range(top, first))
 
 
 _MENU_RUN = 5  # this many bulleted entries in a row make a menu even inside the article

@@ -16,7 +16,7 @@ from . import store
 from .chunk import ChunkSettings, chunk
 from .embed import Embedder
 from .errors import EmptyCorpusError, IndexDamagedError
-from .extract import EXTRACTOR_VERSION, Extraction, extract
+from .extract import FINGERPRINT, Extraction, extract
 from .ingest import Corpus, file_sha256, read_documents, scan
 from .lexical import LexicalIndex
 from .records import Document, IngestWarning, Passage
@@ -120,7 +120,7 @@ def _compatible(current: StoredIndex, embedder: Embedder, settings: ChunkSetting
         return f"the model changed ({model.get('name')} -> {embedder.name}), rebuilding"
     if current.manifest.get("chunking") != settings.to_dict():
         return "the chunk settings changed, rebuilding"
-    if current.manifest.get("extraction", {}).get("version") != EXTRACTOR_VERSION:
+    if current.manifest.get("extraction", {}).get("fingerprint") != FINGERPRINT:
         return "the article extractor changed, rebuilding"
     if current.manifest.get("format_version") != store.FORMAT_VERSION:
         return "the index format changed, rebuilding"
@@ -206,7 +206,7 @@ def _build(
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "model": {"name": embedder.name, "dim": embedder.dim, "normalized": True, "metric": "inner_product"},
         "chunking": settings.to_dict(),
-        "extraction": {"version": EXTRACTOR_VERSION},
+        "extraction": {"fingerprint": FINGERPRINT},
         "corpus": {"kind": corpus.kind, "root": str(corpus.root), "files": file_records},
         "documents": {doc.key: doc.sha256 for doc in documents},
         "versions": _versions(),
