@@ -34,24 +34,32 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*$")
 
 # page furniture found by wording; matched against the whole block (case-insensitive)
+# lines that close a story: the blocks are cut there and the article is sought within one part
 _END_MARKERS = re.compile(
     r"^(?:click to comment|leave a (?:reply|comment)|\d*\s*comments?|add a comment|show comments"
     r"|(?:you|we think you) (?:may|might) (?:also )?like|related(?: topics| articles| stories| posts| news| content)?"
-    r"|more (?:from|stories|on this|news)\b.*|read (?:more|next|also)\b.*|most (?:read|popular|viewed)"
-    r"|also read\b.*|trending(?: now)?|published in [A-Z].*|keywords|tags|share (?:this|on)\b.*"
+    r"|more (?:from|stories|on this|news)(?: [\w ]{1,30})?|most (?:read|popular|viewed)"
+    r"|trending(?: now)?|published in [A-Z].*|keywords|tags|share (?:this|on)\b.*"
     r"|the [\w ]{1,30} newsletter|sign up\b.*|subscribe\b.*|follow us\b.*)$",
     re.IGNORECASE,
 )
 _CHROME = re.compile(
     r"^(?:skip to (?:main )?content|loading\.*|advertisement|ad|sponsored|recommended(?: videos?)?"
     r"|connect with us|hi, what are you looking for\?|search|menu|close|home|share|print|email"
+    r"|read (?:more|next|also)\b.*|also read\b.*|about us|contact(?: us)?|privacy(?: policy| notice)?"
+    r"|terms(?: of (?:use|service))?(?: and conditions)?|careers|advertise(?: with us)?|site ?map|rss"
+    r"|(?:accept|reject|allow) (?:all )?cookies|(?:manage )?cookie (?:settings|preferences|policy)"
     r"|your email address will not be published\.?|required fields are marked.*|shortlink copied|photo ?gallery"
     r"|no image|.* logo|!--.*|.*\bgtag\b.*|\d+\s*/\s*\d+|[-+]?\d+\s*[º°][CF]?|\w+ icon"
     r"|(?:image|photo|picture) (?:source|credit)s?\s*:.*|(?:photo|image|credit|source)\s*:\s*\S.{0,60}"
     r"|you can unsubscribe at any time.*|by signing up.*|this site is protected by recaptcha.*)$",
     re.IGNORECASE,
 )
-_COOKIES = re.compile(r"\bcookies?\b.*\b(?:accept|consent|settings|policy|browsing|experience|agree)\b", re.I)
+_COOKIES = re.compile(
+    r"\bcookies?\b.*\b(?:accept|consent|settings|policy|browsing|experience|agree)\b"
+    r"|\b(?:accept|consent|settings|policy|browsing|experience|agree)\b.*\bcookies?\b",
+    re.IGNORECASE,
+)
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
 # a photo caption ends with a credit: "(AFP Photo)", "REUTERS/Pavel Mikheyev", "via REUTERS", ".—AP"
 _AGENCIES = r"(?:AP|AFP|Reuters|REUTERS|EPA|Getty Images|Sputnik|TASS|Xinhua|AA|DHA|IHA|Anadolu|Bloomberg|PA)"
@@ -100,7 +108,7 @@ _FULL_DATE = re.compile(
 _HAS_MONTH_AND_YEAR = re.compile(r"\b" + _MONTH + r"\b.*\b\d{4}\b|\b\d{4}-\d{2}-\d{2}\b", re.IGNORECASE)
 
 # weights of the maximum-subarray rule, in words of prose
-_W_END_MARKER = -60.0  # "Click to comment", "Related topics", "Published in Dawn": the story is over
+_W_END_MARKER = -60.0  # "Click to comment", "Related topics", "Published in Dawn": runs stop there
 _W_CHROME = -8.0
 _W_FURNITURE = -5.0  # menu items and lines printed twice: they separate the story from other things
 _W_INLINE = -1.0  # captions, datelines, bylines: dropped, but they sit inside articles, between headline and text
@@ -146,6 +154,7 @@ class _Draft:
     reason: str = ""
     weight: float = _W_SHORT
     bulleted: bool = False
+    original: int | None = None  # for a repeat: the index of the first copy
 
 
 def extract(text: str) -> Extraction:
@@ -257,6 +266,7 @@ def _label(drafts: list[_Draft]) -> None:
         norm = " ".join(text.lower().split())
         if norm in seen and d.words >= 2:
             original = drafts[seen[norm]]
+            d.original = seen[norm]
             _set(d, "repeat", f"repeats line {original.line}", _W_FURNITURE)
             if not (original.kind == PROSE and original.words >= 12):
                 # a title or caption printed twice is furniture; a long paragraph quoted again is not
@@ -282,7 +292,7 @@ def _label(drafts: list[_Draft]) -> None:
         elif _ELLIPSIS_END.search(text) and d.words >= 8:
             # a teaser cut short ("... have been registered throughout..."): it cancels its own weight
             # kept if the story goes on after it: never drop story text on this alone
-            _set(d, TRUNCATED, "truncated teaser", -float(d.words))
+            _set(d, TRUNCATED, "truncated teaser", 0.0)
         elif _is_prose(text, d.words, jt_classes[i]) and _follows_card_title(drafts, i):
             _set(d, "teaser", "teaser: a summary under a headline printed twice", -float(d.words))
         elif _is_prose(text, d.words, jt_classes[i]):
@@ -314,7 +324,10 @@ def _follows_card_title(drafts: list[_Draft], i: int) -> bool:
     j = i - 1
     while j >= 0 and drafts[j].kind == "dateline":
         j -= 1
-    return j >= 0 and drafts[j].kind == "repeat" and drafts[j].words <= 15 and not _SENTENCE_END.search(drafts[j].text)
+    if j < 0 or drafts[j].kind != "repeat" or drafts[j].original is None:
+        return False
+    original = drafts[drafts[j].original]
+    return original.kind == SHORT and original.words <= 15 and not _SENTENCE_END.search(original.text)
 
 
 def _credit_follows(drafts: list[_Draft], i: int) -> bool:
@@ -328,10 +341,17 @@ def _credit_follows(drafts: list[_Draft], i: int) -> bool:
 
 
 def _best_run(drafts: Sequence[_Draft]) -> tuple[int, int]:
-    """First and last index of the contiguous run of blocks with the largest total weight."""
+    """First and last index of the contiguous run of blocks with the largest total weight.
+
+    A run never crosses an end marker ("Related articles", "Leave a Reply"): what follows one is
+    other content, however much it reads like prose.
+    """
     best, best_span = float("-inf"), (0, -1)
     total, start = 0.0, 0
     for i, d in enumerate(drafts):
+        if d.kind == "end-marker":
+            total, start = 0.0, i + 1
+            continue
         if total <= 0:
             total, start = 0.0, i
         total += d.weight

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import store
 from .chunk import ChunkSettings, chunk
+from .duplicates import sentence_spans_of
 from .embed import Embedder
 from .errors import EmptyCorpusError, IndexDamagedError
 from .extract import FINGERPRINT, Extraction, extract
@@ -173,15 +174,18 @@ def _build(
 
     reuse = _reusable(previous)
     passages: list[Passage] = []
-    vectors: list[np.ndarray] = []
+    vectors: list[np.ndarray | None] = []
+    sentences: list[_Sentences | None] = []  # per passage: raw spans and vectors of its sentences
     to_embed: list[int] = []  # positions in `passages` that need vectors
     for position, doc in enumerate(documents):
         extraction = extract(doc.text)
         doc = documents[position] = with_metadata(doc, extraction)
         old = reuse.get((doc.key, doc.sha256))
         if old is not None:
-            passages.extend(p for p, _ in old)
-            vectors.extend(v for _, v in old)
+            for passage, vector, sentence_parts in old:
+                passages.append(passage)
+                vectors.append(vector)
+                sentences.append(sentence_parts)
             continue
         body = list(extraction.body)
         if not body:
@@ -190,17 +194,26 @@ def _build(
         for start, end in chunk(doc.text, settings, body):
             to_embed.append(len(passages))
             passages.append(make_passage(doc, start, end))
-            vectors.append(None)  # type: ignore[arg-type]
+            vectors.append(None)
+            sentences.append(None)
     if to_embed:
         reused = len(passages) - len(to_embed)
+        spans = {i: sentence_spans_of(passages[i]) for i in to_embed}
+        texts = [passages[i].text for i in to_embed]
+        sentence_texts = [_slice(passages[i], s, e) for i in to_embed for s, e in spans[i]]
         reporter.info(
-            f"Embedding {len(to_embed)} passages from {len(documents)} documents"
-            + (f" ({reused} reused)" if reused else "")
+            f"Embedding {len(to_embed)} passages and {len(sentence_texts)} sentences from {len(documents)} documents"
+            + (f" ({reused} passages reused)" if reused else "")
         )
-        fresh = embedder.embed([passages[i].text for i in to_embed], progress=reporter.progress)
+        fresh = embedder.embed(texts + sentence_texts, progress=reporter.progress)
+        cursor = len(texts)
         for row, i in enumerate(to_embed):
             vectors[i] = fresh[row]
+            count = len(spans[i])
+            sentences[i] = (np.asarray(spans[i], dtype=np.int64).reshape(-1, 2), fresh[cursor : cursor + count])
+            cursor += count
     matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, embedder.dim), np.float32)
+    sentence_table, sentence_matrix = _sentence_table(sentences, embedder.dim)
 
     manifest = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -218,7 +231,7 @@ def _build(
         for d in documents
     ]
     lexical = LexicalIndex.build([p.text for p in passages])
-    store.write_index(index_dir, manifest, metas, passages, matrix, lexical)
+    store.write_index(index_dir, manifest, metas, passages, matrix, lexical, sentence_table, sentence_matrix)
     loaded = store.read_index(index_dir)
     assert loaded is not None
     reporter.info(f"Index ready: {len(documents)} documents, {len(passages)} passages in {index_dir}")
@@ -244,16 +257,39 @@ def make_passage(doc: Document, start: int, end: int) -> Passage:
     return Passage(ident, doc.key, start, end, line_start, line_end, text)
 
 
-def _reusable(previous: StoredIndex | None) -> dict[tuple[str, str], list[tuple[Passage, np.ndarray]]]:
-    """Passages and vectors of the previous build, by (document key, text hash)."""
+_Sentences = tuple[np.ndarray, np.ndarray]  # (k, 2) raw spans, (k, dim) vectors
+
+
+def _slice(passage: Passage, start: int, end: int) -> str:
+    return passage.text[start - passage.start : end - passage.start]
+
+
+def _sentence_table(per_passage: list[_Sentences | None], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """The index's sentence table: (passage row, start, end) rows and their vectors, in passage order."""
+    rows, spans, vectors = [], [], []
+    for row, parts in enumerate(per_passage):
+        assert parts is not None
+        rows.append(np.full(len(parts[0]), row, dtype=np.int64))
+        spans.append(parts[0])
+        vectors.append(np.asarray(parts[1], dtype=np.float32))
+    if not rows:
+        return np.zeros((0, 3), np.int64), np.zeros((0, dim), np.float32)
+    table = np.column_stack([np.concatenate(rows), np.concatenate(spans).reshape(-1, 2)])
+    return table.astype(np.int64), np.concatenate(vectors).reshape(-1, dim)
+
+
+def _reusable(previous: StoredIndex | None) -> dict[tuple[str, str], list[tuple[Passage, np.ndarray, _Sentences]]]:
+    """Passages, vectors and sentence vectors of the previous build, by (document key, text hash)."""
     if previous is None or not previous.passages:
         return {}
     rows = previous.vector_rows()
-    out: dict[tuple[str, str], list[tuple[Passage, np.ndarray]]] = {}
+    out: dict[tuple[str, str], list[tuple[Passage, np.ndarray, _Sentences]]] = {}
     for row, passage in enumerate(previous.passages):
         meta = previous.documents.get(passage.doc_key)
         if meta is not None:
-            out.setdefault((meta.key, meta.sha256), []).append((passage, rows[row]))
+            spans, vectors = previous.sentences_of(row)
+            parts = (np.array(spans), np.asarray(vectors, dtype=np.float32))
+            out.setdefault((meta.key, meta.sha256), []).append((passage, rows[row], parts))
     return out
 
 

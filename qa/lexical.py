@@ -41,14 +41,20 @@ class LexicalIndex:
             return cls(None, size)
         return cls(bm25s.BM25.load(str(folder)), size)
 
-    def search(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and scores of the best `n` passages with a positive score, best first."""
+    def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and scores of the best `n` passages (among rows `allowed`) with a positive score, best first."""
         empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if self._model is None or self.size == 0:
             return empty
         tokens = bm25s.tokenize([query], stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
         if not tokens[0]:
             return empty
-        rows, scores = self._model.retrieve(tokens, k=min(n, self.size), show_progress=False, n_threads=1)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(self.size, dtype=np.float32)
+            mask[allowed] = 1.0
+        rows, scores = self._model.retrieve(
+            tokens, k=min(n, self.size), show_progress=False, n_threads=1, weight_mask=mask
+        )
         keep = scores[0] > 0
         return rows[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)

@@ -40,8 +40,20 @@ def passage_json(passage: Passage, source: Source) -> str:
 
 
 def source_label(source: Source) -> str:
-    """'Title · Publisher · 2022-01-14', whichever parts are known."""
-    return " · ".join(part for part in (source.title, source.publisher, source.published) if part)
+    """'Title · Publisher · 2022-01-14 · Reuters', whichever parts are known."""
+    return " · ".join(part for part in (source.title, source.publisher, source.published, source.byline) if part)
+
+
+def also_in_line(hit: Hit) -> str | None:
+    """'also in: Daily Sabah, seeds/001.txt:116-118; ...' for the other documents carrying this text."""
+    if not hit.also_in:
+        return None
+    parts = []
+    for other in hit.also_in:
+        name = other.source.publisher or other.source.title
+        where = location(other.source, other.line_start, other.line_end)
+        parts.append(f"{name}, {where}" if name else where)
+    return "also in: " + "; ".join(parts)
 
 
 def location(source: Source, line_start: int, line_end: int) -> str:
@@ -67,6 +79,9 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         console.print(header, soft_wrap=True)
         console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"), soft_wrap=True)
         console.print(Text(_wrap(hit.text, width)), soft_wrap=True)
+        also = also_in_line(hit)
+        if also:
+            console.print(Text(_wrap(also, width), style="magenta"), soft_wrap=True)
         console.print()
 
 

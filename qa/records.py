@@ -53,21 +53,25 @@ class Source:
 
 @dataclass(frozen=True)
 class AlsoIn:
-    """Another document carrying (nearly) the same text as a hit: wire copy run by several sites."""
+    """Another document carrying (nearly) the same text as a hit, e.g. the same agency copy on another site."""
 
-    passage: Passage
     source: Source
-    similarity: float  # cosine similarity of the two passages
+    passage_id: str  # the stored passage where the matching stretch starts
+    start: int  # raw-file offsets of the matching stretch in that document
+    end: int
+    line_start: int
+    line_end: int
+    similarity: float  # mean cosine similarity of the matching sentences
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.source.path,
             "source_id": self.source.id,
-            "id": self.passage.id,
-            "start": self.passage.start,
-            "end": self.passage.end,
-            "line_start": self.passage.line_start,
-            "line_end": self.passage.line_end,
+            "id": self.passage_id,
+            "start": self.start,
+            "end": self.end,
+            "line_start": self.line_start,
+            "line_end": self.line_end,
             "title": self.source.title,
             "publisher": self.source.publisher,
             "similarity": round(self.similarity, 6),

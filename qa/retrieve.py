@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path, PurePath
 
+import faiss
+import numpy as np
+
 from .chunk import ChunkSettings
+from .dates import normalise_date
+from .duplicates import Copy, DuplicateFinder
 from .embed import Embedder, load_embedder
 from .errors import BadInputError, EmptyQuestionError
 from .indexer import Reporter, ensure_index
 from .paths import default_docs, default_index_dir
-from .records import Hit, Passage, SearchResult, Source
+from .records import AlsoIn, Hit, Passage, SearchResult, Source
 from .store import StoredIndex
 
 MAX_K = 1000
@@ -29,6 +35,7 @@ class Retriever:
         self._shown_docs = shown_docs
         self._kind = index.manifest.get("corpus", {}).get("kind", "folder")
         self._sources = {key: self._source(key) for key in index.documents}
+        self._duplicates = DuplicateFinder(index)
 
     @classmethod
     def open(
@@ -68,10 +75,24 @@ class Retriever:
     def __len__(self) -> int:
         return len(self._index.passages)
 
-    def search(self, question: str, k: int = 3, mode: str = DEFAULT_MODE) -> SearchResult:
+    def search(
+        self,
+        question: str,
+        k: int = 3,
+        mode: str = DEFAULT_MODE,
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        group_copies: bool = True,
+    ) -> SearchResult:
         """The `k` passages that best answer `question`, best first (ties broken by index order).
 
-        `mode` is "hybrid" (BM25 and dense ranks fused, the default), "dense" or "bm25".
+        `mode` is "hybrid" (BM25 and dense ranks fused, the default), "dense" or "bm25". `source` keeps
+        documents whose publisher, byline, title or path contains it (case-insensitive); `since` and
+        `until` (YYYY-MM-DD, inclusive) keep documents published in that range, so documents without a
+        date are left out when either is given. With `group_copies`, a passage that another document
+        carries too (wire copy) is shown once, with the others in `Hit.also_in`.
         """
         if not isinstance(question, str) or not question.strip():
             raise EmptyQuestionError()
@@ -79,12 +100,13 @@ class Retriever:
             raise BadInputError(f"k must be between 1 and {MAX_K}, got {k}")
         if mode not in MODES:
             raise BadInputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
-        total = len(self._index.passages)
+        allowed = self._allowed_rows(source, _date_bound(since, "since"), _date_bound(until, "until"))
+        total = len(self._index.passages) if allowed is None else len(allowed)
         if total == 0:
             return SearchResult(question=question, hits=[])
         depth = min(total, max(_MIN_DEPTH, 10 * k))
-        dense = self._dense(question, depth) if mode != "bm25" else {}
-        lexical = self._lexical(question, depth) if mode != "dense" else {}
+        dense = self._dense(question, depth, allowed) if mode != "bm25" else {}
+        lexical = self._lexical(question, depth, allowed) if mode != "dense" else {}
         if mode == "dense":
             fused = {row: score for row, (_, score) in dense.items()}
         elif mode == "bm25":
@@ -94,33 +116,94 @@ class Retriever:
             for ranking in (dense, lexical):
                 for row, (rank, _) in ranking.items():
                     fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
-        best = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))[:k]
-        hits = [
-            Hit(
-                rank=rank,
-                score=float(score),
-                passage=self._index.passages[row],
-                source=self._sources[self._index.passages[row].doc_key],
-                dense_score=dense[row][1] if row in dense else None,
-                bm25_score=lexical[row][1] if row in lexical else None,
+        ranked = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+        hits: list[Hit] = []
+        covered: list[tuple[str, int, int]] = []  # stretches already shown, as hits or as their copies
+        for row, score in ranked:
+            passage = self._index.passages[row]
+            if _overlaps(covered, passage.doc_key, passage.start, passage.end):
+                continue
+            copies = self._duplicates.copies(row) if group_copies else []
+            earlier = next((h for h in hits for c in copies if _same_stretch(h.passage, c)), None)
+            if earlier is not None:
+                # a copy of a passage already shown: list it under that one instead of showing it again
+                similarity = max(c.similarity for c in copies if _same_stretch(earlier.passage, c))
+                also = AlsoIn(
+                    self._sources[passage.doc_key],
+                    passage.id,
+                    passage.start,
+                    passage.end,
+                    passage.line_start,
+                    passage.line_end,
+                    similarity,
+                )
+                hits[earlier.rank - 1] = replace(earlier, also_in=(*earlier.also_in, also))
+                covered.append((passage.doc_key, passage.start, passage.end))
+                continue
+            covered.append((passage.doc_key, passage.start, passage.end))
+            covered.extend((c.doc_key, c.start, c.end) for c in copies)
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    score=float(score),
+                    passage=passage,
+                    source=self._sources[passage.doc_key],
+                    dense_score=dense[row][1] if row in dense else None,
+                    bm25_score=lexical[row][1] if row in lexical else None,
+                    also_in=tuple(self._also_in(c) for c in copies),
+                )
             )
-            for rank, (row, score) in enumerate(best, start=1)
-        ]
+            if len(hits) == k:
+                break
         return SearchResult(question=question, hits=hits)
 
-    def _dense(self, question: str, depth: int) -> dict[int, tuple[int, float]]:
-        """row -> (1-based rank, cosine similarity) of the `depth` nearest passages."""
+    def _also_in(self, copy: Copy) -> AlsoIn:
+        return AlsoIn(
+            source=self._sources[copy.doc_key],
+            passage_id=self._index.passages[copy.row].id,
+            start=copy.start,
+            end=copy.end,
+            line_start=copy.line_start,
+            line_end=copy.line_end,
+            similarity=copy.similarity,
+        )
+
+    def _allowed_rows(self, source: str | None, since: str | None, until: str | None) -> np.ndarray | None:
+        """Rows of the passages whose documents pass the filters; None when there are no filters."""
+        if source is None and since is None and until is None:
+            return None
+        needle = source.casefold().strip() if source is not None else None
+        keys = set()
+        for key, meta in self._index.documents.items():
+            shown = self._sources[key]
+            if needle is not None:
+                fields = (meta.publisher, meta.byline, meta.title, shown.path, meta.source_id)
+                if not any(needle in field.casefold() for field in fields if field):
+                    continue
+            if since is not None and (meta.published is None or meta.published < since):
+                continue
+            if until is not None and (meta.published is None or meta.published > until):
+                continue
+            keys.add(key)
+        return np.array([row for row, p in enumerate(self._index.passages) if p.doc_key in keys], dtype=np.int64)
+
+    def _dense(self, question: str, depth: int, allowed: np.ndarray | None) -> dict[int, tuple[int, float]]:
+        """row -> (1-based rank, cosine similarity) of the `depth` nearest passages (among `allowed`)."""
         query = self._embedder.embed([question.strip()])
-        scores, rows = self._index.vectors.search(query, depth)
+        if allowed is None:
+            scores, rows = self._index.vectors.search(query, depth)
+        else:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            scores, rows = self._index.vectors.search(query, depth, params=params)
         pairs = sorted(
             ((int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0),
             key=lambda pair: (-pair[1], pair[0]),
         )
         return {row: (rank, score) for rank, (row, score) in enumerate(pairs, start=1)}
 
-    def _lexical(self, question: str, depth: int) -> dict[int, tuple[int, float]]:
+    def _lexical(self, question: str, depth: int, allowed: np.ndarray | None) -> dict[int, tuple[int, float]]:
         """row -> (1-based rank, BM25 score) of the best `depth` passages sharing a word with the question."""
-        rows, scores = self._index.lexical.search(question, depth)
+        rows, scores = self._index.lexical.search(question, depth, allowed)
         pairs = sorted(
             ((int(r), float(s)) for r, s in zip(rows, scores, strict=True)), key=lambda pair: (-pair[1], pair[0])
         )
@@ -145,3 +228,19 @@ class Retriever:
             published=meta.published,
             byline=meta.byline,
         )
+
+
+def _overlaps(stretches: list[tuple[str, int, int]], doc_key: str, start: int, end: int) -> bool:
+    return any(key == doc_key and start < s_end and s_start < end for key, s_start, s_end in stretches)
+
+
+def _same_stretch(passage: Passage, copy: Copy) -> bool:
+    return copy.doc_key == passage.doc_key and copy.start < passage.end and passage.start < copy.end
+
+
+def _date_bound(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value.strip()) != 10 or normalise_date(value) != value.strip():
+        raise BadInputError(f"{name} must be a date as YYYY-MM-DD, got {value!r}")
+    return value.strip()

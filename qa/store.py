@@ -9,6 +9,8 @@ Layout of an index folder::
         passages.jsonl       line i: {"id", "doc", "start", "end", "line_start", "line_end", "text"}
         documents.jsonl      one line per document: key, path, source id, metadata, text hash
         bm25/                bm25s index over the same passages (row i = passage i)
+        sentences.npy        int64 (n, 3): passage row, start, end of each sentence of a few words, in order
+        sentence_vectors.npy float16 (n, dim): their L2-normalised vectors (wire-copy detection)
     .lock                    held while a build runs
 """
 
@@ -35,13 +37,15 @@ from .lexical import LexicalIndex
 from .records import Passage
 
 FORMAT = "newsqa-index"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
 DOCUMENTS = "documents.jsonl"
 LEXICAL = "bm25"
+SENTENCES = "sentences.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
 _GENERATION = re.compile(r"^gen-[0-9T]+-[0-9a-f]{8}$")
 
 
@@ -71,6 +75,13 @@ class StoredIndex:
     passages: list[Passage]
     vectors: faiss.Index
     lexical: LexicalIndex
+    sentences: np.ndarray  # int64 (n, 3): passage row, start, end; sorted by passage row
+    sentence_vectors: np.ndarray  # float16 (n, dim), memory-mapped
+
+    def sentences_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Spans (k, 2) and vectors (k, dim) of passage `row`'s sentences."""
+        lo, hi = np.searchsorted(self.sentences[:, 0], [row, row + 1])
+        return self.sentences[lo:hi, 1:], self.sentence_vectors[lo:hi]
 
     def vector_rows(self) -> np.ndarray:
         """All stored vectors, row i for passage i (used to reuse unchanged documents' embeddings)."""
@@ -107,6 +118,8 @@ def read_index(index_dir: Path) -> StoredIndex | None:
             meta = DocumentMeta(**json.loads(line))
             documents[meta.key] = meta
         lexical = LexicalIndex.load(gen / LEXICAL, len(passages))
+        sentences = np.load(gen / SENTENCES, allow_pickle=False)
+        sentence_vectors = np.load(gen / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
     except (RuntimeError, OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexDamagedError(f"cannot read the index files ({str(exc).splitlines()[0][:120]})") from exc
     counts = manifest.get("counts", {})
@@ -116,7 +129,16 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         raise IndexDamagedError("vector dimension differs from the manifest")
     if any(p.doc_key not in documents for p in passages):
         raise IndexDamagedError("a passage names a document the index does not hold")
-    return StoredIndex(gen, manifest, documents, passages, vectors, lexical)
+    if (
+        sentences.ndim != 2
+        or sentences.shape[1:] != (3,)
+        or sentence_vectors.shape != (len(sentences), vectors.d)
+        or len(sentences) != counts.get("sentences")
+        or (len(sentences) and not (0 <= sentences[:, 0].min() and sentences[:, 0].max() < len(passages)))
+        or np.any(np.diff(sentences[:, 0]) < 0)
+    ):
+        raise IndexDamagedError("the sentence table disagrees with the passages")
+    return StoredIndex(gen, manifest, documents, passages, vectors, lexical, sentences, sentence_vectors)
 
 
 def write_index(
@@ -126,6 +148,8 @@ def write_index(
     passages: list[Passage],
     vectors: np.ndarray,
     lexical: LexicalIndex,
+    sentences: np.ndarray,
+    sentence_vectors: np.ndarray,
 ) -> Path:
     """Write a new generation aside, then switch CURRENT to it in one atomic rename.
 
@@ -142,11 +166,13 @@ def write_index(
         _write_jsonl(tmp / PASSAGES, (_passage_record(p) for p in passages))
         _write_jsonl(tmp / DOCUMENTS, (asdict(d) for d in documents))
         lexical.save(tmp / LEXICAL)
+        np.save(tmp / SENTENCES, np.asarray(sentences, dtype=np.int64).reshape(-1, 3), allow_pickle=False)
+        np.save(tmp / SENTENCE_VECTORS, np.asarray(sentence_vectors, dtype=np.float16), allow_pickle=False)
         manifest = {
             **manifest,
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "counts": {"documents": len(documents), "passages": len(passages)},
+            "counts": {"documents": len(documents), "passages": len(passages), "sentences": len(sentences)},
             "files": {
                 path.relative_to(tmp).as_posix(): path.stat().st_size
                 for path in sorted(tmp.rglob("*"))
@@ -226,6 +252,10 @@ def _read_manifest(gen: Path) -> dict[str, Any]:
         raise IndexDamagedError("manifest.json is truncated or not JSON") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexDamagedError("not an index written by this tool")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexDamagedError(
+            f"written by another version of this tool (format {manifest.get('format_version')}, not {FORMAT_VERSION})"
+        )
     shape = {"model": dict, "chunking": dict, "corpus": dict, "documents": dict, "counts": dict, "files": dict}
     wrong = [key for key, kind in shape.items() if not isinstance(manifest.get(key), kind)]
     corpus_files = manifest.get("corpus", {}).get("files") if not wrong else None

@@ -61,7 +61,7 @@ def test_first_use_builds_then_reuses_without_embedding(corpus, tmp_path):
     index = tmp_path / "idx"
     embedder = Counting()
     stored, messages = build(corpus, index, embedder)
-    assert embedder.embedded == len(stored.passages) > 0
+    assert embedder.embedded == len(stored.passages) + len(stored.sentences) > len(stored.passages) > 0
     assert any("first build" in m for m in messages.infos)
     manifest = stored.manifest
     assert manifest["format_version"] == FORMAT_VERSION and manifest["model"] == {
@@ -89,7 +89,13 @@ def test_changes_are_picked_up_and_only_changed_documents_embedded(corpus, tmp_p
     embedder.embedded = 0
     second, messages = build(corpus, index, embedder)
     assert any("1 added, 0 changed, 1 removed" in m for m in messages.infos)
-    assert embedder.embedded == 1, "only the new document is embedded"
+    assert embedder.embedded == 2, "only the new document is embedded: one passage, one sentence"
+    new_rows = [row for row, p in enumerate(second.passages) if p.doc_key == "c.txt"]
+    spans, vectors = second.sentences_of(new_rows[0])
+    assert [tuple(s) for s in spans] == [(0, 39)] and vectors.shape == (1, 256)
+    kept = [row for row, p in enumerate(second.passages) if p.doc_key == "a.txt"]
+    old = [row for row, p in enumerate(first.passages) if p.doc_key == "a.txt"]
+    assert [second.sentences_of(r)[0].tolist() for r in kept] == [first.sentences_of(r)[0].tolist() for r in old]
     assert sorted(second.documents) == ["a.txt", "c.txt"]
     assert not first.path.exists(), "the old generation is cleaned up"
 
@@ -115,7 +121,7 @@ def test_incompatible_index_is_rebuilt(corpus, tmp_path, embedder, settings, why
     build(corpus, index)
     stored, messages = build(corpus, index, embedder, settings)
     assert any(why in m for m in messages.infos)
-    assert embedder.embedded == len(stored.passages)
+    assert embedder.embedded == len(stored.passages) + len(stored.sentences)
 
 
 def test_rebuild_flag_forces_a_full_build(corpus, tmp_path):
@@ -123,7 +129,7 @@ def test_rebuild_flag_forces_a_full_build(corpus, tmp_path):
     build(corpus, index)
     embedder = Counting()
     stored, messages = build(corpus, index, embedder, rebuild=True)
-    assert embedder.embedded == len(stored.passages)
+    assert embedder.embedded == len(stored.passages) + len(stored.sentences)
     assert any("rebuild requested" in m for m in messages.infos)
 
 
