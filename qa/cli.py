@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -18,9 +19,11 @@ try:  # typer >= 0.20 ships its own copy of click
 except ImportError:  # pragma: no cover - older typer on the real click
     from click.exceptions import ClickException, UsageError
 
+from .dates import normalise_date
 from .errors import BadInputError, EmptyQuestionError, QAError
+from .extract import explain_file
 from .ingest import is_encodable
-from .present import passage_json, render_result, result_json
+from .present import explain_json, passage_json, render_explain, render_result, result_json
 from .records import SearchResult
 from .retrieve import DEFAULT_MODE, MAX_K, MODES, Retriever
 
@@ -97,6 +100,21 @@ def ask(
         Path | None, typer.Option(help='Answer each {"id"?, "question"} line of a .jsonl file.', show_default=False)
     ] = None,
     passages: Annotated[bool, typer.Option("--passages", help="Print every indexed passage as JSON lines.")] = False,
+    explain: Annotated[
+        Path | None,
+        typer.Option(help="Show what article extraction keeps and drops from FILE, and why.", show_default=False),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Only articles whose publisher, byline, title or path contains this.", show_default=False),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).", show_default=False)
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Only articles published on or before this date (YYYY-MM-DD).", show_default=False),
+    ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
@@ -108,11 +126,21 @@ def ask(
     """
     reporter = ConsoleReporter(quiet)
     try:
-        modes = sum([question is not None, questions is not None, passages])
+        modes = sum([question is not None, questions is not None, passages, explain is not None])
         if modes != 1:
             raise BadInputError(
-                'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, or --passages'
+                'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, --passages'
+                " or --explain FILE"
             )
+        if explain is not None:
+            document, extraction = explain_file(explain)
+            if json_output:
+                print(explain_json(str(explain), document, extraction))
+            else:
+                render_explain(_Stdout(highlight=False), str(explain), document, extraction)
+            sys.stdout.flush()
+            return
+        filters = {"source": source, "since": _date_option(since, "--since"), "until": _date_option(until, "--until")}
         if question is not None and not question.strip():
             raise EmptyQuestionError()
         if question is not None and not is_encodable(question):
@@ -128,13 +156,13 @@ def ask(
                 print(passage_json(passage, source))
         elif batch is not None:
             for record in batch:
-                result = retriever.search(record["question"], k=top, mode=mode)
+                result = retriever.search(record["question"], k=top, mode=mode, **filters)
                 if json_output:
                     print(_result_line(result, record))
                 else:
                     render_result(out, result, show_question=True)
         else:
-            result = retriever.search(question, k=top, mode=mode)
+            result = retriever.search(question, k=top, mode=mode, **filters)
             if json_output:
                 print(_result_line(result, None))
             else:
@@ -181,6 +209,18 @@ def _read_questions(path: Path) -> list[dict[str, Any]]:
     if not records:
         raise BadInputError(f"{path}: no questions")
     return records
+
+
+def _date_option(value: str | None, name: str) -> str | None:
+    """Accept YYYY-MM-DD only, before any model or index work."""
+    if value is None:
+        return None
+    if not _ISO_DATE.match(value.strip()) or normalise_date(value) != value.strip():
+        raise BadInputError(f"{name} takes a date as YYYY-MM-DD, got {value!r}")
+    return value.strip()
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _result_line(result: SearchResult, record: dict[str, Any] | None) -> str:

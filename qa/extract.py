@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .dates import normalise_date
+from .records import Document
 from .sentences import line_spans
 
 EXTRACTOR_VERSION = 1
@@ -185,7 +186,7 @@ def extract(text: str) -> Extraction:
         inside = first <= i <= last
         kind = HEADLINE if i == headline else draft.kind
         if i == headline:
-            reason = "headline" if keep[i] else "headline: shown as the title, not indexed alone"
+            reason = "headline" if keep[i] else "headline, shown as title only"
         elif keep[i]:
             reason = "photo caption" if draft.kind == "caption" else "article text"
         elif draft.kind == "caption" and (inside or i in lead):
@@ -193,9 +194,9 @@ def extract(text: str) -> Extraction:
         elif inside or draft.kind not in KEEP_KINDS:
             reason = draft.reason
         elif draft.kind == TRUNCATED:
-            reason = "truncated teaser outside the article body"
+            reason = "teaser cut short, outside the story"
         else:
-            reason = f"{'prose' if draft.kind == PROSE else 'short line'} outside the article body"
+            reason = f"{'prose' if draft.kind == PROSE else 'short line'} outside the story"
         blocks.append(Block(draft.start, draft.end, draft.line, kind, keep[i], reason))
     body = _merge(text, blocks)
     kept = sum(b.end - b.start for b in blocks if b.keep or b.kind == HEADLINE)
@@ -294,7 +295,7 @@ def _label(drafts: list[_Draft]) -> None:
             # kept if the story goes on after it: never drop story text on this alone
             _set(d, TRUNCATED, "truncated teaser", 0.0)
         elif _is_prose(text, d.words, jt_classes[i]) and _follows_card_title(drafts, i):
-            _set(d, "teaser", "teaser: a summary under a headline printed twice", -float(d.words))
+            _set(d, "teaser", "teaser under a repeated headline", -float(d.words))
         elif _is_prose(text, d.words, jt_classes[i]):
             _set(d, PROSE, "article text", float(d.words))
         else:
@@ -494,3 +495,23 @@ def _stoplist() -> frozenset[str]:
     import justext
 
     return frozenset(justext.get_stoplist("English"))
+
+
+def explain_file(path: str | Path) -> tuple[Document, Extraction]:
+    """Read one article file as the indexer does and return it with the extraction decisions.
+
+    Raises DocsNotFoundError for a missing file and BadInputError for a folder, a .jsonl corpus, or a
+    file that cannot be read as text.
+    """
+    from .errors import BadInputError
+    from .ingest import read_documents, scan
+
+    path = Path(path)
+    corpus = scan(path)
+    if corpus.kind != "file":
+        raise BadInputError(f"--explain takes one article file (.txt, .md), not a {corpus.kind}: {path}")
+    documents, warnings = read_documents(corpus, corpus.files[0])
+    if not documents:
+        reason = warnings[-1].message if warnings else "nothing to read"
+        raise BadInputError(f"cannot explain {path}: {reason}")
+    return documents[0], extract(documents[0].text)

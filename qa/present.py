@@ -10,7 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from .records import Hit, Passage, SearchResult, Source
+from .extract import Extraction
+from .records import Document, Hit, Passage, SearchResult, Source
 
 _BLANK_RUNS = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")
 
@@ -81,7 +82,7 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         console.print(Text(_wrap(hit.text, width)), soft_wrap=True)
         also = also_in_line(hit)
         if also:
-            console.print(Text(_wrap(also, width), style="magenta"), soft_wrap=True)
+            console.print(Text(_INDENT + also, style="magenta"), soft_wrap=True)  # paths stay whole
         console.print()
 
 
@@ -109,3 +110,67 @@ def _wrap(text: str, width: int) -> str:
         else:
             lines.append("")
     return "\n".join(lines)
+
+
+def explain_json(path: str, document: Document, extraction: Extraction) -> str:
+    """What extraction kept and dropped from one file, block by block, as one JSON object."""
+    return json.dumps(
+        {
+            "path": path,
+            "title": extraction.title,
+            "publisher": extraction.publisher,
+            "published": extraction.published,
+            "byline": extraction.byline,
+            "kept_chars": extraction.kept_chars,
+            "dropped_chars": extraction.dropped_chars,
+            "body": [{"start": start, "end": end} for start, end in extraction.body],
+            "blocks": [
+                {
+                    "line": block.line,
+                    "start": block.start,
+                    "end": block.end,
+                    "keep": block.keep,
+                    "kind": block.kind,
+                    "reason": block.reason,
+                    "text": document.text[block.start : block.end],
+                }
+                for block in extraction.blocks
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def render_explain(console: Console, path: str, document: Document, extraction: Extraction) -> None:
+    """A line per block: kept or dropped, and why, so any decision can be checked against the file."""
+    console.print(Text(path, style="bold"), soft_wrap=True)
+    fields = [
+        ("title", extraction.title),
+        ("publisher", extraction.publisher),
+        ("published", extraction.published),
+        ("byline", extraction.byline),
+    ]
+    for name, value in fields:
+        console.print(Text(f"  {name:<10} ") + Text(value or "(not found)", style="" if value else "dim"))
+    total = extraction.kept_chars + extraction.dropped_chars
+    share = 100.0 * extraction.kept_chars / total if total else 0.0
+    dropped_lines = sum(not b.keep and b.kind != "headline" for b in extraction.blocks)
+    console.print(
+        f"  {'indexed':<10} {extraction.kept_chars:,} of {total:,} characters ({share:.0f}%) in "
+        f"{len(extraction.body)} stretch{'es' if len(extraction.body) != 1 else ''}; "
+        f"{dropped_lines} of {len(extraction.blocks)} lines dropped",
+        highlight=False,
+    )
+    console.print()
+    width = max(20, min(console.width, 160) - 48)
+    for block in extraction.blocks:
+        text = " ".join(document.text[block.start : block.end].split())
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        decision = "keep" if block.keep else ("title" if block.kind == "headline" else "drop")
+        style = {"keep": "green", "title": "bold", "drop": "dim"}[decision]
+        line = Text(f"{block.line:>5}  ")
+        line.append(f"{decision:<5} ", style=style)
+        line.append(f"{block.reason[:34]:<35}", style="dim" if decision == "drop" else "")
+        line.append(text, style="dim" if decision == "drop" else "")
+        console.print(line, soft_wrap=True, no_wrap=True, overflow="ellipsis")

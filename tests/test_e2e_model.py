@@ -64,8 +64,8 @@ def test_ctrl_c_during_a_build_keeps_the_previous_index(seeds, tmp_path):
     live = (index / "CURRENT").read_text()
     # enough new text that embedding takes several seconds
     body = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(seeds.iterdir()))
-    for i in range(30):
-        (seeds / f"extra_{i:02d}.txt").write_text(f"Copy {i}.\n\n{body}", encoding="utf-8")
+    for i in range(120):
+        (seeds / f"extra_{i:03d}.txt").write_text(f"Copy {i}.\n\n{body}", encoding="utf-8")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "ask.py"), "troops", "--docs", str(seeds), "--index", str(index)],
