@@ -22,8 +22,10 @@ from .records import Document
 from .sentences import line_spans
 
 EXTRACTOR_VERSION = 1
-# any change to this module changes what gets indexed: indexes record the fingerprint and rebuild on change
-FINGERPRINT = f"{EXTRACTOR_VERSION}-{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}"
+# any change to this module or to the HTML reader changes what gets indexed: indexes record the
+# fingerprint and rebuild on change
+_SOURCES = (Path(__file__), Path(__file__).with_name("html.py"))
+FINGERPRINT = f"{EXTRACTOR_VERSION}-{hashlib.sha256(b''.join(p.read_bytes() for p in _SOURCES)).hexdigest()[:12]}"
 
 # what a block is; KEEP_KINDS are indexed when they lie inside the body
 HEADLINE, PROSE, SHORT, TRUNCATED = "headline", "prose", "short", "truncated"
@@ -210,6 +212,29 @@ def extract(text: str) -> Extraction:
         byline=_byline(drafts, first, last),
         kept_chars=kept,
         dropped_chars=dropped,
+    )
+
+
+def extract_document(document: Document) -> Extraction:
+    """The extraction the indexer uses: HTML pages already come as article text and are kept whole."""
+    found = extract(document.text)
+    if not document.article_text:
+        return found
+    blocks = tuple(
+        Block(b.start, b.end, b.line, PROSE if b.kind != HEADLINE else HEADLINE, True, "article text (from the HTML)")
+        for b in found.blocks
+    )
+    whole = sum(b.end - b.start for b in blocks)
+    return Extraction(
+        blocks=blocks,
+        body=((0, len(document.text)),) if blocks else (),
+        # the page's own metadata (read by trafilatura) first, then what the text itself says
+        title=document.title or found.title,
+        publisher=document.publisher or found.publisher,
+        published=document.published or found.published,
+        byline=document.byline or found.byline,
+        kept_chars=whole,
+        dropped_chars=0,
     )
 
 
@@ -509,9 +534,9 @@ def explain_file(path: str | Path) -> tuple[Document, Extraction]:
     path = Path(path)
     corpus = scan(path)
     if corpus.kind != "file":
-        raise BadInputError(f"--explain takes one article file (.txt, .md), not a {corpus.kind}: {path}")
+        raise BadInputError(f"--explain takes one article file (.txt, .md, .html), not a {corpus.kind}: {path}")
     documents, warnings = read_documents(corpus, corpus.files[0])
     if not documents:
         reason = warnings[-1].message if warnings else "nothing to read"
         raise BadInputError(f"cannot explain {path}: {reason}")
-    return documents[0], extract(documents[0].text)
+    return documents[0], extract_document(documents[0])

@@ -17,7 +17,7 @@ from .chunk import ChunkSettings, chunk
 from .duplicates import sentence_spans_of
 from .embed import Embedder
 from .errors import EmptyCorpusError, IndexDamagedError
-from .extract import FINGERPRINT, Extraction, extract
+from .extract import FINGERPRINT, Extraction, extract_document
 from .ingest import Corpus, file_sha256, read_documents, scan
 from .lexical import LexicalIndex
 from .records import Document, IngestWarning, Passage
@@ -178,7 +178,7 @@ def _build(
     sentences: list[_Sentences | None] = []  # per passage: raw spans and vectors of its sentences
     to_embed: list[int] = []  # positions in `passages` that need vectors
     for position, doc in enumerate(documents):
-        extraction = extract(doc.text)
+        extraction = extract_document(doc)
         doc = documents[position] = with_metadata(doc, extraction)
         old = reuse.get((doc.key, doc.sha256))
         if old is not None:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from .dates import normalise_date
 from .errors import BadInputError, DocsNotFoundError
+from .html import HTML_SUFFIXES, html_text
 from .records import Document, IngestWarning
 
 TEXT_SUFFIXES = (".txt", ".md")
+CORPUS_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 _BINARY_SNIFF = 8192
 
 
@@ -56,7 +58,7 @@ def scan(docs: Path, *, exclude: Path | None = None) -> Corpus:
             d for d in dirnames if not d.startswith(".") and (excluded is None or here / d != excluded)
         )
         for name in sorted(filenames):
-            if name.startswith(".") or not name.lower().endswith(TEXT_SUFFIXES):
+            if name.startswith(".") or not name.lower().endswith(CORPUS_SUFFIXES):
                 continue
             path = here / name
             relpath = path.relative_to(root).as_posix()
@@ -111,7 +113,10 @@ def read_documents(corpus: Corpus, file: CorpusFile) -> tuple[list[Document], li
         return [], [IngestWarning(shown, f"skipped: cannot read ({exc.strerror or exc})")]
     if corpus.kind == "jsonl":
         return _read_jsonl(data, shown)
-    return _read_text_file(data, file.relpath or file.abspath.name, shown)
+    key = file.relpath or file.abspath.name
+    if file.abspath.suffix.lower() in HTML_SUFFIXES:
+        return _read_html_file(data, key, shown)
+    return _read_text_file(data, key, shown)
 
 
 def _read_text_file(data: bytes, key: str, shown: str) -> tuple[list[Document], list[IngestWarning]]:
@@ -124,6 +129,34 @@ def _read_text_file(data: bytes, key: str, shown: str) -> tuple[list[Document], 
     if not text.strip():
         return [], [*warnings, IngestWarning(shown, "skipped: empty file")]
     doc = Document(key=key, path=key, source_id=None, text=text, sha256=text_sha256(text), encoding=encoding)
+    return [doc], warnings
+
+
+def _read_html_file(data: bytes, key: str, shown: str) -> tuple[list[Document], list[IngestWarning]]:
+    if looks_binary(data):
+        return [], [IngestWarning(shown, "skipped: binary file")]
+    markup, _ = decode(data)
+    try:
+        page = html_text(markup)
+    except Exception as exc:  # trafilatura/lxml raise assorted errors on broken markup
+        return [], [IngestWarning(shown, f"skipped: cannot read HTML ({type(exc).__name__})")]
+    if not page.text.strip():
+        return [], [IngestWarning(shown, "skipped: no text in the page")]
+    warnings = [IngestWarning(shown, "no article found in the HTML; indexed the page's text")] if page.whole_page else []
+    doc = Document(
+        key=key,
+        path=key,
+        source_id=None,
+        text=page.text,
+        sha256=text_sha256(page.text),
+        title=page.title,
+        publisher=page.publisher,
+        published=page.published,
+        url=page.url,
+        encoding="html",
+        byline=page.byline,
+        article_text=True,
+    )
     return [doc], warnings
 
 

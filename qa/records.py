@@ -19,8 +19,9 @@ class Document:
     publisher: str | None = None
     published: str | None = None  # YYYY-MM-DD
     url: str | None = None
-    encoding: str = "utf-8"
+    encoding: str = "utf-8"  # "html": text is what trafilatura extracted from the page, offsets index it
     byline: str | None = None  # author or agency ("Reuters")
+    article_text: bool = False  # the text is already the article (HTML through trafilatura): index all of it
 
 
 @dataclass(frozen=True)
