@@ -87,7 +87,7 @@ def ask(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON (one object per question).")] = False,
     docs: Annotated[
         Path | None,
-        typer.Option(help="Folder of .txt/.md articles or a .jsonl file. (default: seeds/)", show_default=False),
+        typer.Option(help="Folder of .txt/.md/.html articles or a .jsonl file. (default: seeds/)", show_default=False),
     ] = None,
     index: Annotated[
         Path | None, typer.Option(help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False)

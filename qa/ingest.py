@@ -142,7 +142,9 @@ def _read_html_file(data: bytes, key: str, shown: str) -> tuple[list[Document], 
         return [], [IngestWarning(shown, f"skipped: cannot read HTML ({type(exc).__name__})")]
     if not page.text.strip():
         return [], [IngestWarning(shown, "skipped: no text in the page")]
-    warnings = [IngestWarning(shown, "no article found in the HTML; indexed the page's text")] if page.whole_page else []
+    warnings = []
+    if page.whole_page:
+        warnings.append(IngestWarning(shown, "no article found in the HTML; indexed the page's text"))
     doc = Document(
         key=key,
         path=key,

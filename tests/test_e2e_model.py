@@ -36,6 +36,36 @@ def test_every_passage_of_every_answer_is_its_source_slice(seed_retriever):
             assert text[hit.start : hit.end] == hit.text
 
 
+TEASERS = ("bridge", "goose", "covid", "nawaz sharif", "editorial")
+
+
+@pytest.mark.parametrize(
+    "question", ["Which bridge collapsed in India?", "Who photographed a goose flying upside down?"]
+)
+def test_questions_about_teasers_get_no_teaser_text(seed_retriever, question):
+    hits = seed_retriever.search(question, k=10).hits
+    assert hits, "the closest story passages are still shown"
+    for hit in hits:
+        assert not any(word in hit.text.lower() for word in TEASERS), hit.text
+
+
+def test_the_same_agency_copy_on_two_sites_is_shown_once_with_both_sources(seed_retriever):
+    hits = seed_retriever.search("How many troops did the CSTO send?", k=5).hits
+    copied = [hit for hit in hits if hit.also_in]
+    assert copied, [hit.text for hit in hits]
+    hit = copied[0]
+    shown = {hit.source.path} | {also.source.path for also in hit.also_in}
+    assert any(p.endswith("000_14366d9ef8b5125d.txt") for p in shown)
+    assert any(p.endswith("001_d488df2065bf0050.txt") for p in shown)
+    for also in hit.also_in:
+        with open(also.source.path, "rb") as fh:
+            text, _ = decode(fh.read())
+        assert "2,500" in text[also.start : also.end], "the listed stretch carries the same figure"
+    # the copy is not shown a second time as a hit of its own
+    own = [(h.source.path, h.start) for h in hits]
+    assert not any((also.source.path, also.start) in own for also in hit.also_in)
+
+
 def ask(*args, cwd=ROOT, **kwargs):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(

@@ -25,7 +25,8 @@ PAGE = f"""<!doctype html>
 <meta name="author" content="Jane Doe">
 <meta property="article:published_time" content="2022-01-13T10:00:00Z">
 </head><body>
-<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li><li><a href="/goose">Goose flies upside down</a></li></ul></nav>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>
+<li><a href="/goose">Goose flies upside down</a></li></ul></nav>
 <article><h1>Troops leave Kazakhstan</h1>
 {"".join(f"<p>{p}</p>" for p in STORY)}
 </article>

@@ -1,0 +1,98 @@
+"""Where should the wire-copy threshold sit? Sentence similarities across the seeds (and BBC). Run by hand.
+
+python bench/wire_copies.py [--bbc 200]
+
+Builds a real-model index of the seeds (plus --bbc N BBC articles as unrelated text, 0 for none) in a
+temporary folder, then for every pair of documents reports how many sentences of one have a
+counterpart in the other at cosine >= qa.duplicates.SENTENCE_MIN, the closest pairs, and which
+passages would be grouped as copies (qa.duplicates.DuplicateFinder), per document pair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa import Retriever  # noqa: E402
+from qa.duplicates import SENTENCE_MIN, DuplicateFinder  # noqa: E402
+from qa.store import read_index  # noqa: E402
+
+BBC = ROOT.parent / "shared" / "data" / "bbc"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bbc", type=int, default=200, help="BBC articles added as unrelated text")
+    parser.add_argument("--closest", type=int, default=5, help="closest cross-document sentence pairs shown")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs"
+        shutil.copytree(ROOT / "seeds", docs / "seeds")
+        if args.bbc and BBC.is_dir():
+            picked = sorted(BBC.glob("*/*.txt"))[:: max(1, 2225 // args.bbc)][: args.bbc]
+            for path in picked:
+                target = docs / "bbc" / path.parent.name / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, target)
+        began = time.perf_counter()
+        Retriever.open(docs=docs, index=Path(tmp) / "idx")
+        print(f"index built in {time.perf_counter() - began:.0f}s")
+        index = read_index(Path(tmp) / "idx")
+        assert index is not None
+        report(index, args.closest)
+
+
+def report(index, closest: int) -> None:
+    keys = list(index.documents)
+    doc_of_passage = np.array([keys.index(p.doc_key) for p in index.passages])
+    doc_of_sentence = doc_of_passage[index.sentences[:, 0]]
+    vectors = np.asarray(index.sentence_vectors, dtype=np.float32)
+    sims = vectors @ vectors.T
+    sims[doc_of_sentence[:, None] == doc_of_sentence[None, :]] = -1.0  # only across documents
+    best = sims.max(axis=1)
+    seeds = np.array([keys[d].startswith("seeds/") for d in doc_of_sentence])
+    print(f"{len(vectors)} sentences in {len(keys)} documents; threshold SENTENCE_MIN = {SENTENCE_MIN}")
+    for name, mask in (("seed", seeds), ("BBC", ~seeds)):
+        if mask.any():
+            above = int((best[mask] >= SENTENCE_MIN).sum())
+            print(f"  {name} sentences with a counterpart in another document: {above} of {mask.sum()}")
+    pairs = collections.Counter()
+    for i in np.nonzero(best >= SENTENCE_MIN)[0]:
+        j = int(sims[i].argmax())
+        pairs[(keys[doc_of_sentence[i]], keys[doc_of_sentence[j]])] += 1
+    print("document pairs sharing sentences (sentences of the first with a counterpart in the second):")
+    for (a, b), count in sorted(pairs.items()):
+        print(f"  {count:3d}  {a}  ->  {b}")
+    below = np.where(best < SENTENCE_MIN, best, -1.0)
+    print("closest cross-document sentences below the threshold (candidates for false groupings):")
+    for i in np.argsort(-below)[:closest]:
+        j = int(sims[i].argmax())
+        print(f"  {best[i]:.3f}  {_sentence(index, i)[:60]!r}  ~  {_sentence(index, j)[:60]!r}")
+    finder = DuplicateFinder(index)
+    grouped = collections.Counter()
+    for row, passage in enumerate(index.passages):
+        for copy in finder.copies(row):
+            grouped[(passage.doc_key, copy.doc_key)] += 1
+    print("passages grouped as copies, by document pair:")
+    for (a, b), count in sorted(grouped.items()):
+        print(f"  {count:3d}  {a}  ->  {b}")
+
+
+def _sentence(index, i: int) -> str:
+    row, start, end = (int(x) for x in index.sentences[i])
+    passage = index.passages[row]
+    return passage.text[start - passage.start : end - passage.start].replace("\n", " ")
+
+
+if __name__ == "__main__":
+    main()
