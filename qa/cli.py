@@ -21,9 +21,10 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 from .dates import normalise_date
 from .errors import BadInputError, EmptyQuestionError, QAError
+from .evaluate import answers_of, evaluate
 from .extract import explain_file
 from .ingest import is_encodable
-from .present import explain_json, passage_json, render_explain, render_result, result_json
+from .present import explain_json, passage_json, render_explain, render_report, render_result, result_json
 from .records import SearchResult
 from .retrieve import DEFAULT_MODE, MAX_K, MODES, Retriever
 
@@ -99,6 +100,14 @@ def ask(
     questions: Annotated[
         Path | None, typer.Option(help='Answer each {"id"?, "question"} line of a .jsonl file.', show_default=False)
     ] = None,
+    evaluate_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--eval",
+            help='Score the index on {"question", "answers": [...]} lines (no answers: should abstain).',
+            show_default=False,
+        ),
+    ] = None,
     passages: Annotated[bool, typer.Option("--passages", help="Print every indexed passage as JSON lines.")] = False,
     explain: Annotated[
         Path | None,
@@ -126,11 +135,13 @@ def ask(
     """
     reporter = ConsoleReporter(quiet)
     try:
-        modes = sum([question is not None, questions is not None, passages, explain is not None])
+        modes = sum(
+            [question is not None, questions is not None, passages, explain is not None, evaluate_file is not None]
+        )
         if modes != 1:
             raise BadInputError(
-                'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, --passages'
-                " or --explain FILE"
+                'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, --eval FILE,'
+                " --passages or --explain FILE"
             )
         if explain is not None:
             document, extraction = explain_file(explain)
@@ -148,10 +159,17 @@ def ask(
         if mode not in MODES:
             raise BadInputError(f"unknown --mode {mode!r}; choose one of: {', '.join(MODES)}")
         batch = _read_questions(questions) if questions is not None else None
+        graded = _read_questions(evaluate_file, graded=True) if evaluate_file is not None else None
         retriever = Retriever.open(docs=docs, index=index, model=model, rebuild=rebuild, reporter=reporter)
         reporter.close()
         out = _Stdout(highlight=False)
-        if passages:
+        if graded is not None:
+            report = evaluate(retriever, graded, k=top, mode=mode, **filters)
+            if json_output:
+                print(json.dumps(report.to_dict(), ensure_ascii=False))
+            else:
+                render_report(out, report)
+        elif passages:
             for passage, source in retriever.passages():
                 print(passage_json(passage, source))
         elif batch is not None:
@@ -183,8 +201,11 @@ def ask(
         _fail(f"unexpected {type(exc).__name__}: {exc}", 1, debug)
 
 
-def _read_questions(path: Path) -> list[dict[str, Any]]:
-    """Parse and check every line before any work, so a bad line costs nothing."""
+def _read_questions(path: Path, *, graded: bool = False) -> list[dict[str, Any]]:
+    """Parse and check every line before any work, so a bad line costs nothing.
+
+    With `graded`, each record also gets "_answers": its checked list of accepted answers.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -205,6 +226,8 @@ def _read_questions(path: Path) -> list[dict[str, Any]]:
             raise BadInputError(f"{path}:{lineno}: the question is empty")
         if not is_encodable(record["question"]):
             raise BadInputError(f"{path}:{lineno}: the question holds invalid Unicode")
+        if graded:
+            record["_answers"] = answers_of(record, f"{path}:{lineno}")
         records.append(record)
     if not records:
         raise BadInputError(f"{path}: no questions")

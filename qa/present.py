@@ -8,8 +8,10 @@ import textwrap
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
+from .evaluate import Report
 from .extract import Extraction
 from .records import Document, Hit, Passage, SearchResult, Source
 
@@ -69,6 +71,17 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
     if not result.hits:
         console.print(Text("No passages found.", style="yellow"))
         return
+    if not result.answered:
+        console.print(Text(NOT_ANSWERED, style="bold yellow"), soft_wrap=True)
+        console.print()
+    elif result.disagree:
+        console.print(Text("The sources disagree:", style="bold magenta"), soft_wrap=True)
+        for value in result.values:
+            line = Text(_INDENT + "• ")
+            line.append(value.value, style="bold")
+            line.append(": " + "; ".join(_value_source(source) for source in value.sources))
+            console.print(line, soft_wrap=True)
+        console.print()
     width = max(40, min(console.width, 100) - _INDENT_WIDTH)
     for hit in result.hits:
         header = Text()
@@ -79,11 +92,21 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
             header.append("  " + label, style="bold")
         console.print(header, soft_wrap=True)
         console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"), soft_wrap=True)
-        console.print(Text(_wrap(hit.text, width)), soft_wrap=True)
+        console.print(_passage_text(hit, width), soft_wrap=True)
         also = also_in_line(hit)
         if also:
             console.print(Text(_INDENT + also, style="magenta"), soft_wrap=True)  # paths stay whole
         console.print()
+
+
+NOT_ANSWERED = "The articles don't seem to answer this. Closest passages:"
+
+
+def _value_source(source: Any) -> str:
+    name = source.publisher or source.title or source.path
+    if len(name) > 60:
+        name = name[:59] + "…"
+    return f"{name} [{source.rank}{', also in' if source.copy else ''}]"
 
 
 def _parts(hit: Hit) -> str:
@@ -98,6 +121,41 @@ def _parts(hit: Hit) -> str:
 
 _INDENT = "    "
 _INDENT_WIDTH = len(_INDENT)
+
+
+HIGHLIGHT_STYLE = "bold yellow"
+
+
+def _passage_text(hit: Hit, width: int) -> Text:
+    """The passage wrapped for reading, its highlighted sentence in HIGHLIGHT_STYLE."""
+    wrapped = _wrap(hit.text, width)
+    text = Text(wrapped)
+    if hit.highlight is None:
+        return text
+    # wrapping only changes whitespace: count non-space characters to find the sentence again
+    before = _solid(hit.text[: hit.highlight.start - hit.start])
+    inside = _solid(hit.text[hit.highlight.start - hit.start : hit.highlight.end - hit.start])
+    solid = [i for i, char in enumerate(wrapped) if not char.isspace()]
+    if not inside or before + inside > len(solid):
+        return text
+    for run in _runs(solid[before : before + inside]):  # style the words, not the indent of wrapped lines
+        text.stylize(HIGHLIGHT_STYLE, run[0], run[1])
+    return text
+
+
+def _solid(text: str) -> int:
+    return sum(not char.isspace() for char in text)
+
+
+def _runs(positions: list[int]) -> list[tuple[int, int]]:
+    """[3, 4, 5, 9, 10] -> [(3, 6), (9, 11)]: spans of consecutive positions (words and the gaps within a line)."""
+    runs: list[tuple[int, int]] = []
+    for position in positions:
+        if runs and position - runs[-1][1] <= 1:
+            runs[-1] = (runs[-1][0], position + 1)
+        else:
+            runs.append((position, position + 1))
+    return runs
 
 
 def _wrap(text: str, width: int) -> str:
@@ -174,3 +232,28 @@ def render_explain(console: Console, path: str, document: Document, extraction: 
         line.append(f"{block.reason[:34]:<35}", style="dim" if decision == "drop" else "")
         line.append(text, style="dim" if decision == "drop" else "")
         console.print(line, soft_wrap=True, no_wrap=True, overflow="ellipsis")
+
+
+def render_report(console: Console, report: Report) -> None:
+    """The --eval table: one row per question, then the summary."""
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for name, justify in (("id", "left"), ("rank", "right"), ("highlight", "center"), ("answered", "center")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("question", overflow="fold")
+    for q in report.questions:
+        if q.answerable:
+            rank = str(q.rank) if q.rank else "-"
+            marks = ("yes" if q.in_highlight else "no", "yes" if q.answered else "NO (abstained)")
+        else:
+            rank = "n/a"
+            marks = ("n/a", "yes (should abstain)" if q.answered else "no (abstained)")
+        table.add_row(str(q.id if q.id is not None else ""), rank, *marks, q.question)
+    console.print(table)
+    console.print()
+    summary = report.summary()
+    lines = Table(box=None, show_header=False, pad_edge=False)
+    lines.add_column(justify="left")
+    lines.add_column(justify="right")
+    for key, value in summary.items():
+        lines.add_row(key, "-" if value is None else str(value))
+    console.print(lines)

@@ -118,6 +118,13 @@ class Hit:
     def line_end(self) -> int:
         return self.passage.line_end
 
+    @property
+    def highlight_text(self) -> str | None:
+        """The highlighted sentence: `text` sliced at the highlight's raw offsets."""
+        if self.highlight is None:
+            return None
+        return self.passage.text[self.highlight.start - self.passage.start : self.highlight.end - self.passage.start]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
@@ -145,11 +152,23 @@ class SearchResult:
     question: str
     hits: list[Hit] = field(default_factory=list)
     answered: bool = True
+    confidence: float | None = None  # the evidence score abstention is decided on (None: no hits)
+    evidence: Any = None  # qa.abstain.Evidence behind the confidence
+    values: list[Any] = field(default_factory=list)  # qa.values.Value: the figure or date each source gives
+
+    @property
+    def disagree(self) -> bool:
+        """True when the sources give different numbers or dates for the question."""
+        return len(self.values) > 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answered": self.answered,
+            "confidence": None if self.confidence is None else round(self.confidence, 6),
+            "evidence": self.evidence.to_dict() if self.evidence is not None else None,
+            "disagree": self.disagree,
+            "values": [value.to_dict() for value in self.values],
             "passages": [hit.to_dict() for hit in self.hits],
         }
 

@@ -9,15 +9,18 @@ from pathlib import Path, PurePath
 import faiss
 import numpy as np
 
+from .abstain import Evidence, answered, confidence
 from .chunk import ChunkSettings
 from .dates import normalise_date
 from .duplicates import Copy, DuplicateFinder
 from .embed import Embedder, load_embedder
 from .errors import BadInputError, EmptyQuestionError
+from .highlight import Question, best_sentence, overlap, question_of
 from .indexer import Reporter, ensure_index
 from .paths import default_docs, default_index_dir
 from .records import AlsoIn, Hit, Passage, SearchResult, Source
 from .store import StoredIndex
+from .values import values_of
 
 MAX_K = 1000
 MODES = ("hybrid", "dense", "bm25")
@@ -36,6 +39,7 @@ class Retriever:
         self._kind = index.manifest.get("corpus", {}).get("kind", "folder")
         self._sources = {key: self._source(key) for key in index.documents}
         self._duplicates = DuplicateFinder(index)
+        self._vector_cache: dict[str, np.ndarray] = {}  # question -> vector, the last few questions
 
     @classmethod
     def open(
@@ -103,9 +107,10 @@ class Retriever:
         allowed = self._allowed_rows(source, _date_bound(since, "since"), _date_bound(until, "until"))
         total = len(self._index.passages) if allowed is None else len(allowed)
         if total == 0:
-            return SearchResult(question=question, hits=[])
+            return SearchResult(question=question, hits=[], answered=False)
         depth = min(total, max(_MIN_DEPTH, 10 * k))
-        dense = self._dense(question, depth, allowed) if mode != "bm25" else {}
+        vector = self._question_vector(question)
+        dense = self._dense(vector, depth, allowed) if mode != "bm25" else {}
         lexical = self._lexical(question, depth, allowed) if mode != "dense" else {}
         if mode == "dense":
             fused = {row: score for row, (_, score) in dense.items()}
@@ -118,6 +123,7 @@ class Retriever:
                     fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
         ranked = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
         hits: list[Hit] = []
+        hit_rows: list[int] = []
         covered: list[tuple[str, int, int]] = []  # stretches already shown, as hits or as their copies
         for row, score in ranked:
             passage = self._index.passages[row]
@@ -142,6 +148,7 @@ class Retriever:
                 continue
             covered.append((passage.doc_key, passage.start, passage.end))
             covered.extend((c.doc_key, c.start, c.end) for c in copies)
+            hit_rows.append(row)
             hits.append(
                 Hit(
                     rank=len(hits) + 1,
@@ -155,7 +162,47 @@ class Retriever:
             )
             if len(hits) == k:
                 break
-        return SearchResult(question=question, hits=hits)
+        if not hits:
+            return SearchResult(question=question, hits=[], answered=False)
+        asked = question_of(question)
+        hits, evidence = self._highlighted(asked, vector, hits, hit_rows)
+        return SearchResult(
+            question=question,
+            hits=hits,
+            answered=answered(evidence),
+            confidence=confidence(evidence),
+            evidence=evidence,
+            values=values_of(asked, hits),
+        )
+
+    def _highlighted(
+        self, asked: Question, vector: np.ndarray, hits: list[Hit], rows: list[int]
+    ) -> tuple[list[Hit], Evidence]:
+        """Each hit with its best sentence marked, and the evidence the hits give together."""
+        marked = []
+        passage_cosine = sentence_cosine = coverage = 0.0
+        for hit, row in zip(hits, rows, strict=True):
+            scored = best_sentence(asked, vector, hit.passage, self._index.sentences_of(row))
+            marked.append(replace(hit, highlight=scored.highlight if scored else None))
+            cosine = hit.dense_score if hit.dense_score is not None else self._cosine(vector, row)
+            passage_cosine = max(passage_cosine, cosine)
+            sentence_cosine = max(sentence_cosine, scored.cosine if scored else 0.0)
+            coverage = max(coverage, overlap(asked, hit.passage.text))
+        return marked, Evidence(passage_cosine, sentence_cosine, coverage)
+
+    def _cosine(self, vector: np.ndarray, row: int) -> float:
+        return float(self._index.vectors.reconstruct(row) @ vector)
+
+    def _question_vector(self, question: str) -> np.ndarray:
+        """The question's vector (one row); the last questions are remembered, e.g. across modes."""
+        key = question.strip()
+        vector = self._vector_cache.get(key)
+        if vector is None:
+            vector = self._embedder.embed([key])[0]
+            if len(self._vector_cache) >= 64:
+                self._vector_cache.pop(next(iter(self._vector_cache)))
+            self._vector_cache[key] = vector
+        return vector
 
     def _also_in(self, copy: Copy) -> AlsoIn:
         return AlsoIn(
@@ -187,9 +234,9 @@ class Retriever:
             keys.add(key)
         return np.array([row for row, p in enumerate(self._index.passages) if p.doc_key in keys], dtype=np.int64)
 
-    def _dense(self, question: str, depth: int, allowed: np.ndarray | None) -> dict[int, tuple[int, float]]:
+    def _dense(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, tuple[int, float]]:
         """row -> (1-based rank, cosine similarity) of the `depth` nearest passages (among `allowed`)."""
-        query = self._embedder.embed([question.strip()])
+        query = vector.reshape(1, -1).astype(np.float32)
         if allowed is None:
             scores, rows = self._index.vectors.search(query, depth)
         else:

@@ -30,8 +30,9 @@ def test_json_contract(capsys, seeds, tmp_path):
     code, out, err = run(capsys, "When did the withdrawal finish?", "--json", *ask_args(seeds, tmp_path))
     assert code == 0
     result = json.loads(out)
-    assert set(result) == {"question", "answered", "passages"}
-    assert result["question"] == "When did the withdrawal finish?" and result["answered"] is True
+    assert set(result) == {"question", "answered", "confidence", "evidence", "disagree", "values", "passages"}
+    assert result["question"] == "When did the withdrawal finish?" and isinstance(result["answered"], bool)
+    assert 0.0 <= result["confidence"] <= 1.0
     assert len(result["passages"]) == 3
     for rank, passage in enumerate(result["passages"], start=1):
         expected = {"rank", "score", "text", "start", "end", "line_start", "line_end", "source", "highlight"}
@@ -39,9 +40,11 @@ def test_json_contract(capsys, seeds, tmp_path):
         assert passage["rank"] == rank and isinstance(passage["score"], float)
         assert set(passage["source"]) == {"path", "id", "title", "publisher", "published", "byline"}
         assert passage["source"]["path"].startswith(str(seeds) + "/")
-        assert passage["highlight"] is None
         text = open(passage["source"]["path"], encoding="utf-8").read()
         assert text[passage["start"] : passage["end"]] == passage["text"]
+        mark = passage["highlight"]
+        assert passage["start"] <= mark["start"] < mark["end"] <= passage["end"], "the highlight lies inside"
+        assert text[mark["start"] : mark["end"]].strip() == text[mark["start"] : mark["end"]]
     assert "Indexing" in err and "Index ready" in err
 
 

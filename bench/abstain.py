@@ -1,0 +1,113 @@
+"""Fit the abstention model: answerable questions vs off-topic ones, from real corpora. Run by hand.
+
+python bench/abstain.py [--squad 1000] [--max-false-abstain 0.05]
+
+Answerable: SQuAD dev questions asked of the SQuAD paragraphs, RealTimeQA questions asked of their gold
+articles + BBC. Off-topic: the same questions asked of the other corpus (Wikipedia paragraphs do not
+answer 2022 news quizzes, and news does not answer questions about Wikipedia paragraphs). Indexes are
+the ones bench/retrieval.py keeps in /tmp/newsqa-bench. Half of the questions fit a logistic
+regression over qa.abstain.Evidence; the threshold is the highest one whose false-abstain rate on the
+fitting half stays under --max-false-abstain; the other half and the seed dev questions report the rates.
+Prints the WEIGHTS / BIAS / ANSWER_MIN to put in qa/abstain.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import corpora  # noqa: E402
+
+from qa import Retriever  # noqa: E402
+from qa.abstain import Evidence  # noqa: E402
+
+WORK = Path("/tmp/newsqa-bench")
+DEV = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"
+NAMES = [f.name for f in fields(Evidence)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--squad", type=int, default=1000, help="SQuAD questions sampled")
+    parser.add_argument("--max-false-abstain", type=float, default=0.05)
+    args = parser.parse_args()
+    retrievers, questions = {}, {}
+    for name, loader in corpora.LOADERS.items():
+        records, qs = loader()
+        corpora.write_corpus(records, WORK / name / "corpus.jsonl")
+        retrievers[name] = Retriever.open(docs=WORK / name / "corpus.jsonl", index=WORK / name / "index")
+        questions[name] = qs
+    rng = random.Random(0)
+    questions["squad"] = rng.sample(questions["squad"], min(args.squad, len(questions["squad"])))
+    rows = []  # (features, label, set name)
+    for own, other in (("squad", "realtimeqa"), ("realtimeqa", "squad")):
+        for q in questions[own]:
+            rows.append((features(retrievers[own], q["question"]), 1, own))
+            rows.append((features(retrievers[other], q["question"]), 0, f"{own}->{other}"))
+    rng.shuffle(rows)
+    half = len(rows) // 2
+    fit, held = rows[:half], rows[half:]
+    x = np.array([r[0] for r in fit])
+    y = np.array([r[1] for r in fit], dtype=np.float64)
+    weights, bias = logistic(x, y)
+    score = lambda feats: 1 / (1 + np.exp(-(np.asarray(feats) @ weights + bias)))  # noqa: E731
+    fit_scores = score(x)
+    answerable = np.sort(fit_scores[y == 1])
+    threshold = float(answerable[int(args.max_false_abstain * len(answerable))]) if len(answerable) else 0.5
+    print(
+        "weights:", {n: round(float(w), 4) for n, w in zip(NAMES, weights, strict=True)}, "bias:", round(float(bias), 4)
+    )
+    print(f"ANSWER_MIN = {threshold:.4f}  # false-abstain <= {args.max_false_abstain:.0%} on the fitting half)")
+    report("held-out half", held, score, threshold)
+    if DEV.exists():
+        seeds = Retriever.open(docs=ROOT / "seeds")
+        dev = [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
+        dev_rows = [(features(seeds, q["question"]), int(bool(q.get("answers"))), "seeds") for q in dev]
+        report("seed dev questions", dev_rows, score, threshold)
+        for q, row in zip(dev, dev_rows, strict=True):
+            print(f"    {q['id']} label={row[1]} confidence={float(score(row[0])):.3f}  {q['question']}")
+
+
+def features(retriever: Retriever, question: str) -> list[float]:
+    evidence = retriever.search(question, k=3).evidence
+    return [getattr(evidence, name) for name in NAMES]
+
+
+def logistic(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Logistic regression by Newton's method (a little L2 so it always converges)."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(design.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-design @ w))
+        gradient = design.T @ (p - y) + 1e-3 * w
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + 1e-3 * np.eye(len(w))
+        w -= np.linalg.solve(hessian, gradient)
+    return w[:-1], float(w[-1])
+
+
+def report(title: str, rows: list, score, threshold: float) -> None:
+    print(f"{title}:")
+    groups = sorted({r[2] for r in rows})
+    for group in groups:
+        picked = [r for r in rows if r[2] == group]
+        s = score([r[0] for r in picked])
+        labels = np.array([r[1] for r in picked])
+        for label, word in ((1, "answerable, abstained (false abstain)"), (0, "off-topic, answered (false answer)")):
+            mask = labels == label
+            if mask.any():
+                wrong = (s[mask] < threshold) if label == 1 else (s[mask] >= threshold)
+                print(f"  {group:<22} {word}: {int(wrong.sum())}/{int(mask.sum())} = {wrong.mean():.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Disagreement: the number or date each source gives, read from the highlighted sentences.
+
+When the question asks for a count ("how many ...") or a date ("when ..."), the highlighted sentence
+of every hit is searched for numbers or dates; the one nearest to a word of the question is that
+source's value. Values are normalised ("Jan. 19" and "19 January" -> "January 19", "2500" -> "2,500")
+and grouped, each with every source that gives it (a hit's wire copies count as its sources too).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .highlight import DATE, NUMBER, Question, terms
+from .records import Hit
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_MONTH_NAMES = "January February March April May June July August September October November December".split()
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_SMALL = {
+    w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
+
+
+@dataclass(frozen=True)
+class ValueSource:
+    """Where a value was read: the hit's passage (exact offsets of the value) or a wire copy of it."""
+
+    rank: int  # the hit that gives it
+    path: str
+    source_id: str | None
+    title: str | None
+    publisher: str | None
+    start: int  # raw-file offsets: the value itself in a hit; the matching stretch in a wire copy
+    end: int
+    copy: bool  # True for a wire copy listed under the hit (also_in)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "path": self.path,
+            "source_id": self.source_id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "start": self.start,
+            "end": self.end,
+            "copy": self.copy,
+        }
+
+
+@dataclass(frozen=True)
+class Value:
+    value: str  # normalised: "2,500", "January 19"
+    sources: tuple[ValueSource, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "sources": [source.to_dict() for source in self.sources]}
+
+
+def values_of(question: Question, hits: list[Hit]) -> list[Value]:
+    """The values the hits give for a count or date question, most sources first; [] for other questions."""
+    if question.kind not in ("count", "date"):
+        return []
+    found: dict[str, list[ValueSource]] = {}
+    order: list[str] = []
+    for hit in hits:
+        sentence = hit.highlight_text
+        if hit.highlight is None or sentence is None:
+            continue
+        picked = _nearest(question, sentence)
+        if picked is None:
+            continue
+        value, start, end = picked
+        offset = hit.highlight.start
+        sources = [
+            ValueSource(
+                hit.rank,
+                hit.source.path,
+                hit.source.id,
+                hit.source.title,
+                hit.source.publisher,
+                offset + start,
+                offset + end,
+                False,
+            )
+        ]
+        for other in hit.also_in:
+            sources.append(
+                ValueSource(
+                    hit.rank,
+                    other.source.path,
+                    other.source.id,
+                    other.source.title,
+                    other.source.publisher,
+                    other.start,
+                    other.end,
+                    True,
+                )
+            )
+        if value not in found:
+            order.append(value)
+        found.setdefault(value, []).extend(sources)
+    values = [Value(v, tuple(found[v])) for v in order]
+    return sorted(values, key=lambda v: -len({(s.path, s.source_id) for s in v.sources}))
+
+
+def _nearest(question: Question, sentence: str) -> tuple[str, int, int] | None:
+    """The value in `sentence` nearest to a word of the question: (normalised value, start, end)."""
+    candidates = _candidates(question.kind, sentence)
+    if not candidates:
+        return None
+    words = list(_WORD.finditer(sentence))
+    # positions (word indices) of the question's words in the sentence
+    anchors = [i for i, word in enumerate(words) if set(terms(word.group())) & question.terms]
+
+    def word_index(offset: int) -> int:
+        return next((i for i, w in enumerate(words) if w.start() >= offset), len(words))
+
+    def distance(candidate: tuple[str, int, int]) -> float:
+        if not anchors:
+            return 0.0
+        at = word_index(candidate[1])
+        # "2,000 troops" (number before the noun) is a closer reading than "troops and 250"
+        return min((a - at) if a >= at else (at - a) + 0.5 for a in anchors)
+
+    return min(candidates, key=lambda c: (distance(c), c[1]))
+
+
+def _candidates(kind: str | None, sentence: str) -> list[tuple[str, int, int]]:
+    found = []
+    if kind == "date":
+        for match in DATE.finditer(sentence):
+            normal = normalise_date_value(match.group())
+            if normal:
+                found.append((normal, match.start(), match.end()))
+        return found
+    dates = [(m.start(), m.end()) for m in DATE.finditer(sentence)]
+    for match in NUMBER.finditer(sentence):
+        text = match.group().rstrip(".,")
+        inside_date = any(s <= match.start() < e for s, e in dates)
+        if inside_date or _YEAR.match(text):
+            continue
+        found.append((normalise_number(text), match.start(), match.start() + len(text)))
+    return found
+
+
+def normalise_number(text: str) -> str:
+    low = text.lower()
+    if low in _SMALL:
+        return _SMALL[low]
+    digits = text.replace(",", "")
+    if digits.isdigit():
+        return f"{int(digits):,}"
+    return low
+
+
+def normalise_date_value(text: str) -> str | None:
+    """'Jan. 19' / '19 January' / 'January 19th, 2022' -> 'January 19' / 'January 19, 2022'; others as written."""
+    words = re.findall(r"[A-Za-z]+|\d+", text)
+    month = next((m for m in _MONTH_NAMES for w in words if len(w) >= 3 and m.lower().startswith(w.lower())), None)
+    numbers = [w for w in words if w.isdigit()]
+    if month is None:
+        return text.strip()
+    day = next((n for n in numbers if len(n) <= 2), None)
+    year = next((n for n in numbers if len(n) == 4), None)
+    if day is None:
+        return f"{month} {year}" if year else month
+    return f"{month} {int(day)}" + (f", {year}" if year else "")
