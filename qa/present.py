@@ -103,9 +103,11 @@ NOT_ANSWERED = "The articles don't seem to answer this. Closest passages:"
 
 
 def _value_source(source: Any) -> str:
-    name = source.publisher or source.title or source.path
-    if len(name) > 60:
+    name = source.publisher or source.title
+    if name and len(name) > 60:
         name = name[:59] + "…"
+    elif not name:
+        name = source.path if len(source.path) <= 60 else "…" + source.path[-59:]
     return f"{name} [{source.rank}{', also in' if source.copy else ''}]"
 
 

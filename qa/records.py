@@ -63,6 +63,8 @@ class AlsoIn:
     line_start: int
     line_end: int
     similarity: float  # mean cosine similarity of the matching sentences
+    # the stretch's text (its passages' slices joined by a space), for reading values; not in the JSON
+    text: str = field(default="", compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

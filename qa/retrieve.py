@@ -142,6 +142,7 @@ class Retriever:
                     passage.line_start,
                     passage.line_end,
                     similarity,
+                    passage.text,
                 )
                 hits[earlier.rank - 1] = replace(earlier, also_in=(*earlier.also_in, also))
                 covered.append((passage.doc_key, passage.start, passage.end))
@@ -213,7 +214,18 @@ class Retriever:
             line_start=copy.line_start,
             line_end=copy.line_end,
             similarity=copy.similarity,
+            text=self._stretch_text(copy),
         )
+
+    def _stretch_text(self, copy: Copy) -> str:
+        parts = []
+        passages = self._index.passages
+        row = copy.row
+        while row < len(passages) and passages[row].doc_key == copy.doc_key and passages[row].start < copy.end:
+            p = passages[row]
+            parts.append(p.text[max(copy.start, p.start) - p.start : min(copy.end, p.end) - p.start])
+            row += 1
+        return " ".join(parts)
 
     def _allowed_rows(self, source: str | None, since: str | None, until: str | None) -> np.ndarray | None:
         """Rows of the passages whose documents pass the filters; None when there are no filters."""

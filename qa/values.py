@@ -73,34 +73,28 @@ def values_of(question: Question, hits: list[Hit]) -> list[Value]:
             continue
         value, start, end = picked
         offset = hit.highlight.start
-        sources = [
-            ValueSource(
-                hit.rank,
-                hit.source.path,
-                hit.source.id,
-                hit.source.title,
-                hit.source.publisher,
-                offset + start,
-                offset + end,
-                False,
-            )
+        s = hit.source
+        given = [
+            (value, ValueSource(hit.rank, s.path, s.id, s.title, s.publisher, offset + start, offset + end, False))
         ]
         for other in hit.also_in:
-            sources.append(
-                ValueSource(
-                    hit.rank,
-                    other.source.path,
-                    other.source.id,
-                    other.source.title,
-                    other.source.publisher,
-                    other.start,
-                    other.end,
-                    True,
-                )
+            # a wire copy may have changed the figure: list it under the value its own text gives
+            own = {c[0] for c in _candidates(question.kind, other.text)}
+            if value not in own:
+                read = _nearest(question, other.text) if own else None
+                if read is None:
+                    continue
+                copy_value = read[0]
+            else:
+                copy_value = value
+            o = other.source
+            given.append(
+                (copy_value, ValueSource(hit.rank, o.path, o.id, o.title, o.publisher, other.start, other.end, True))
             )
-        if value not in found:
-            order.append(value)
-        found.setdefault(value, []).extend(sources)
+        for key, source in given:
+            if key not in found:
+                order.append(key)
+            found.setdefault(key, []).append(source)
     values = [Value(v, tuple(found[v])) for v in order]
     return sorted(values, key=lambda v: -len({(s.path, s.source_id) for s in v.sources}))
 
