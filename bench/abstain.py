@@ -51,9 +51,9 @@ def main() -> None:
     questions["squad"] = rng.sample(questions["squad"], min(args.squad, len(questions["squad"])))
     rows = []  # (features, label, set name)
     for own, other in (("squad", "realtimeqa"), ("realtimeqa", "squad")):
-        for q in questions[own]:
-            rows.append((features(retrievers[own], q["question"]), 1, own))
-            rows.append((features(retrievers[other], q["question"]), 0, f"{own}->{other}"))
+        texts = [q["question"] for q in questions[own]]
+        rows.extend((f, 1, own) for f in features(retrievers[own], texts))
+        rows.extend((f, 0, f"{own}->{other}") for f in features(retrievers[other], texts))
     rng.shuffle(rows)
     half = len(rows) // 2
     fit, held = rows[:half], rows[half:]
@@ -72,15 +72,17 @@ def main() -> None:
     if DEV.exists():
         seeds = Retriever.open(docs=ROOT / "seeds")
         dev = [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
-        dev_rows = [(features(seeds, q["question"]), int(bool(q.get("answers"))), "seeds") for q in dev]
+        labels = [int(bool(q.get("answers"))) for q in dev]
+        dev_rows = [
+            (f, label, "seeds") for f, label in zip(features(seeds, [q["question"] for q in dev]), labels, strict=True)
+        ]
         report("seed dev questions", dev_rows, score, threshold)
         for q, row in zip(dev, dev_rows, strict=True):
             print(f"    {q['id']} label={row[1]} confidence={float(score(row[0])):.3f}  {q['question']}")
 
 
-def features(retriever: Retriever, question: str) -> list[float]:
-    evidence = retriever.search(question, k=3).evidence
-    return [getattr(evidence, name) for name in NAMES]
+def features(retriever: Retriever, questions: list[str]) -> list[list[float]]:
+    return [[getattr(r.evidence, name) for name in NAMES] for r in retriever.search_many(questions, k=3)]
 
 
 def logistic(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[np.ndarray, float]:

@@ -57,8 +57,8 @@ def main() -> None:
     for mode in args.modes.split(","):
         r1 = r5 = mrr = in_highlight = 0.0
         began = time.perf_counter()
-        for q in questions:
-            result = retriever.search(q["question"], k=DEPTH, mode=mode, group_copies=False)
+        results = retriever.search_many([q["question"] for q in questions], k=DEPTH, mode=mode, group_copies=False)
+        for q, result in zip(questions, results, strict=True):
             ranks = [i for i, hit in enumerate(result.hits) if success(q, hit, args.dataset)]
             first = ranks[0] + 1 if ranks else None
             r1 += first == 1

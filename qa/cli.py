@@ -173,8 +173,8 @@ def ask(
             for passage, source in retriever.passages():
                 print(passage_json(passage, source))
         elif batch is not None:
-            for record in batch:
-                result = retriever.search(record["question"], k=top, mode=mode, **filters)
+            results = retriever.search_many([r["question"] for r in batch], k=top, mode=mode, **filters)
+            for record, result in zip(batch, results, strict=True):
                 if json_output:
                     print(_result_line(result, record))
                 else:

@@ -66,9 +66,9 @@ def answers_of(record: dict[str, Any], where: str) -> list[str]:
 
 def evaluate(retriever: Retriever, records: list[dict[str, Any]], *, k: int, mode: str, **filters: Any) -> Report:
     scores = []
-    for record in records:
+    results = retriever.search_many([r["question"] for r in records], k=k, mode=mode, **filters)
+    for record, result in zip(records, results, strict=True):
         answers = [a.lower() for a in record["_answers"]]
-        result = retriever.search(record["question"], k=k, mode=mode, **filters)
         holds = [any(a in hit.text.lower() for a in answers) for hit in result.hits]
         rank = holds.index(True) + 1 if any(holds) else None
         top = result.hits[0] if result.hits else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePath
 
@@ -176,6 +176,29 @@ class Retriever:
             values=values_of(asked, hits),
         )
 
+    def search_many(
+        self,
+        questions: Sequence[str],
+        k: int = 3,
+        mode: str = DEFAULT_MODE,
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        group_copies: bool = True,
+        batch: int = 64,
+    ) -> Iterator[SearchResult]:
+        """`search` for many questions, their vectors computed in batches (much faster on a CPU)."""
+        for position in range(0, len(questions), batch):
+            chunk = list(questions[position : position + batch])
+            for question in chunk:
+                if not isinstance(question, str) or not question.strip():
+                    raise EmptyQuestionError()
+            vectors = self._embedder.embed([q.strip() for q in chunk])
+            for question, vector in zip(chunk, vectors, strict=True):
+                self._remember(question, vector)
+                yield self.search(question, k, mode, source=source, since=since, until=until, group_copies=group_copies)
+
     def _highlighted(
         self, asked: Question, vector: np.ndarray, hits: list[Hit], rows: list[int]
     ) -> tuple[list[Hit], Evidence]:
@@ -196,14 +219,16 @@ class Retriever:
 
     def _question_vector(self, question: str) -> np.ndarray:
         """The question's vector (one row); the last questions are remembered, e.g. across modes."""
-        key = question.strip()
-        vector = self._vector_cache.get(key)
+        vector = self._vector_cache.get(question.strip())
         if vector is None:
-            vector = self._embedder.embed([key])[0]
-            if len(self._vector_cache) >= 64:
-                self._vector_cache.pop(next(iter(self._vector_cache)))
-            self._vector_cache[key] = vector
+            vector = self._embedder.embed([question.strip()])[0]
+            self._remember(question, vector)
         return vector
+
+    def _remember(self, question: str, vector: np.ndarray) -> None:
+        if len(self._vector_cache) >= 64:
+            self._vector_cache.pop(next(iter(self._vector_cache)))
+        self._vector_cache[question.strip()] = vector
 
     def _also_in(self, copy: Copy) -> AlsoIn:
         return AlsoIn(

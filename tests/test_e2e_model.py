@@ -66,6 +66,33 @@ def test_the_same_agency_copy_on_two_sites_is_shown_once_with_both_sources(seed_
     assert not any((also.source.path, also.start) in own for also in hit.also_in)
 
 
+DEV = dev_questions()
+
+
+@pytest.mark.skipif(not DEV, reason="../shared/eval/seed_qa_dev.jsonl is not beside the project")
+def test_seed_dev_top_passage_highlight_and_abstention(seed_retriever):
+    """Issue 4's bar: top passage >= 9/10, highlight >= 8/10, answer-less ones abstain, no answerable one does."""
+    top = highlighted = 0
+    for item in DEV:
+        result = seed_retriever.search(item["question"], k=3)
+        answers = [a.lower() for a in item.get("answers", [])]
+        if not answers:
+            assert not result.answered, (item["id"], result.confidence)
+            continue
+        assert result.answered, (item["id"], result.confidence)
+        first = result.hits[0]
+        top += any(a in first.text.lower() for a in answers)
+        highlighted += any(a in (first.highlight_text or "").lower() for a in answers)
+    assert top >= 9 and highlighted >= 8, (top, highlighted)
+
+
+def test_sources_disagree_on_the_number_of_troops(seed_retriever):
+    result = seed_retriever.search("How many troops did the CSTO send?", k=3)
+    assert result.disagree
+    by_value = {v.value: {s.path.rsplit("/", 1)[-1][:3] for s in v.sources} for v in result.values}
+    assert {"001", "000"} <= by_value["2,500"] and "002" in by_value["2,000"], by_value
+
+
 def ask(*args, cwd=ROOT, **kwargs):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
