@@ -19,7 +19,7 @@ import Stemmer
 from .records import Highlight, Passage
 from .sentences import line_spans, sentence_spans
 
-W_LEXICAL = 0.35  # weight of the share of question words found in the sentence
+W_LEXICAL = 0.5  # weight of the share of question words found in the sentence (bench/highlight.py)
 W_KIND = 0.10  # bonus for carrying what a when / how many / who question asks for
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")

@@ -251,3 +251,11 @@ def test_eval_refuses_bad_lines_in_one_line(capsys, corpus, tmp_path, hash_model
     assert (code, out) == (2, "")
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "i").exists(), "refused before any index work"
+
+
+def test_search_many_gives_what_search_gives(corpus, tmp_path):
+    retriever = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
+    questions = ["When does the withdrawal end?", "fuel prices", "police vehicles", "troops"]
+    many = list(retriever.search_many(questions, k=2, batch=3))
+    fresh = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
+    assert [r.to_dict() for r in many] == [fresh.search(q, k=2).to_dict() for q in questions]

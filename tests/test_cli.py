@@ -57,7 +57,7 @@ def test_terminal_view_shows_rank_source_lines_and_text(capsys, corpus, tmp_path
     code, out, _ = run(capsys, "police vehicles", "--top", "1", *ask_args(corpus, tmp_path))
     assert code == 0
     lines = out.splitlines()
-    assert re.fullmatch(r"\[1\] score 0\.\d{3} \(cosine -?\d\.\d\d, bm25 \d+\.\d\)", lines[0]), lines[0]
+    assert re.fullmatch(r"\[1\] score [01]\.\d{3} \(cosine -?\d\.\d\d, bm25 \d+\.\d\)", lines[0]), lines[0]
     assert lines[1].strip() == f"{corpus}/world/b.md:1-3"
     assert "Protests started after a sharp rise in fuel prices. Police vehicles were set\n    ablaze." in out
 
