@@ -40,23 +40,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--squad", type=int, default=1000, help="SQuAD questions sampled")
     parser.add_argument("--max-false-abstain", type=float, default=0.05)
+    parser.add_argument("--fit", default="squad,realtimeqa", help="question sets the model is fitted on")
     args = parser.parse_args()
-    retrievers, questions = {}, {}
-    for name, loader in corpora.LOADERS.items():
-        records, qs = loader()
-        corpora.write_corpus(records, WORK / name / "corpus.jsonl")
-        retrievers[name] = Retriever.open(docs=WORK / name / "corpus.jsonl", index=WORK / name / "index")
-        questions[name] = qs
+    cache = WORK / f"abstain-features-{args.squad}.json"
+    if cache.exists():
+        rows = [tuple(row) for row in json.loads(cache.read_text())]
+    else:
+        rows = collect(args.squad)
+        cache.write_text(json.dumps(rows))
     rng = random.Random(0)
-    questions["squad"] = rng.sample(questions["squad"], min(args.squad, len(questions["squad"])))
-    rows = []  # (features, label, set name)
-    for own, other in (("squad", "realtimeqa"), ("realtimeqa", "squad")):
-        texts = [q["question"] for q in questions[own]]
-        rows.extend((f, 1, own) for f in features(retrievers[own], texts))
-        rows.extend((f, 0, f"{own}->{other}") for f in features(retrievers[other], texts))
     rng.shuffle(rows)
-    half = len(rows) // 2
-    fit, held = rows[:half], rows[half:]
+    fitting = set(args.fit.split(","))
+    rows = [r for r in rows if r[2].split("->")[0] in fitting] + [r for r in rows if r[2].split("->")[0] not in fitting]
+    fit_rows = [r for r in rows if r[2].split("->")[0] in fitting]
+    half = len(fit_rows) // 2
+    fit, held = fit_rows[:half], fit_rows[half:] + [r for r in rows if r[2].split("->")[0] not in fitting]
     x = np.array([r[0] for r in fit])
     y = np.array([r[1] for r in fit], dtype=np.float64)
     weights, bias = logistic(x, y)
@@ -68,7 +66,14 @@ def main() -> None:
         "weights:", {n: round(float(w), 4) for n, w in zip(NAMES, weights, strict=True)}, "bias:", round(float(bias), 4)
     )
     print(f"ANSWER_MIN = {threshold:.4f}  # false-abstain <= {args.max_false_abstain:.0%} on the fitting half)")
-    report("held-out half", held, score, threshold)
+    report("held-out half (and sets not fitted on)", held, score, threshold)
+    print("threshold curve on the held-out rows: false-abstain (answerable) / false-answer (off-topic)")
+    held_scores = score([r[0] for r in held])
+    held_labels = np.array([r[1] for r in held])
+    for t in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
+        fa = float((held_scores[held_labels == 1] < t).mean())
+        fans = float((held_scores[held_labels == 0] >= t).mean())
+        print(f"    {t:.2f}: {fa:.3f} / {fans:.3f}")
     if DEV.exists():
         seeds = Retriever.open(docs=ROOT / "seeds")
         dev = [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
@@ -79,6 +84,23 @@ def main() -> None:
         report("seed dev questions", dev_rows, score, threshold)
         for q, row in zip(dev, dev_rows, strict=True):
             print(f"    {q['id']} label={row[1]} confidence={float(score(row[0])):.3f}  {q['question']}")
+
+
+def collect(squad_sample: int) -> list:
+    """(features, label, set) rows: each question against its own corpus (1) and the other corpus (0)."""
+    retrievers, questions = {}, {}
+    for name, loader in corpora.LOADERS.items():
+        records, qs = loader()
+        corpora.write_corpus(records, WORK / name / "corpus.jsonl")
+        retrievers[name] = Retriever.open(docs=WORK / name / "corpus.jsonl", index=WORK / name / "index")
+        questions[name] = qs
+    questions["squad"] = random.Random(0).sample(questions["squad"], min(squad_sample, len(questions["squad"])))
+    rows = []
+    for own, other in (("squad", "realtimeqa"), ("realtimeqa", "squad")):
+        texts = [q["question"] for q in questions[own]]
+        rows.extend((f, 1, own) for f in features(retrievers[own], texts))
+        rows.extend((f, 0, f"{own}->{other}") for f in features(retrievers[other], texts))
+    return rows
 
 
 def features(retriever: Retriever, questions: list[str]) -> list[list[float]]:

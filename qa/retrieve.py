@@ -28,7 +28,7 @@ DEFAULT_MODE = "hybrid"
 # hybrid = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * BM25, each min-max normalised over its own top
 # candidates (a convex combination, Bruch et al. 2023). Measured (bench/retrieval.py, README): it beats
 # reciprocal-rank fusion by 4 points of recall@1 on SQuAD, where RRF fell below BM25 alone.
-DENSE_WEIGHT = 0.5
+DENSE_WEIGHT = 0.6
 _MIN_DEPTH = 100  # candidates taken from each retriever before fusion
 
 
