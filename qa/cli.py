@@ -124,11 +124,18 @@ def ask(
         str | None,
         typer.Option(help="Only articles published on or before this date (YYYY-MM-DD).", show_default=False),
     ] = None,
+    chat: Annotated[bool, typer.Option("--chat", hidden=True)] = False,
+    serve: Annotated[bool, typer.Option("--serve", hidden=True)] = False,
+    host: Annotated[str, typer.Option(help="serve: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="serve: port.")] = 8000,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     """Answer QUESTION with verbatim passages from the articles, each with its source and lines.
+
+    `ask.py chat` (or ask.py with no question on a terminal) opens a chat; `ask.py serve` starts the HTTP
+    API and the chat page on http://127.0.0.1:8000/ (--host, --port).
 
     Exit codes: 0 success (also when nothing matches), 2 bad usage or input, 1 any other error,
     130 interrupted.
@@ -136,8 +143,18 @@ def ask(
     reporter = ConsoleReporter(quiet)
     try:
         modes = sum(
-            [question is not None, questions is not None, passages, explain is not None, evaluate_file is not None]
+            [
+                question is not None,
+                questions is not None,
+                passages,
+                explain is not None,
+                evaluate_file is not None,
+                chat,
+                serve,
+            ]
         )
+        if modes == 0 and sys.stdin.isatty() and sys.stdout.isatty():
+            chat, modes = True, 1
         if modes != 1:
             raise BadInputError(
                 'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, --eval FILE,'
@@ -163,6 +180,17 @@ def ask(
         retriever = Retriever.open(docs=docs, index=index, model=model, rebuild=rebuild, reporter=reporter)
         reporter.close()
         out = _Stdout(highlight=False)
+        if chat:
+            from .repl import run_repl
+
+            run_repl(retriever, k=top, mode=mode)
+            return
+        if serve:
+            from .followup import history_resolver
+            from .server import serve as serve_http
+
+            serve_http(retriever, host=host, port=port, resolve=history_resolver(retriever, mode))
+            return
         if graded is not None:
             report = evaluate(retriever, graded, k=top, mode=mode, **filters)
             if json_output:
@@ -263,6 +291,9 @@ def _fail(message: str, code: int, debug: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of `ask.py` and the `ask` script: usage errors become one line and exit 2."""
     command = typer.main.get_command(app)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("chat", "serve"):  # the two subcommands; `ask.py -- chat` asks the question "chat"
+        argv = [f"--{argv[0]}", *argv[1:]]
     try:
         code = command.main(args=argv, prog_name="ask.py", standalone_mode=False)
     except UsageError as exc:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 
 import pytest
+from conftest import ROOT
 
 from qa.cli import main
 
@@ -190,3 +193,18 @@ def test_output_into_a_closed_pipe_is_not_an_error(seeds, tmp_path, extra):
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={**os.environ}, timeout=120)
     assert done.stdout.strip() == "0", done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_chat_subcommand_opens_the_repl_on_a_terminal(corpus, tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    env = {**os.environ, "QA_MODEL": "hash", "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
+    argv = ["ask.py", "chat", "-q", "--docs", str(corpus), "--index", str(tmp_path / "idx")]
+    child = pexpect.spawn(sys.executable, argv, cwd=str(ROOT), env=env, encoding="utf-8", timeout=60)
+    child.expect("Ask a question")
+    child.sendline("fuel prices")
+    child.expect("Protests started")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "fuel prices" in (tmp_path / "data" / "newsqa" / "history").read_text(encoding="utf-8")

@@ -1,0 +1,290 @@
+"""The interactive chat: questions and follow-ups answered with verbatim passages, plus a few slash commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from .errors import QAError
+from .followup import Turn, resolve
+from .present import location, render_result, source_label
+from .records import Passage, SearchResult, Source
+from .retrieve import MAX_K, MODES, Retriever
+
+PROMPT = "ask> "
+CONTEXT_PASSAGES = 2  # /open shows this many passages of the article on each side of the hit
+KEPT_TURNS = 10  # turns of conversation remembered for follow-ups
+
+HELP = [
+    ("QUESTION", "answer with verbatim passages; a short follow-up (“and in Almaty?”) uses the last question"),
+    ("/k N", "show N passages per answer"),
+    ("/mode M", "hybrid (BM25 and dense fused), dense or bm25"),
+    ("/sources", "list the indexed articles"),
+    ("/open N", "passage N of the last answer among its neighbours in the article"),
+    ("/article N", "the whole indexed article of passage N"),
+    ("/forget", "drop the conversation: the next question starts afresh"),
+    ("/help", "this list"),
+    ("/quit", "leave (also Ctrl-D); Ctrl-C drops the line being typed"),
+]
+
+
+def default_history_path() -> Path:
+    """`$XDG_DATA_HOME/newsqa/history`, by default `~/.local/share/newsqa/history`."""
+    data_home = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(data_home) if data_home and Path(data_home).is_absolute() else Path.home() / ".local" / "share"
+    return base / "newsqa" / "history"
+
+
+def open_history(path: Path) -> tuple[Any, str | None]:
+    """A FileHistory at `path` (folders created), or an in-memory history and a one-line warning."""
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.filename and str(exc.filename) != str(path):
+            reason += f": {exc.filename}"  # the folder in the way
+        return InMemoryHistory(), f"warning: cannot keep history in {path} ({reason}); it lasts this session only"
+    return FileHistory(str(path)), None
+
+
+def run_repl(
+    retriever: Retriever,
+    *,
+    k: int = 3,
+    mode: str = "hybrid",
+    history_file: Path | None = None,
+    input: Any = None,
+    output: Any = None,
+) -> int:
+    """Chat on a terminal until /quit or Ctrl-D; returns the exit code (0, or 130 for Ctrl-C on plain stdin).
+
+    `input`/`output` are prompt_toolkit Input/Output objects (tests pass a pipe input and a DummyOutput);
+    answers are printed on stdout. Without them, and when stdin is not a terminal, lines are read from stdin
+    without line editing or history.
+    """
+    console = Console(highlight=False)
+    chat = Chat(retriever, console, k=k, mode=mode)
+    if input is None and not sys.stdin.isatty():
+        lines: Iterator[str] = _plain_lines()
+    else:
+        history, warning = open_history(history_file or default_history_path())
+        if warning:
+            console.print(Text(warning, style="yellow"), soft_wrap=True)
+        lines = _prompt_lines(history, input, output)
+    articles = len({passage.doc_key for passage, _ in retriever.passages()})
+    console.print(
+        Text(f"{len(retriever)} passages from {articles} articles. Ask a question, /help for commands, Ctrl-D leaves."),
+        style="dim",
+        soft_wrap=True,
+    )
+    try:
+        for line in lines:
+            if not chat.handle(line):
+                break
+    except KeyboardInterrupt:  # only while reading plain stdin: prompt_toolkit turns Ctrl-C into a dropped line
+        return 130
+    return 0
+
+
+def _prompt_lines(history: Any, input: Any, output: Any) -> Iterator[str]:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import WordCompleter
+
+    commands = [command.split()[0] for command, _ in HELP if command.startswith("/")]
+    session: PromptSession[str] = PromptSession(
+        history=history,
+        input=input,
+        output=output,
+        completer=WordCompleter(commands, sentence=True),
+        complete_while_typing=False,
+    )
+    while True:
+        try:
+            yield session.prompt(PROMPT)
+        except KeyboardInterrupt:  # Ctrl-C drops the line being typed
+            continue
+        except EOFError:  # Ctrl-D
+            return
+
+
+def _plain_lines() -> Iterator[str]:
+    for line in sys.stdin:
+        yield line.rstrip("\n")
+
+
+@dataclass
+class Chat:
+    """The conversation: settings, previous turns and the last answer, and what each line of input does."""
+
+    retriever: Retriever
+    console: Console
+    k: int = 3
+    mode: str = "hybrid"
+    turns: list[Turn] = field(default_factory=list)
+    last: SearchResult | None = None
+    _articles: dict[str, list[Passage]] | None = None
+    _sources: dict[str, Source] = field(default_factory=dict)
+
+    def handle(self, line: str) -> bool:
+        """Act on one line of input; False when the chat should end."""
+        line = line.strip()
+        if not line:
+            return True
+        try:
+            if line.startswith("/"):
+                return self.command(line)
+            self.ask(line)
+        except KeyboardInterrupt:
+            self.say("interrupted", "yellow")
+        except QAError as exc:
+            self.say(f"error: {exc}", "red")
+        return True
+
+    def ask(self, question: str) -> None:
+        resolved = resolve(question, self.turns)
+        if resolved.used_context:
+            self.say(f"searching for: {resolved.query}", "dim")
+        result = self.retriever.search(resolved.query, k=self.k, mode=self.mode)
+        render_result(self.console, result)
+        self.last = result
+        self.turns = [*self.turns, Turn.of(question, result, resolved.query)][-KEPT_TURNS:]
+
+    def command(self, line: str) -> bool:
+        words = line[1:].split()
+        name, args = (words[0], words[1:]) if words else ("", [])
+        action = self._commands().get(name.lower())
+        if action is None:
+            self.say(f"unknown command /{name}; /help lists the commands", "red")
+            return True
+        return action(args) is not False
+
+    def _commands(self) -> dict[str, Callable[[list[str]], bool | None]]:
+        return {
+            "help": self.help,
+            "?": self.help,
+            "k": self.set_k,
+            "mode": self.set_mode,
+            "sources": self.sources,
+            "open": self.open,
+            "article": self.article,
+            "forget": self.forget,
+            "quit": self.quit,
+            "exit": self.quit,
+        }
+
+    def help(self, args: list[str]) -> None:
+        width = max(len(command) for command, _ in HELP)
+        for command, meaning in HELP:
+            line = Text(f"  {command:<{width}}  ", style="bold")
+            line.append(meaning, style="")
+            self.console.print(line, soft_wrap=True)
+
+    def set_k(self, args: list[str]) -> None:
+        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= MAX_K:
+            self.say(f"usage: /k N, a whole number from 1 to {MAX_K} (now {self.k})", "red")
+            return
+        self.k = int(args[0])
+        self.say(f"{self.k} passage{'s' if self.k != 1 else ''} per answer")
+
+    def set_mode(self, args: list[str]) -> None:
+        if len(args) != 1 or args[0].lower() not in MODES:
+            self.say(f"usage: /mode {'|'.join(MODES)} (now {self.mode})", "red")
+            return
+        self.mode = args[0].lower()
+        self.say(f"mode: {self.mode}")
+
+    def forget(self, args: list[str]) -> None:
+        self.turns = []
+        self.say("conversation forgotten; the next question starts afresh")
+
+    def quit(self, args: list[str]) -> bool:
+        return False
+
+    def sources(self, args: list[str]) -> None:
+        articles = self._indexed()
+        self.say(f"{len(articles)} articles, {len(self.retriever)} passages:")
+        for number, (key, passages) in enumerate(articles.items(), start=1):
+            source = self._sources[key]
+            line = Text(f"[{number}] ", style="bold cyan")
+            line.append(source_label(source) or "(no title)", style="bold")
+            self.console.print(line, soft_wrap=True)
+            where = source.path + (f"#{source.id}" if source.id else "")
+            count = f"{len(passages)} passage{'s' if len(passages) != 1 else ''}"
+            self.console.print(Text(f"    {where} ({count})", style="cyan"), soft_wrap=True)
+
+    def open(self, args: list[str]) -> None:
+        self._show_article(args, "open", CONTEXT_PASSAGES)
+
+    def article(self, args: list[str]) -> None:
+        self._show_article(args, "article", None)
+
+    def _show_article(self, args: list[str], command: str, around: int | None) -> None:
+        """Passages of a hit's article in document order, the hit marked; `around` passages each side, or all."""
+        if self.last is None or not self.last.hits:
+            self.say("no passages yet: ask a question first", "red")
+            return
+        count = len(self.last.hits)
+        if len(args) > 1 or (args and (not args[0].isdigit() or not 1 <= int(args[0]) <= count)):
+            self.say(f"usage: /{command} N, a passage of the last answer from 1 to {count}", "red")
+            return
+        hit = self.last.hits[int(args[0]) - 1 if args else 0]
+        passages = self._indexed().get(hit.passage.doc_key, [])
+        at = next((i for i, passage in enumerate(passages) if passage.id == hit.passage.id), None)
+        if at is None:
+            self.say("that passage is no longer in the index; ask again", "red")
+            return
+        first, last = (
+            (0, len(passages)) if around is None else (max(0, at - around), min(len(passages), at + around + 1))
+        )
+        header = Text(source_label(hit.source) or hit.source.path, style="bold")
+        self.console.print(header, soft_wrap=True)
+        span = location(hit.source, passages[first].line_start, passages[last - 1].line_end)
+        self.say(f"{span}  (passages {first + 1}-{last} of {len(passages)})", "cyan")
+        if first > 0:
+            self.say(f"    … {first} passage{'s' if first != 1 else ''} before", "dim")
+        width = max(40, min(self.console.width, 100) - 6)
+        for index in range(first, last):
+            passage = passages[index]
+            lines = _lines(passage.line_start, passage.line_end)
+            marked = index == at
+            label = f"▶ [{hit.rank}] lines {lines}" if marked else f"  lines {lines}"
+            self.console.print(Text(label, style="bold yellow" if marked else "dim"), soft_wrap=True)
+            body = "\n".join(
+                (("┃ " if marked else "  ") + "  " + line).rstrip()
+                for paragraph in passage.text.split("\n")
+                for line in (textwrap.wrap(paragraph, width) or [""])
+            )
+            self.console.print(Text(body, style="bold" if marked else ""), soft_wrap=True)
+        if last < len(passages):
+            more = len(passages) - last
+            hint = f"; /article {hit.rank} shows them all" if around is not None else ""
+            self.say(f"    … {more} passage{'s' if more != 1 else ''} after{hint}", "dim")
+
+    def _indexed(self) -> dict[str, list[Passage]]:
+        """Each indexed article's passages in document order, articles in index order (read once)."""
+        if self._articles is None:
+            articles: dict[str, list[Passage]] = {}
+            for passage, source in self.retriever.passages():
+                articles.setdefault(passage.doc_key, []).append(passage)
+                self._sources.setdefault(passage.doc_key, source)
+            self._articles = {key: sorted(passages, key=lambda p: p.start) for key, passages in articles.items()}
+        return self._articles
+
+    def say(self, message: str, style: str = "") -> None:
+        self.console.print(Text(message, style=style), soft_wrap=True)
+
+
+def _lines(start: int, end: int) -> str:
+    return f"{start}" if start == end else f"{start}-{end}"
