@@ -206,7 +206,7 @@ def extract(text: str) -> Extraction:
     return Extraction(
         blocks=tuple(blocks),
         body=body,
-        title=drafts[headline].text if headline is not None else None,
+        title=drafts[headline].text.lstrip("#").strip() or None if headline is not None else None,
         publisher=_publisher(drafts),
         published=_published(drafts, headline, first, last),
         byline=_byline(drafts, first, last),

@@ -111,9 +111,10 @@ def _nearest(question: Question, sentence: str) -> tuple[str, int, int] | None:
     def word_index(offset: int) -> int:
         return next((i for i, w in enumerate(words) if w.start() >= offset), len(words))
 
+    if not anchors:  # a sentence sharing no word with the question does not answer it
+        return None
+
     def distance(candidate: tuple[str, int, int]) -> float:
-        if not anchors:
-            return 0.0
         at = word_index(candidate[1])
         # "2,000 troops" (number before the noun) is a closer reading than "troops and 250"
         return min((a - at) if a >= at else (at - a) + 0.5 for a in anchors)

@@ -259,3 +259,12 @@ def test_search_many_gives_what_search_gives(corpus, tmp_path):
     many = list(retriever.search_many(questions, k=2, batch=3))
     fresh = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
     assert [r.to_dict() for r in many] == [fresh.search(q, k=2).to_dict() for q in questions]
+
+
+def test_a_number_in_a_sentence_sharing_no_word_with_the_question_is_not_a_value():
+    hits = [
+        hit(1, "About 2,500 troops were sent.", "About 2,500 troops were sent.", "a.txt", "A"),
+        hit(2, "The cup final ended 4-4 after extra time.", "The cup final ended 4-4 after extra time.", "b.txt", "B"),
+    ]
+    values = values_of(question_of("How many troops were sent?"), hits)
+    assert [v.value for v in values] == ["2,500"]

@@ -203,8 +203,46 @@ def test_chat_subcommand_opens_the_repl_on_a_terminal(corpus, tmp_path):
     child.expect("Ask a question")
     child.sendline("fuel prices")
     child.expect("Protests started")
-    child.sendeof()
+    child.expect("ask>")
+    child.sendcontrol("d")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
     assert "fuel prices" in (tmp_path / "data" / "newsqa" / "history").read_text(encoding="utf-8")
+
+
+def test_serve_subcommand_answers_over_http_with_follow_ups(corpus, tmp_path):
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "QA_MODEL": "hash"}
+    argv = ["ask.py", "serve", "-q", "--port", str(port), "--docs", str(corpus), "--index", str(tmp_path / "idx")]
+    server = subprocess.Popen(
+        [sys.executable, *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=1) as response:
+                    health = json.loads(response.read())
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start: " + server.stderr.read1().decode())
+        assert health["status"] == "ok" and health["passages"] > 0
+        body = json.dumps({"question": "and when did they start?", "context": ["fuel price protests"]}).encode()
+        request = urllib.request.Request(base + "/search", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.loads(response.read())
+        assert answer["question"] == "and when did they start?"
+        assert "fuel" in answer["searched_for"].lower() and answer["passages"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

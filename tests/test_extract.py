@@ -521,3 +521,12 @@ def test_indexed_passages_hold_no_chrome_and_are_exact_slices(seeds, tmp_path):
             assert chrome not in passage.text, (source.path, passage.text[:80])
         count += 1
     assert count == len(retriever) > 0
+
+
+def test_a_markdown_headline_gives_a_title_without_its_hashes():
+    text = (
+        "# Fuel prices rise again\n\n"
+        + "Protests started after a sharp rise in fuel prices in the west of the country. " * 3
+        + "\n"
+    )
+    assert extract(text).title == "Fuel prices rise again"

@@ -1,0 +1,403 @@
+"""The HTTP API, served for real by uvicorn on a free localhost port over a hash-model index."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+import uvicorn
+
+from qa import Retriever
+from qa.embed import HashEmbedder
+from qa.retrieve import MODES
+from qa.server import SearchRequest, SearchResponse, create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ARTICLES = {
+    "kazakhstan.txt": (
+        "Troops leave Kazakhstan\n"
+        "\n"
+        "By Reuters\n"
+        "\n"
+        "Russia-led troops began to leave Kazakhstan on Thursday after a week in the country, officials said.\n"
+        "About 2,500 troops were sent by the alliance to guard power plants and government buildings.\n"
+        "\n"
+        "The withdrawal will end on January 19, the alliance said in a statement on Thursday. Its commander\n"
+        "told reporters that the mission had been completed and that no soldier had been hurt.\n"
+        "\n"
+        "Protests started after a sharp rise in fuel prices at the start of the year. Police vehicles were set\n"
+        "ablaze in Almaty, and the government resigned within days as the unrest spread to other cities.\n"
+        "\n"
+        "The president thanked the leaders of the alliance for their quick help during the crisis and promised\n"
+        "reforms, including a cap on fuel prices for six months and a new fund for the poorest regions.\n"
+        "\n"
+        "Rights groups asked for an independent inquiry into the deaths during the unrest, saying that\n"
+        "many of the people detained had been beaten and denied access to lawyers for several days.\n"
+    ),
+    "wire/copy.txt": (
+        "Unrest in Kazakhstan\n"
+        "\n"
+        "Protests started after a sharp rise in fuel prices at the start of the year. Police vehicles were set\n"
+        "ablaze in Almaty, and the government resigned within days as the unrest spread to other cities.\n"
+    ),
+    "world/withdrawal.md": (
+        "# Alliance starts withdrawal\n"
+        "\n"
+        "Some 2,000 troops were sent by the alliance to guard power plants and government buildings, the\n"
+        "defence ministry said on Thursday. Officials said the last soldiers would fly home within ten days.\n"
+    ),
+    "sport/football.txt": (
+        "Cup final ends in a draw\n"
+        "\n"
+        "The cup final ended in a goalless draw after extra time, and the title went to penalties.\n"
+        "The home side won the shootout four goals to three in front of a full stadium.\n"
+    ),
+}
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def write_corpus(root: Path) -> Path:
+    for name, text in ARTICLES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@contextmanager
+def running_server(app: Any) -> Iterator[int]:
+    """Serve `app` with uvicorn in a background thread on a free port; yields the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def call(
+    port: int, method: str, path: str, body: Any = None, *, raw: bytes | None = None, headers: dict | None = None
+) -> tuple[int, dict[str, str], Any]:
+    """One request; returns status, headers (lower-case names) and the decoded JSON (or text) body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    sent_headers = dict(headers or {})
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+        sent_headers.setdefault("Content-Type", "application/json")
+    try:
+        connection.request(method, path, body=data, headers=sent_headers)
+        response = connection.getresponse()
+        payload = response.read()
+        received = {name.lower(): value for name, value in response.getheaders()}
+    finally:
+        connection.close()
+    if received.get("content-type", "").startswith("application/json"):
+        return response.status, received, json.loads(payload)
+    return response.status, received, payload.decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory) -> Retriever:
+    root = tmp_path_factory.mktemp("server")
+    return Retriever.open(docs=write_corpus(root / "docs"), index=root / "index", embedder=HashEmbedder())
+
+
+@pytest.fixture(scope="module")
+def port(retriever) -> Iterator[int]:
+    with running_server(create_app(retriever)) as port:
+        yield port
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def test_health(port, retriever):
+    status, headers, body = call(port, "GET", "/health")
+    assert status == 200 and body == {"status": "ok", "passages": len(retriever)}
+    assert len(retriever) >= 5
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_search_is_the_library_answer(port, retriever, mode):
+    question = "How many troops were sent by the alliance?"
+    status, _, body = call(port, "POST", "/search", {"question": question, "k": 2, "mode": mode})
+    assert status == 200
+    assert body == as_json(retriever.search(question, k=2, mode=mode).to_dict())
+    assert set(body) >= {"question", "answered", "confidence", "evidence", "disagree", "values", "passages"}
+    assert "searched_for" not in body
+
+
+def test_search_defaults_and_response_model(port, retriever):
+    status, _, body = call(port, "POST", "/search", {"question": "When will the withdrawal end?"})
+    assert status == 200
+    assert body == as_json(retriever.search("When will the withdrawal end?").to_dict())
+    assert len(body["passages"]) == 3
+    SearchResponse.model_validate(body)  # the documented schema describes what is sent
+    declared = set(SearchResponse.model_fields) - {"searched_for"}
+    assert declared <= set(body), "every documented key is sent"
+    top = body["passages"][0]
+    assert "January 19" in top["text"]
+    mark = top["highlight"]
+    assert top["start"] <= mark["start"] < mark["end"] <= top["end"]
+
+
+def test_disagreement_and_copies_come_through(port):
+    question = {"question": "How many troops were sent to guard power plants?", "k": 2}
+    status, _, body = call(port, "POST", "/search", question)
+    assert status == 200 and body["disagree"] is True
+    assert {value["value"] for value in body["values"]} == {"2,500", "2,000"}
+    status, _, body = call(port, "POST", "/search", {"question": "Why did the protests start?", "k": 1})
+    assert status == 200
+    [hit] = body["passages"]
+    assert [Path(other["path"]).name for other in hit["also_in"]] + [Path(hit["source"]["path"]).name] in (
+        ["copy.txt", "kazakhstan.txt"],
+        ["kazakhstan.txt", "copy.txt"],
+    )
+
+
+def test_context_is_accepted_and_ignored_without_a_resolver(port):
+    plain = call(port, "POST", "/search", {"question": "When did it end?"})[2]
+    status, _, with_context = call(
+        port, "POST", "/search", {"question": "When did it end?", "context": ["Why did troops go to Kazakhstan?"]}
+    )
+    assert status == 200 and with_context == plain
+
+
+def test_question_of_exactly_the_limit_is_answered(port):
+    status, _, body = call(port, "POST", "/search", {"question": "troops " + "x" * 993})
+    assert status == 200 and body["passages"]
+
+
+def test_resolver_chooses_the_query_and_is_reported(retriever):
+    seen = []
+
+    def resolve(question: str, context: list[str]) -> str:
+        seen.append((question, context))
+        return f"{context[-1]} {question}" if context else question
+
+    app = create_app(retriever, resolve=resolve)
+    with running_server(app) as port:
+        context = ["Why did troops go to Kazakhstan?"]
+        status, _, body = call(port, "POST", "/search", {"question": "When will they leave?", "context": context})
+    assert status == 200
+    assert seen == [("When will they leave?", context)]
+    assert body["question"] == "When will they leave?"
+    assert body["searched_for"] == "Why did troops go to Kazakhstan? When will they leave?"
+    expected = as_json(retriever.search(body["searched_for"]).to_dict())
+    assert body["passages"] == expected["passages"]
+
+
+def test_an_unexpected_failure_is_json_not_a_traceback(retriever):
+    def broken(question: str, context: list[str]) -> str:
+        raise RuntimeError("secret internals")
+
+    with running_server(create_app(retriever, resolve=broken)) as port:
+        status, _, body = call(port, "POST", "/search", {"question": "troops"})
+    assert status == 500 and body == {"error": "internal error; see the server log"}
+
+
+def test_passage_by_id_is_the_stored_slice(port, retriever):
+    for passage, source in retriever.passages():
+        status, _, body = call(port, "GET", f"/passages/{passage.id}")
+        assert status == 200
+        assert body == {
+            "id": passage.id,
+            "text": passage.text,
+            "start": passage.start,
+            "end": passage.end,
+            "line_start": passage.line_start,
+            "line_end": passage.line_end,
+            "source": source.to_dict(),
+        }
+        raw = open(source.path, encoding="utf-8-sig", newline="").read()
+        assert raw[body["start"] : body["end"]] == body["text"]
+
+
+def test_passage_context_lists_neighbours_in_document_order(port, retriever):
+    passages = [p for p, s in retriever.passages() if s.path.endswith("kazakhstan.txt")]
+    passages.sort(key=lambda p: p.start)
+    assert len(passages) >= 3, "the test article must give several passages"
+    middle = passages[1]
+    status, _, body = call(port, "GET", f"/passages/{middle.id}/context")
+    assert status == 200
+    assert body["id"] == middle.id and body["source"]["path"].endswith("kazakhstan.txt")
+    assert [p["id"] for p in body["passages"]] == [p.id for p in passages[0:4]]
+    assert [p["current"] for p in body["passages"]] == [p.id == middle.id for p in passages[0:4]]
+    assert body["more_before"] is False and body["more_after"] is (len(passages) > 4)
+    starts = [p["start"] for p in body["passages"]]
+    assert starts == sorted(starts)
+
+    status, _, only = call(port, "GET", f"/passages/{middle.id}/context?before=0&after=0")
+    assert status == 200 and [p["id"] for p in only["passages"]] == [middle.id]
+    assert only["more_before"] is True
+
+
+def test_the_request_model_offers_the_library_modes():
+    assert get_args(SearchRequest.model_fields["mode"].annotation) == MODES
+
+
+def test_openapi_lists_the_endpoints_and_models(port):
+    status, _, schema = call(port, "GET", "/openapi.json")
+    assert status == 200
+    assert set(schema["paths"]) == {"/search", "/passages/{passage_id}", "/passages/{passage_id}/context", "/health"}
+    assert set(schema["paths"]["/search"]) == {"post"}
+    search = schema["paths"]["/search"]["post"]
+    assert search["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/SearchRequest")
+    assert search["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/SearchResponse")
+    assert search["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+    components = schema["components"]["schemas"]
+    assert {"SearchRequest", "SearchResponse", "HitOut", "PassageOut", "PassageContext", "Health", "ErrorOut"} <= set(
+        components
+    )
+    request = components["SearchRequest"]["properties"]
+    assert request["k"]["maximum"] == 50 and request["k"]["minimum"] == 1
+    assert request["context"]["maxItems"] == 10
+    assert all(prop.get("description") for name, prop in request.items()), "every request field is documented"
+
+
+def test_the_page_and_its_files_are_served(port):
+    status, headers, page = call(port, "GET", "/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert 'name="viewport"' in page and 'id="question"' in page
+    assert "script-src 'self'" in headers["content-security-policy"]
+    for path, kind in (("/static/app.js", "text/javascript"), ("/static/app.css", "text/css")):
+        status, headers, _ = call(port, "GET", path)
+        assert status == 200 and headers["content-type"].startswith(kind)
+
+
+LONG = "x" * 1001
+BAD_REQUESTS = [
+    # name, method, path, json body, raw body, extra headers, status, words in the message
+    ("malformed JSON", "POST", "/search", None, b'{"question": ', JSON_HEADERS, 400, "malformed JSON"),
+    ("invalid UTF-8", "POST", "/search", None, b'{"question": "\xff\xfe"}', JSON_HEADERS, 400, "malformed"),
+    ("no body", "POST", "/search", None, None, JSON_HEADERS, 422, "question"),
+    ("missing question", "POST", "/search", {}, None, None, 422, "question"),
+    ("body is a list", "POST", "/search", ["troops"], None, None, 422, "JSON object"),
+    ("question is a number", "POST", "/search", {"question": 5}, None, None, 422, "question"),
+    ("empty question", "POST", "/search", {"question": ""}, None, None, 422, "empty"),
+    ("blank question", "POST", "/search", {"question": " \n\t "}, None, None, 422, "empty"),
+    ("too long question", "POST", "/search", {"question": LONG}, None, None, 422, "1000"),
+    ("k=0", "POST", "/search", {"question": "troops", "k": 0}, None, None, 422, "k"),
+    ("k=1000", "POST", "/search", {"question": "troops", "k": 1000}, None, None, 422, "50"),
+    ("k as text", "POST", "/search", {"question": "troops", "k": "3"}, None, None, 422, "k"),
+    ("k as bool", "POST", "/search", {"question": "troops", "k": True}, None, None, 422, "k"),
+    ("unknown mode", "POST", "/search", {"question": "troops", "mode": "magic"}, None, None, 422, "hybrid, dense"),
+    ("unknown field", "POST", "/search", {"question": "troops", "top": 5}, None, None, 422, "top"),
+    ("context not a list", "POST", "/search", {"question": "troops", "context": "a"}, None, None, 422, "context"),
+    ("11 context turns", "POST", "/search", {"question": "troops", "context": ["a"] * 11}, None, None, 422, "10"),
+    ("long context turn", "POST", "/search", {"question": "troops", "context": [LONG]}, None, None, 422, "1000"),
+    ("bad date", "POST", "/search", {"question": "troops", "since": "yesterday"}, None, None, 422, "YYYY-MM-DD"),
+    ("not JSON", "POST", "/search", None, b"question=troops", {"Content-Type": "text/plain"}, 415, "application/json"),
+    ("no Content-Type", "POST", "/search", None, b'{"question": "troops"}', None, 415, "no Content-Type"),
+    ("huge body", "POST", "/search", {"question": "troops " * 5000}, None, None, 413, "16384"),
+    ("unknown passage", "GET", "/passages/0123456789abcdef", None, None, None, 404, "0123456789abcdef"),
+    ("unknown passage context", "GET", "/passages/nope/context", None, None, None, 404, "nope"),
+    ("context too wide", "GET", "/passages/nope/context?before=11", None, None, None, 422, "before"),
+    ("context negative", "GET", "/passages/nope/context?after=-1", None, None, None, 422, "after"),
+    ("GET /search", "GET", "/search", None, None, None, 405, "POST"),
+    ("unknown route", "GET", "/index.json", None, None, None, 404, "/index.json"),
+    ("path outside the index", "GET", "/passages/..%2f..%2fetc%2fpasswd", None, None, None, 404, "no"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, method, path, body, raw, headers, status, words", BAD_REQUESTS, ids=[case[0] for case in BAD_REQUESTS]
+)
+def test_bad_requests_get_a_one_line_json_error(port, name, method, path, body, raw, headers, status, words):
+    got, received, answer = call(port, method, path, body, raw=raw, headers=headers)
+    assert got == status, answer
+    assert received["content-type"] == "application/json"
+    assert set(answer) == {"error"} and isinstance(answer["error"], str)
+    assert "\n" not in answer["error"] and words in answer["error"]
+
+
+def test_a_chunked_body_over_the_limit_is_refused(port):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    chunks = iter([b'{"question": "', b"x" * 10_000, b"x" * 10_000, b'"}'])
+    try:
+        connection.request("POST", "/search", body=chunks, headers=JSON_HEADERS, encode_chunked=True)
+        response = connection.getresponse()
+        status, answer = response.status, json.loads(response.read())
+    finally:
+        connection.close()
+    assert status == 413 and "over 16384 bytes" in answer["error"]
+
+
+def test_limits_are_settings(retriever):
+    with running_server(create_app(retriever, max_body=200, max_question=10)) as port:
+        assert call(port, "POST", "/search", {"question": "troops leave"})[0] == 422
+        assert call(port, "POST", "/search", {"question": "troops"})[0] == 200
+        assert call(port, "POST", "/search", {"question": "troops", "context": ["y" * 190]})[0] == 413
+
+
+def test_allowed_hosts_refuse_other_host_headers(retriever):
+    with running_server(create_app(retriever, allowed_hosts=["127.0.0.1", "localhost"])) as port:
+        assert call(port, "GET", "/health")[0] == 200
+        assert call(port, "GET", "/health", headers={"Host": f"localhost:{port}"})[0] == 200
+        status, _, body = call(port, "GET", "/health", headers={"Host": "attacker.example"})
+    assert status == 400 and "localhost" in body["error"]
+
+
+def test_parallel_searches_agree(port, retriever):
+    questions = ["How many troops were sent?", "When will the withdrawal end?", "Who won the cup final?"] * 4
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda q: call(port, "POST", "/search", {"question": q}), questions))
+    for question, (status, _, body) in zip(questions, answers, strict=True):
+        assert status == 200 and body == as_json(retriever.search(question).to_dict())
+
+
+def test_python_m_qa_server_serves_a_corpus(tmp_path):
+    docs = write_corpus(tmp_path / "docs")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "QA_MODEL": "hash"}
+    command = [sys.executable, "-m", "qa.server", "--docs", str(docs), "--index", str(tmp_path / "idx")]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _, body = call(port, "GET", "/health")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the server did not start: {process.stdout.read().decode(errors='replace')}")
+                time.sleep(0.2)
+        assert status == 200 and body["passages"] > 0
+        status, _, body = call(port, "GET", "/health", headers={"Host": "attacker.example"})
+        assert status == 400, "serve() on localhost only answers requests addressed to localhost"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
