@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from test_server import ROOT, running_server, write_corpus
 
 from qa import Retriever
@@ -101,7 +102,8 @@ def ask(page, question: str):
 def test_a_conversation_in_the_browser(page, site, tmp_path):
     url, retriever = site
     page.goto(url)
-    page.wait_for_function("document.getElementById('index-status').textContent.includes('passages indexed')")
+    # playwright's expect polls without eval: the page's CSP (script-src 'self') forbids eval'd strings
+    expect(page.locator("#index-status")).to_contain_text("passages indexed")
     assert page.evaluate("document.activeElement.id") == "question", "the question box has the focus"
 
     first = "How many troops were sent to guard power plants?"
@@ -125,7 +127,7 @@ def test_a_conversation_in_the_browser(page, site, tmp_path):
     assert "The sources disagree:" in disagree.text_content()
     assert "2,500" in disagree.text_content() and "2,000" in disagree.text_content()
     assert page.evaluate("document.activeElement.id") == "question", "the focus comes back to the question box"
-    page.wait_for_function("document.getElementById('live').textContent.includes('passages')")  # screen readers
+    expect(page.locator("#live")).to_contain_text("passages")  # screen readers
     save_screenshot(page, tmp_path, "chat.png")
 
     second = "Why did the protests start?"
@@ -148,7 +150,7 @@ def test_a_conversation_in_the_browser(page, site, tmp_path):
     assert reader.locator(".context.current mark.highlight").count() == 1
     save_screenshot(page, tmp_path, "chat-article.png")
     page.keyboard.press("Escape")
-    page.wait_for_function("!document.getElementById('reader').open")
+    expect(page.locator("#reader")).to_be_hidden()
     assert page.evaluate("document.activeElement.textContent") == "Read in the article"
     assert page.problems == []
 
