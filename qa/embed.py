@@ -54,6 +54,11 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         return _model_dim(self.path) or self._loaded().get_embedding_dimension()
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the model (and torch) has been loaded in this process."""
+        return self._model is not None
+
     def _loaded(self):
         with self._load_lock:
             if self._model is None:

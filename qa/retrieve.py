@@ -13,10 +13,11 @@ from .abstain import Evidence, answered, confidence
 from .chunk import ChunkSettings
 from .dates import normalise_date
 from .duplicates import Copy, DuplicateFinder
-from .embed import Embedder, load_embedder
+from .embed import Embedder, SentenceTransformerEmbedder, load_embedder
 from .errors import BadInputError, EmptyQuestionError
 from .highlight import Question, best_sentence, overlap, question_of
 from .indexer import Reporter, ensure_index
+from .onnx_embed import export, query_embedder
 from .paths import default_docs, default_index_dir
 from .records import AlsoIn, Hit, Passage, SearchResult, Source
 from .store import StoredIndex
@@ -29,6 +30,7 @@ DEFAULT_MODE = "hybrid"
 # candidates (a convex combination, Bruch et al. 2023). Measured (bench/retrieval.py, README): it beats
 # reciprocal-rank fusion by 4 points of recall@1 on SQuAD, where RRF fell below BM25 alone.
 DENSE_WEIGHT = 0.6
+EVIDENCE_HITS = 3  # abstention weighs the top 3 hits: qa/abstain.py was fitted on results of k=3
 _MIN_DEPTH = 100  # candidates taken from each retriever before fusion
 
 
@@ -73,7 +75,9 @@ class Retriever:
             reporter=reporter,
             shown_docs=str(docs_path),
         )
-        return cls(stored, embedder, str(docs_path))
+        if isinstance(embedder, SentenceTransformerEmbedder) and embedder.loaded:
+            export(embedder.path)  # torch is in memory anyway (a build): make the torch-free query path ready
+        return cls(stored, query_embedder(embedder), str(docs_path))
 
     @property
     def index_path(self) -> Path:
@@ -161,12 +165,14 @@ class Retriever:
                     also_in=tuple(self._also_in(c) for c in copies),
                 )
             )
-            if len(hits) == k:
+            if len(hits) == max(k, EVIDENCE_HITS):
                 break
         if not hits:
             return SearchResult(question=question, hits=[], answered=False)
         asked = question_of(question)
+        # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
         hits, evidence = self._highlighted(asked, vector, hits, hit_rows)
+        hits = hits[:k]
         return SearchResult(
             question=question,
             hits=hits,

@@ -1,0 +1,99 @@
+"""The torch-free query path: the ONNX export gives the reference vectors, and a cold ask never imports torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEEDS, dev_questions
+
+from qa.embed import SentenceTransformerEmbedder, load_embedder
+from qa.onnx_embed import OnnxEmbedder, export, export_dir, query_embedder
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """One export for the module, in a cache folder of its own."""
+    cache = tmp_path_factory.mktemp("onnx-cache")
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    try:
+        reference = load_embedder(None)
+        onnx_file = export(reference.path)
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved
+    assert onnx_file is not None and onnx_file.is_file()
+    return cache, reference, onnx_file
+
+
+def seed_texts() -> list[str]:
+    texts = [q["question"] for q in dev_questions()] or ["When did the withdrawal finish?"]
+    for path in sorted(SEEDS.glob("*.txt")):
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if len(line.split()) > 8]
+        texts.extend(lines[:15])
+    texts.append(" ".join(["A very long paragraph about troops leaving Kazakhstan."] * 60))  # truncated at 256
+    return texts
+
+
+def test_onnx_vectors_match_the_reference(exported):
+    _, reference, onnx_file = exported
+    fast = OnnxEmbedder(onnx_file, reference.path, reference.name, reference.dim)
+    texts = seed_texts()
+    cosines = np.sum(fast.embed(texts) * reference.embed(texts), axis=1)
+    assert cosines.min() >= 0.999, cosines.min()
+
+
+def test_onnx_keeps_the_top_10_on_the_seeds(exported, seed_retriever):
+    _, reference, onnx_file = exported
+    fast = OnnxEmbedder(onnx_file, reference.path, reference.name, reference.dim)
+    index = seed_retriever._index  # noqa: SLF001 - compare raw FAISS rankings
+    questions = [q["question"] for q in dev_questions()] or ["When did the withdrawal finish?"]
+    kept = total = 0
+    for a, b in zip(fast.embed(questions), reference.embed(questions), strict=True):
+        top_fast = set(index.vectors.search(a[None, :], 10)[1][0])
+        top_ref = set(index.vectors.search(b[None, :], 10)[1][0])
+        kept += len(top_fast & top_ref)
+        total += len(top_ref)
+    assert kept / total >= 0.98
+
+
+def test_query_embedder_uses_the_export_and_falls_back_without_it(exported, monkeypatch, tmp_path):
+    cache, reference, onnx_file = exported
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    assert isinstance(query_embedder(reference), OnnxEmbedder)
+    monkeypatch.setenv("QA_BACKEND", "torch")
+    assert query_embedder(reference) is reference
+    monkeypatch.delenv("QA_BACKEND")
+    # a damaged export: the reference answers
+    damaged = tmp_path / "damaged-cache"
+    shutil.copytree(cache, damaged)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(damaged))
+    folder = export_dir(reference.path)
+    (folder / "model.onnx").write_bytes(b"not a model")
+    assert query_embedder(reference) is reference
+    assert isinstance(reference, SentenceTransformerEmbedder)
+
+
+def test_a_cold_question_never_imports_torch(exported, seeds, tmp_path):
+    cache, _, _ = exported
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    args = [sys.executable, "-X", "importtime", str(ROOT / "ask.py"), "When did the withdrawal finish?"]
+    args += ["--json", "--docs", str(seeds), "--index", str(tmp_path / "idx"), "-q"]
+    first = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
+    assert "torch" not in imported and "sentence_transformers" not in imported
+    assert "onnxruntime" in imported
+    assert json.loads(again.stdout)["passages"] == json.loads(first.stdout)["passages"]
