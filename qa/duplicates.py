@@ -1,17 +1,22 @@
 """Wire copy: find where other documents carry (nearly) the same text as a passage, sentence by sentence.
 
-Every sentence of a few words is embedded when the index is built. A passage's sentences are compared
-with all sentences of other documents (a matrix product over the stored float16 vectors); another
-document carries the passage when at least half of its sentences have a counterpart there, and the
-reported stretch runs from the first to the last matching sentence in that document.
+Every sentence of a few words is embedded when the index is built. A copy of a passage is close to it
+as a whole, so only passages near it are examined: the candidates the question already retrieved (or,
+without a question, the passage's nearest neighbours in the vector index) whose vector is within
+PASSAGE_MIN of it, plus the passages on either side of those in their documents. Their sentences are
+compared with the passage's; another document carries the passage when at least half of its sentences
+have a counterpart there, and the reported stretch runs from the first to the last matching sentence.
+The cost per hit is bounded by the candidates, whatever the size of the index.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import ann
 from .records import Passage
 from .sentences import line_spans, sentence_spans
 from .store import StoredIndex
@@ -22,7 +27,9 @@ from .store import StoredIndex
 SENTENCE_MIN = 0.84
 SHARE_MIN = 0.5  # of the passage's sentences that must have a counterpart in the other document
 MIN_SENTENCE_WORDS = 4  # shorter sentences ("He added.") match too much to count
-_BLOCK = 65536  # sentences compared per matrix product, to bound memory
+# a passage holding half of another's sentences is far closer than this as a whole (seed copies: 0.8-0.97)
+PASSAGE_MIN = 0.5
+NEIGHBOURS = 50  # candidates taken from the vector index when the caller gives none
 
 
 @dataclass(frozen=True)
@@ -43,58 +50,64 @@ class DuplicateFinder:
 
     def __init__(self, index: StoredIndex) -> None:
         self._index = index
-        table = index.sentences
-        self._doc_of_sentence = None
-        if len(table):
-            doc_ids = {key: i for i, key in enumerate(index.documents)}
-            passage_doc = np.array([doc_ids[p.doc_key] for p in index.passages], dtype=np.int64)
-            self._doc_of_sentence = passage_doc[table[:, 0]]
-            self._doc_ids = doc_ids
 
-    def copies(self, row: int) -> list[Copy]:
+    def copies(self, row: int, candidates: Iterable[int] | None = None) -> list[Copy]:
         """Copies of passage `row` in other documents, one per document, most similar first."""
-        if self._doc_of_sentence is None:
-            return []
-        spans, vectors = self._index.sentences_of(row)
+        index = self._index
+        spans, vectors = index.sentences_of(row)
         if not len(spans):
             return []
+        own = index.passage(row)
+        if candidates is None:
+            vector = index.vectors_of([row])[row]
+            _, found = ann.search(index.vectors, vector, min(NEIGHBOURS, index.count))
+            candidates = found[0][found[0] >= 0]
+        others = [int(c) for c in candidates if int(c) != row]
+        near = index.vectors_of([row, *others])
+        close = [c for c in others if c in near and float(near[c] @ near[row]) >= PASSAGE_MIN]
+        around = {r for c in close for r in (c - 1, c, c + 1) if r >= 0 and r != row}
+        passages = {r: p for r, p in index.passages(around).items() if p.doc_key != own.doc_key}
+        if not passages:
+            return []
         query = np.asarray(vectors, dtype=np.float32)
-        own_doc = self._doc_ids[self._index.passages[row].doc_key]
-        best: dict[int, np.ndarray] = {}  # doc -> best similarity per query sentence
-        matched: dict[int, list[int]] = {}  # doc -> sentence indices there that match
-        total = len(self._index.sentences)
-        for lo in range(0, total, _BLOCK):
-            block = np.asarray(self._index.sentence_vectors[lo : lo + _BLOCK], dtype=np.float32)
-            sims = block @ query.T  # (block, k)
-            close = np.nonzero(sims.max(axis=1) >= SENTENCE_MIN)[0]
-            for j in close:
-                doc = int(self._doc_of_sentence[lo + j])
-                if doc == own_doc:
-                    continue
-                best[doc] = np.maximum(best.get(doc, np.full(len(spans), -1.0)), sims[j])
-                matched.setdefault(doc, []).append(lo + int(j))
-        keys = list(self._doc_ids)
-        found = []
+        best: dict[str, np.ndarray] = {}  # doc -> best similarity per query sentence
+        matched: dict[str, list[tuple[int, int, int]]] = {}  # doc -> (row, start, end) of matching sentences
+        for r, (their_spans, their_vectors) in index.store.sentences(passages).items():
+            if not len(their_spans):
+                continue
+            sims = np.asarray(their_vectors, dtype=np.float32) @ query.T  # (theirs, ours)
+            doc = passages[r].doc_key
+            best[doc] = np.maximum(best.get(doc, np.full(len(spans), -1.0)), sims.max(axis=0))
+            for j in np.nonzero(sims.max(axis=1) >= SENTENCE_MIN)[0]:
+                matched.setdefault(doc, []).append((r, int(their_spans[j, 0]), int(their_spans[j, 1])))
+        found_copies = []
         for doc, per_sentence in best.items():
             hits = per_sentence >= SENTENCE_MIN
-            if hits.sum() < max(1.0, SHARE_MIN * len(spans)):
+            if hits.sum() < max(1.0, SHARE_MIN * len(spans)) or doc not in matched:
                 continue
-            found.append(self._copy(keys[doc], sorted(matched[doc]), float(per_sentence[hits].mean())))
-        return sorted(found, key=lambda c: (-c.similarity, c.doc_key))
+            found_copies.append(
+                self._copy(doc, sorted(set(matched[doc]), key=lambda m: m[1]), passages, hits, per_sentence)
+            )
+        return sorted(found_copies, key=lambda c: (-c.similarity, c.doc_key))
 
-    def _copy(self, doc_key: str, sentence_ids: list[int], similarity: float) -> Copy:
-        table = self._index.sentences
-        first, last = table[sentence_ids[0]], max((table[i] for i in sentence_ids), key=lambda r: r[2])
-        start_passage = self._index.passages[int(first[0])]
-        end_passage = self._index.passages[int(last[0])]
+    def _copy(
+        self,
+        doc_key: str,
+        sentences: list[tuple[int, int, int]],
+        passages: dict[int, Passage],
+        hits: np.ndarray,
+        per_sentence: np.ndarray,
+    ) -> Copy:
+        first = sentences[0]
+        last = max(sentences, key=lambda m: m[2])
         return Copy(
-            row=int(first[0]),
+            row=first[0],
             doc_key=doc_key,
-            start=int(first[1]),
-            end=int(last[2]),
-            line_start=_line_of(start_passage, int(first[1])),
-            line_end=_line_of(end_passage, int(last[2])),
-            similarity=similarity,
+            start=first[1],
+            end=last[2],
+            line_start=_line_of(passages[first[0]], first[1]),
+            line_end=_line_of(passages[last[0]], last[2]),
+            similarity=float(per_sentence[hits].mean()),
         )
 
 

@@ -50,3 +50,9 @@ class IndexLocationError(QAError):
 
 class IndexBusyError(QAError):
     """Another process holds the index lock for longer than we are willing to wait."""
+
+
+class BackendError(QAError):
+    """A bulk embedding backend was asked for that is unknown or cannot run here (qa/bulk.py)."""
+
+    exit_code = 2

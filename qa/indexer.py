@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import platform
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+import faiss
 import numpy as np
 
-from . import store
+from . import ann, store
 from .chunk import ChunkSettings, chunk
 from .duplicates import sentence_spans_of
 from .embed import Embedder
@@ -20,8 +22,9 @@ from .errors import EmptyCorpusError, IndexDamagedError
 from .extract import FINGERPRINT, Extraction, extract_document
 from .ingest import Corpus, file_sha256, read_documents, scan
 from .lexical import LexicalIndex
+from .passage_store import DocumentMeta, PassageStore, StoredPassage
 from .records import Document, IngestWarning, Passage
-from .store import DocumentMeta, StoredIndex
+from .store import StoredIndex
 
 LOCK_TIMEOUT_S = 600.0
 
@@ -60,6 +63,9 @@ class Changes:
         return f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed"
 
 
+EMBED_BATCH = 256  # passages embedded (with their sentences) and committed per step: the checkpoint grain
+
+
 def ensure_index(
     docs: Path,
     index_dir: Path,
@@ -69,8 +75,13 @@ def ensure_index(
     rebuild: bool = False,
     reporter: Reporter | None = None,
     shown_docs: str | None = None,
+    backend: str = "auto",
 ) -> StoredIndex:
-    """Return a loaded index that matches the corpus under `docs`, building or updating it if needed."""
+    """Return a loaded index that matches the corpus under `docs`, building or updating it if needed.
+
+    An update re-embeds only documents whose text changed; `backend` picks the bulk encoder for what
+    must be embedded ("auto": the fastest one that matches the reference model, qa/bulk.py).
+    """
     reporter = reporter or SilentReporter()
     shown_docs = shown_docs or str(docs)
     corpus = scan(docs, exclude=index_dir)
@@ -90,10 +101,10 @@ def ensure_index(
         if rebuild:
             reason = "rebuild requested"
         reporter.info(f"Indexing {shown_docs}: {reason} ...")
-        reusable = None
-        if current is not None and not rebuild and _compatible(current, embedder, settings) is None:
-            reusable = current
-        return _build(index_dir, corpus, embedder, settings, reusable, reporter, shown_docs)
+        live = None if rebuild or current is None else current.path  # a loadable index: its store seeds the build
+        if rebuild:  # start from nothing: no earlier store, no checkpoint of an interrupted build
+            store.remove_stale(index_dir, keep=store.live_generation(index_dir))
+        return _build(index_dir, corpus, embedder, settings, reporter, shown_docs, live=live, backend=backend)
 
 
 def _current(
@@ -106,32 +117,37 @@ def _current(
         return None, f"the existing index is unusable ({exc}), rebuilding it"
     if current is None:
         return None, "first build"
-    incompatible = _compatible(current, embedder, settings)
+    incompatible = _compatible(current.manifest, embedder, settings)
     if incompatible:
         return current, incompatible
-    changes = corpus_changes(corpus, current.manifest)
+    changes = corpus_changes(corpus, current.manifest, current.store.files())
     if changes:
         return current, f"the documents changed ({changes.describe()})"
     return current, None
 
 
-def _compatible(current: StoredIndex, embedder: Embedder, settings: ChunkSettings) -> str | None:
-    model = current.manifest.get("model", {})
+def _compatible(manifest: dict[str, Any], embedder: Embedder, settings: ChunkSettings) -> str | None:
+    model = manifest.get("model", {})
     if model.get("name") != embedder.name or model.get("dim") != embedder.dim:
         return f"the model changed ({model.get('name')} -> {embedder.name}), rebuilding"
-    if current.manifest.get("chunking") != settings.to_dict():
+    if manifest.get("chunking") != settings.to_dict():
         return "the chunk settings changed, rebuilding"
-    if current.manifest.get("extraction", {}).get("fingerprint") != FINGERPRINT:
+    if manifest.get("extraction", {}).get("fingerprint") != FINGERPRINT:
         return "the article extractor changed, rebuilding"
-    if current.manifest.get("format_version") != store.FORMAT_VERSION:
+    if manifest.get("format_version") != store.FORMAT_VERSION:
         return "the index format changed, rebuilding"
     return None
 
 
-def corpus_changes(corpus: Corpus, manifest: dict[str, Any]) -> Changes:
+def build_key(embedder: Embedder, settings: ChunkSettings) -> str:
+    """What stored vectors and passages depend on: two builds with the same key can share them."""
+    parts = [embedder.name, embedder.dim, settings.to_dict(), FINGERPRINT, store.FORMAT_VERSION]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def corpus_changes(corpus: Corpus, manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> Changes:
     """Compare the files on disk with those the index was built from: stat first, hash only on doubt."""
-    recorded = manifest.get("corpus", {})
-    known: dict[str, dict[str, Any]] = recorded.get("files", {}) if recorded.get("root") == str(corpus.root) else {}
+    known = files if manifest.get("corpus", {}).get("root") == str(corpus.root) else {}
     added, changed = [], []
     for file in corpus.files:
         entry = known.get(file.relpath)
@@ -145,97 +161,235 @@ def corpus_changes(corpus: Corpus, manifest: dict[str, Any]) -> Changes:
     return Changes(tuple(added), tuple(changed), tuple(removed))
 
 
+@dataclass
+class _Pending:
+    """Documents read and chunked, waiting to be embedded and committed together."""
+
+    items: list[tuple[Document, int, list[Passage]]] = field(default_factory=list)
+    passages: int = 0
+
+
 def _build(
     index_dir: Path,
     corpus: Corpus,
     embedder: Embedder,
     settings: ChunkSettings,
-    previous: StoredIndex | None,
     reporter: Reporter,
     shown_docs: str,
+    *,
+    live: Path | None,
+    backend: str,
 ) -> StoredIndex:
-    documents: list[Document] = []
+    """Bring the store up to date document by document, then write the vector and BM25 indexes.
+
+    Documents stream through read -> extract -> chunk -> embed -> commit; each commit is a checkpoint,
+    so an interrupted build resumes where it stopped. Unchanged documents keep their rows and vectors.
+    """
+    key = build_key(embedder, settings)
+    seed = live if live is not None and _manifest_of(live).get("build_key") == key else None
+    work, st, resumed = store.begin_build(index_dir, key, embedder.dim, seed)
+    known = st.document_shas()
+    if resumed:
+        reporter.info(f"Resuming an interrupted build: {len(known)} documents already embedded")
+    # the live vector index is updated in place when this build started from its store
+    vectors = _seed_vectors(seed) if seed is not None and not resumed else None
+    encoder = _LazyBulk(embedder, backend)
+    removed_rows: list[int] = []
+    positions: dict[str, int] = {}
     file_records: dict[str, dict[str, Any]] = {}
-    for warning in corpus.skipped:
-        reporter.warning(_shown(warning, shown_docs, corpus))
-    for file in corpus.files:
-        docs, warnings = read_documents(corpus, file)
-        for warning in warnings:
+    pending = _Pending()
+    embedded = reused = 0
+
+    def flush() -> None:
+        nonlocal embedded
+        if pending.items:
+            embedded += _embed_and_store(st, encoder, pending, vectors, removed_rows, reporter, len(known))
+            pending.items.clear()
+            pending.passages = 0
+
+    try:
+        for warning in corpus.skipped:
             reporter.warning(_shown(warning, shown_docs, corpus))
-        documents.extend(docs)
-        file_records[file.relpath] = {
-            "size": file.size,
-            "mtime_ns": file.mtime_ns,
-            "sha256": file_sha256(file.abspath),
-            "documents": len(docs),
-        }
-    if not documents:
-        raise EmptyCorpusError(shown_docs)
-
-    reuse = _reusable(previous)
-    passages: list[Passage] = []
-    vectors: list[np.ndarray | None] = []
-    sentences: list[_Sentences | None] = []  # per passage: raw spans and vectors of its sentences
-    to_embed: list[int] = []  # positions in `passages` that need vectors
-    for position, doc in enumerate(documents):
-        extraction = extract_document(doc)
-        doc = documents[position] = with_metadata(doc, extraction)
-        old = reuse.get((doc.key, doc.sha256))
-        if old is not None:
-            for passage, vector, sentence_parts in old:
-                passages.append(passage)
-                vectors.append(vector)
-                sentences.append(sentence_parts)
-            continue
-        body = list(extraction.body)
-        if not body:
-            reporter.warning(f"{_shown_doc(doc, shown_docs, corpus)}: no article text found; indexed as it is")
-            body = [(0, len(doc.text))]
-        for start, end in chunk(doc.text, settings, body):
-            to_embed.append(len(passages))
-            passages.append(make_passage(doc, start, end))
-            vectors.append(None)
-            sentences.append(None)
-    if to_embed:
-        reused = len(passages) - len(to_embed)
-        spans = {i: sentence_spans_of(passages[i]) for i in to_embed}
-        texts = [passages[i].text for i in to_embed]
-        sentence_texts = [_slice(passages[i], s, e) for i in to_embed for s, e in spans[i]]
-        reporter.info(
-            f"Embedding {len(to_embed)} passages and {len(sentence_texts)} sentences from {len(documents)} documents"
-            + (f" ({reused} passages reused)" if reused else "")
-        )
-        fresh = embedder.embed(texts + sentence_texts, progress=reporter.progress)
-        cursor = len(texts)
-        for row, i in enumerate(to_embed):
-            vectors[i] = fresh[row]
-            count = len(spans[i])
-            sentences[i] = (np.asarray(spans[i], dtype=np.int64).reshape(-1, 2), fresh[cursor : cursor + count])
-            cursor += count
-    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, embedder.dim), np.float32)
-    sentence_table, sentence_matrix = _sentence_table(sentences, embedder.dim)
-
+        for done, file in enumerate(corpus.files, start=1):
+            docs, warnings = read_documents(corpus, file)
+            for warning in warnings:
+                reporter.warning(_shown(warning, shown_docs, corpus))
+            file_records[file.relpath] = {
+                "size": file.size,
+                "mtime_ns": file.mtime_ns,
+                "sha256": file_sha256(file.abspath),
+                "documents": len(docs),
+            }
+            for doc in docs:
+                positions[doc.key] = len(positions)
+                if known.get(doc.key) == doc.sha256:
+                    reused += 1
+                    continue
+                extraction = extract_document(doc)
+                doc = with_metadata(doc, extraction)
+                body = list(extraction.body)
+                if not body:
+                    reporter.warning(f"{_shown_doc(doc, shown_docs, corpus)}: no article text found; indexed as it is")
+                    body = [(0, len(doc.text))]
+                parts = [make_passage(doc, start, end) for start, end in chunk(doc.text, settings, body)]
+                pending.items.append((doc, positions[doc.key], parts))
+                pending.passages += len(parts)
+                if pending.passages >= EMBED_BATCH:
+                    flush()
+                    reporter.progress(done, len(corpus.files))
+        flush()
+        gone = [k for k in st.document_shas() if k not in positions]
+        removed_rows.extend(st.remove_documents(gone))
+        if vectors is not None:
+            ann.remove(vectors, removed_rows)
+        st.set_positions(positions)
+        st.set_files(file_records)
+        count, documents = st.count(), st.document_count()
+        if not documents:
+            raise EmptyCorpusError(shown_docs)
+        spec = ann.choose(count)
+        if vectors is None or ann.AnnSpec.from_dict(_manifest_of(seed).get("vector_index", {})) != spec:
+            reporter.info(f"Building the vector index ({spec.kind}, {count} passages) ...")
+            vectors = _vectors_from_store(st, spec)
+        lexical = _lexical_from_store(st)
+    except BaseException:
+        st.close()  # the work folder stays: committed documents are the checkpoint the next build resumes
+        raise
+    previous = _manifest_of(live) if live is not None else {}
     manifest = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "model": {"name": embedder.name, "dim": embedder.dim, "normalized": True, "metric": "inner_product"},
+        "model": {
+            "name": embedder.name,
+            "dim": embedder.dim,
+            "normalized": True,
+            "metric": "inner_product",
+            # every backend's vectors are within cosine 0.999 of the reference (tests/test_backends.py)
+            "backend": encoder.name or previous.get("model", {}).get("backend", "none"),
+        },
         "chunking": settings.to_dict(),
         "extraction": {"fingerprint": FINGERPRINT},
-        "corpus": {"kind": corpus.kind, "root": str(corpus.root), "files": file_records},
-        "documents": {doc.key: doc.sha256 for doc in documents},
+        "corpus": {"kind": corpus.kind, "root": str(corpus.root)},
+        "counts": {"documents": documents, "passages": count},
+        "vector_index": spec.to_dict(),
+        "build_key": key,
+        "last_build": {"embedded_passages": embedded, "reused_documents": reused, "resumed": resumed},
         "versions": _versions(),
     }
-    metas = [
-        DocumentMeta(
-            d.key, d.path, d.source_id, d.sha256, d.title, d.publisher, d.published, d.url, d.encoding, d.byline
-        )
-        for d in documents
-    ]
-    lexical = LexicalIndex.build([p.text for p in passages])
-    store.write_index(index_dir, manifest, metas, passages, matrix, lexical, sentence_table, sentence_matrix)
+    store.finish_build(index_dir, work, st, manifest, vectors, lexical)
     loaded = store.read_index(index_dir)
     assert loaded is not None
-    reporter.info(f"Index ready: {len(documents)} documents, {len(passages)} passages in {index_dir}")
+    reporter.info(f"Index ready: {documents} documents, {count} passages in {index_dir}")
     return loaded
+
+
+class _LazyBulk:
+    """The bulk encoder, created on first use: an update with nothing new to embed never loads a model."""
+
+    def __init__(self, embedder: Embedder, backend: str) -> None:
+        self._embedder = embedder
+        self._backend = backend
+        self._bulk: Embedder | None = None
+        self.name: str | None = None
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if self._bulk is None:
+            try:  # TEMP until qa/bulk.py lands
+                from .bulk import bulk_embedder  # imports a runtime (OpenVINO, torch) only when a build embeds
+            except ImportError:
+                bulk_embedder = lambda e, b: e  # noqa: E731
+            self._bulk = bulk_embedder(self._embedder, self._backend)
+            self.name = getattr(self._bulk, "backend", "reference")
+        return self._bulk.embed(texts)
+
+
+def _embed_and_store(
+    st: PassageStore,
+    encoder: _LazyBulk,
+    pending: _Pending,
+    vectors: faiss.Index | None,
+    removed_rows: list[int],
+    reporter: Reporter,
+    already: int,
+) -> int:
+    """Embed the pending documents' passages and sentences, then commit them one document at a time."""
+    spans = [[sentence_spans_of(p) for p in parts] for _, _, parts in pending.items]
+    texts = [p.text for _, _, parts in pending.items for p in parts]
+    texts += [
+        _slice(p, s, e)
+        for (_, _, parts), doc_spans in zip(pending.items, spans, strict=True)
+        for p, ps in zip(parts, doc_spans, strict=True)
+        for s, e in ps
+    ]
+    if encoder.name is None:
+        reporter.info(
+            "Embedding new and changed documents"
+            + (f" ({already} documents already in the index)" if already else "")
+            + " ..."
+        )
+    fresh = encoder.embed(texts)
+    cursor_p, cursor_s = 0, sum(len(parts) for _, _, parts in pending.items)
+    for (doc, position, parts), doc_spans in zip(pending.items, spans, strict=True):
+        stored = []
+        for passage, ps in zip(parts, doc_spans, strict=True):
+            stored.append(
+                StoredPassage(
+                    passage,
+                    fresh[cursor_p],
+                    np.asarray(ps, dtype=np.int64).reshape(-1, 2),
+                    fresh[cursor_s : cursor_s + len(ps)],
+                )
+            )
+            cursor_p += 1
+            cursor_s += len(ps)
+        rows, gone = st.add_document(_meta(doc), position, stored)
+        removed_rows.extend(gone)
+        if vectors is not None:
+            ann.remove(vectors, gone)
+            if stored:
+                ann.add(vectors, np.array(rows, dtype=np.int64), np.vstack([s.vector for s in stored]))
+    return len(texts)
+
+
+def _seed_vectors(seed: Path) -> faiss.Index | None:
+    try:
+        return ann.read(str(seed / store.VECTORS))
+    except RuntimeError:
+        return None
+
+
+def _vectors_from_store(st: PassageStore, spec: ann.AnnSpec) -> faiss.Index:
+    train = np.zeros((0, st.dim), np.float32)
+    wanted = ann.training_size(spec)
+    if wanted:
+        rows = st.all_rows()
+        sample = np.random.default_rng(0).choice(rows, size=min(wanted, len(rows)), replace=False)
+        found = st.vectors(sample.tolist())
+        train = np.vstack([found[int(r)] for r in sample])
+    return ann.build(spec, st.dim, st.iter_rows("vector"), train)
+
+
+def _lexical_from_store(st: PassageStore) -> LexicalIndex:
+    rows, texts = [], []
+    for batch_rows, batch_texts in st.iter_rows("text"):
+        rows.append(batch_rows)
+        texts.extend(batch_texts)
+    return LexicalIndex.build(texts, np.concatenate(rows) if rows else np.zeros(0, np.int64))
+
+
+def _manifest_of(gen: Path | None) -> dict[str, Any]:
+    if gen is None:
+        return {}
+    try:
+        manifest = json.loads((gen / store.MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _meta(d: Document) -> DocumentMeta:
+    return DocumentMeta(
+        d.key, d.path, d.source_id, d.sha256, d.title, d.publisher, d.published, d.url, d.encoding, d.byline
+    )
 
 
 def with_metadata(doc: Document, extraction: Extraction) -> Document:
@@ -257,40 +411,8 @@ def make_passage(doc: Document, start: int, end: int) -> Passage:
     return Passage(ident, doc.key, start, end, line_start, line_end, text)
 
 
-_Sentences = tuple[np.ndarray, np.ndarray]  # (k, 2) raw spans, (k, dim) vectors
-
-
 def _slice(passage: Passage, start: int, end: int) -> str:
     return passage.text[start - passage.start : end - passage.start]
-
-
-def _sentence_table(per_passage: list[_Sentences | None], dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """The index's sentence table: (passage row, start, end) rows and their vectors, in passage order."""
-    rows, spans, vectors = [], [], []
-    for row, parts in enumerate(per_passage):
-        assert parts is not None
-        rows.append(np.full(len(parts[0]), row, dtype=np.int64))
-        spans.append(parts[0])
-        vectors.append(np.asarray(parts[1], dtype=np.float32))
-    if not rows:
-        return np.zeros((0, 3), np.int64), np.zeros((0, dim), np.float32)
-    table = np.column_stack([np.concatenate(rows), np.concatenate(spans).reshape(-1, 2)])
-    return table.astype(np.int64), np.concatenate(vectors).reshape(-1, dim)
-
-
-def _reusable(previous: StoredIndex | None) -> dict[tuple[str, str], list[tuple[Passage, np.ndarray, _Sentences]]]:
-    """Passages, vectors and sentence vectors of the previous build, by (document key, text hash)."""
-    if previous is None or not previous.passages:
-        return {}
-    rows = previous.vector_rows()
-    out: dict[tuple[str, str], list[tuple[Passage, np.ndarray, _Sentences]]] = {}
-    for row, passage in enumerate(previous.passages):
-        meta = previous.documents.get(passage.doc_key)
-        if meta is not None:
-            spans, vectors = previous.sentences_of(row)
-            parts = (np.array(spans), np.asarray(vectors, dtype=np.float32))
-            out.setdefault((meta.key, meta.sha256), []).append((passage, rows[row], parts))
-    return out
 
 
 def _shown_doc(doc: Document, shown_docs: str, corpus: Corpus) -> str:

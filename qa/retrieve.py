@@ -6,9 +6,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePath
 
-import faiss
 import numpy as np
 
+from . import ann
 from .abstain import Evidence, answered, confidence
 from .chunk import ChunkSettings
 from .dates import normalise_date
@@ -84,7 +84,7 @@ class Retriever:
         return self._index.path
 
     def __len__(self) -> int:
-        return len(self._index.passages)
+        return self._index.count
 
     def search(
         self,
@@ -112,7 +112,7 @@ class Retriever:
         if mode not in MODES:
             raise BadInputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         allowed = self._allowed_rows(source, _date_bound(since, "since"), _date_bound(until, "until"))
-        total = len(self._index.passages) if allowed is None else len(allowed)
+        total = self._index.count if allowed is None else len(allowed)
         if total == 0:
             return SearchResult(question=question, hits=[], answered=False)
         depth = min(total, max(_MIN_DEPTH, 10 * k))
@@ -129,11 +129,14 @@ class Retriever:
         hits: list[Hit] = []
         hit_rows: list[int] = []
         covered: list[tuple[str, int, int]] = []  # stretches already shown, as hits or as their copies
-        for row, score in ranked:
-            passage = self._index.passages[row]
+        fetched: dict[int, Passage] = {}
+        for position, (row, score) in enumerate(ranked):
+            if row not in fetched:  # passages come from disk, a few at a time
+                fetched.update(self._index.passages(r for r, _ in ranked[position : position + 4 * k + 8]))
+            passage = fetched[row]
             if _overlaps(covered, passage.doc_key, passage.start, passage.end):
                 continue
-            copies = self._duplicates.copies(row) if group_copies else []
+            copies = self._duplicates.copies(row, fused) if group_copies else []
             earlier = next((h for h in hits for c in copies if _same_stretch(h.passage, c)), None)
             if earlier is not None:
                 # a copy of a passage already shown: list it under that one instead of showing it again
@@ -221,7 +224,7 @@ class Retriever:
         return marked, Evidence(passage_cosine, sentence_cosine, coverage)
 
     def _cosine(self, vector: np.ndarray, row: int) -> float:
-        return float(self._index.vectors.reconstruct(row) @ vector)
+        return float(self._index.vectors_of([row])[row] @ vector)
 
     def _question_vector(self, question: str) -> np.ndarray:
         """The question's vector (one row); the last questions are remembered, e.g. across modes."""
@@ -239,7 +242,7 @@ class Retriever:
     def _also_in(self, copy: Copy) -> AlsoIn:
         return AlsoIn(
             source=self._sources[copy.doc_key],
-            passage_id=self._index.passages[copy.row].id,
+            passage_id=self._index.passage(copy.row).id,
             start=copy.start,
             end=copy.end,
             line_start=copy.line_start,
@@ -250,12 +253,16 @@ class Retriever:
 
     def _stretch_text(self, copy: Copy) -> str:
         parts = []
-        passages = self._index.passages
         row = copy.row
-        while row < len(passages) and passages[row].doc_key == copy.doc_key and passages[row].start < copy.end:
-            p = passages[row]
+        while True:
+            try:
+                p = self._index.passage(row)
+            except KeyError:
+                break
+            if p.doc_key != copy.doc_key or p.start >= copy.end:
+                break
             parts.append(p.text[max(copy.start, p.start) - p.start : min(copy.end, p.end) - p.start])
-            row += 1
+            row += 1  # a document's passages have consecutive rows, in text order
         return " ".join(parts)
 
     def _allowed_rows(self, source: str | None, since: str | None, until: str | None) -> np.ndarray | None:
@@ -275,16 +282,14 @@ class Retriever:
             if until is not None and (meta.published is None or meta.published > until):
                 continue
             keys.add(key)
-        return np.array([row for row, p in enumerate(self._index.passages) if p.doc_key in keys], dtype=np.int64)
+        return self._index.store.rows_of_documents(keys)
 
     def _dense(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, tuple[int, float]]:
         """row -> (1-based rank, cosine similarity) of the `depth` nearest passages (among `allowed`)."""
-        query = vector.reshape(1, -1).astype(np.float32)
-        if allowed is None:
-            scores, rows = self._index.vectors.search(query, depth)
-        else:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-            scores, rows = self._index.vectors.search(query, depth, params=params)
+        scores, rows = ann.search(self._index.vectors, vector, depth, allowed)
+        if self._index.ann.kind != "flat":  # 8-bit codes rank the candidates; their exact cosines score them
+            exact = self._index.vectors_of(int(r) for r in rows[0] if r >= 0)
+            scores = np.array([[float(exact[int(r)] @ vector) if r >= 0 else -1.0 for r in rows[0]]])
         pairs = sorted(
             ((int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0),
             key=lambda pair: (-pair[1], pair[0]),
@@ -301,7 +306,7 @@ class Retriever:
 
     def passages(self) -> Iterator[tuple[Passage, Source]]:
         """Every indexed passage with its source, in index order."""
-        for passage in self._index.passages:
+        for _, passage in self._index.iter_passages():
             yield passage, self._sources[passage.doc_key]
 
     def _source(self, key: str) -> Source:

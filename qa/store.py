@@ -1,16 +1,15 @@
-"""The on-disk index: a manifest, FAISS vectors and row-aligned passage records, written atomically.
+"""The on-disk index: immutable generations behind a CURRENT pointer, built aside and switched atomically.
 
 Layout of an index folder::
 
     CURRENT                  name of the live generation, replaced atomically after a build
     gen-<time>-<rand>/       one complete, immutable build
-        manifest.json        format, model, chunking, corpus file stats and hashes, sizes, versions
-        vectors.faiss        inner-product FAISS index over L2-normalised vectors; row i = passage i
-        passages.jsonl       line i: {"id", "doc", "start", "end", "line_start", "line_end", "text"}
-        documents.jsonl      one line per document: key, path, source id, metadata, text hash
-        bm25/                bm25s index over the same passages (row i = passage i)
-        sentences.npy        int64 (n, 3): passage row, start, end of each sentence of a few words, in order
-        sentence_vectors.npy float16 (n, dim): their L2-normalised vectors (wire-copy detection)
+        manifest.json        format, model, backend, chunking, vector index kind, counts, file sizes, versions
+        store.sqlite         documents, passages (text, offsets, vectors, sentence spans and vectors), files
+        vectors.faiss        FAISS index over the passages' L2-normalised vectors; FAISS id = passage row
+        bm25/                bm25s index over the passage texts, rows.npy maps its documents to rows
+    .build-<key>/            a build in progress: its store.sqlite is committed document by document, so
+                             an interrupted build resumes from there; renamed to gen-... when complete
     .lock                    held while a build runs
 """
 
@@ -21,10 +20,11 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,62 +32,60 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
+from . import ann
 from .errors import IndexBusyError, IndexDamagedError, IndexLocationError
 from .lexical import LexicalIndex
+from .passage_store import DocumentMeta, PassageStore
 from .records import Passage
 
+__all__ = ["DocumentMeta", "StoredIndex", "read_index", "begin_build", "finish_build", "build_lock"]
+
 FORMAT = "newsqa-index"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
-PASSAGES = "passages.jsonl"
-DOCUMENTS = "documents.jsonl"
+STORE = "store.sqlite"
 LEXICAL = "bm25"
-SENTENCES = "sentences.npy"
-SENTENCE_VECTORS = "sentence_vectors.npy"
 _GENERATION = re.compile(r"^gen-[0-9T]+-[0-9a-f]{8}$")
-
-
-@dataclass(frozen=True)
-class DocumentMeta:
-    """What the index keeps about a document: where it is and what it says about itself (no text)."""
-
-    key: str
-    path: str
-    source_id: str | None
-    sha256: str
-    title: str | None = None
-    publisher: str | None = None
-    published: str | None = None
-    url: str | None = None
-    encoding: str = "utf-8"
-    byline: str | None = None
+_BUILD_PREFIX = ".build-"
 
 
 @dataclass
 class StoredIndex:
-    """A loaded generation: everything needed to answer, held in memory."""
+    """A loaded generation. Vectors and BM25 are in memory (or mapped); passages are read on demand."""
 
     path: Path
     manifest: dict[str, Any]
     documents: dict[str, DocumentMeta]
-    passages: list[Passage]
+    store: PassageStore
     vectors: faiss.Index
     lexical: LexicalIndex
-    sentences: np.ndarray  # int64 (n, 3): passage row, start, end; sorted by passage row
-    sentence_vectors: np.ndarray  # float16 (n, dim), memory-mapped
+
+    @property
+    def count(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def passage(self, row: int) -> Passage:
+        return self.store.passage(int(row))
+
+    def passages(self, rows: Iterable[int]) -> dict[int, Passage]:
+        return self.store.passages(rows)
 
     def sentences_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """Spans (k, 2) and vectors (k, dim) of passage `row`'s sentences."""
-        lo, hi = np.searchsorted(self.sentences[:, 0], [row, row + 1])
-        return self.sentences[lo:hi, 1:], self.sentence_vectors[lo:hi]
+        """Spans (k, 2) and float16 vectors (k, dim) of passage `row`'s sentences."""
+        return self.store.sentences_of(row)
 
-    def vector_rows(self) -> np.ndarray:
-        """All stored vectors, row i for passage i (used to reuse unchanged documents' embeddings)."""
-        if self.vectors.ntotal == 0:
-            return np.zeros((0, self.vectors.d), dtype=np.float32)
-        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
+    def vectors_of(self, rows: Iterable[int]) -> dict[int, np.ndarray]:
+        return self.store.vectors(rows)
+
+    def iter_passages(self) -> Iterator[tuple[int, Passage]]:
+        """(row, passage) for every passage: documents in corpus order, passages in text order."""
+        return self.store.iter_in_order()
+
+    @property
+    def ann(self) -> ann.AnnSpec:
+        return ann.AnnSpec.from_dict(self.manifest.get("vector_index", {}))
 
 
 def read_index(index_dir: Path) -> StoredIndex | None:
@@ -111,80 +109,95 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         if actual != size:
             raise IndexDamagedError(f"{filename} is {'missing' if actual is None else 'truncated or altered'}")
     try:
-        vectors = faiss.read_index(str(gen / VECTORS))
-        passages = [_passage(json.loads(line)) for line in _lines(gen / PASSAGES)]
-        documents = {}
-        for line in _lines(gen / DOCUMENTS):
-            meta = DocumentMeta(**json.loads(line))
-            documents[meta.key] = meta
-        lexical = LexicalIndex.load(gen / LEXICAL, len(passages))
-        sentences = np.load(gen / SENTENCES, allow_pickle=False)
-        sentence_vectors = np.load(gen / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
-    except (RuntimeError, OSError, ValueError, TypeError, KeyError) as exc:
+        vectors = ann.read(str(gen / VECTORS))
+        passages = PassageStore(gen / STORE)
+        documents = passages.documents()
+        lexical = LexicalIndex.load(gen / LEXICAL)
+    except (RuntimeError, OSError, ValueError, TypeError, KeyError, sqlite3.Error) as exc:
         raise IndexDamagedError(f"cannot read the index files ({str(exc).splitlines()[0][:120]})") from exc
     counts = manifest.get("counts", {})
-    if not (vectors.ntotal == len(passages) == counts.get("passages")) or len(documents) != counts.get("documents"):
+    if not (vectors.ntotal == lexical.size == counts.get("passages")) or len(documents) != counts.get("documents"):
         raise IndexDamagedError("vectors, passages and manifest disagree on counts")
-    if vectors.d != manifest.get("model", {}).get("dim"):
+    if vectors.d != manifest.get("model", {}).get("dim") or passages.dim != vectors.d:
         raise IndexDamagedError("vector dimension differs from the manifest")
-    if any(p.doc_key not in documents for p in passages):
-        raise IndexDamagedError("a passage names a document the index does not hold")
-    if (
-        sentences.ndim != 2
-        or sentences.shape[1:] != (3,)
-        or sentence_vectors.shape != (len(sentences), vectors.d)
-        or len(sentences) != counts.get("sentences")
-        or (len(sentences) and not (0 <= sentences[:, 0].min() and sentences[:, 0].max() < len(passages)))
-        or np.any(np.diff(sentences[:, 0]) < 0)
-    ):
-        raise IndexDamagedError("the sentence table disagrees with the passages")
-    return StoredIndex(gen, manifest, documents, passages, vectors, lexical, sentences, sentence_vectors)
+    return StoredIndex(gen, manifest, documents, passages, vectors, lexical)
 
 
-def write_index(
+def live_generation(index_dir: Path) -> str | None:
+    """The name of the generation CURRENT names, without loading it (None when there is none)."""
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if _GENERATION.match(name) else None
+
+
+def begin_build(index_dir: Path, key: str, dim: int, seed: Path | None) -> tuple[Path, PassageStore, bool]:
+    """The work folder of a build with this `key` and its writable store; True when resuming one.
+
+    A build interrupted earlier with the same key is resumed from what it committed. Otherwise the
+    store starts as a copy of `seed` (the live generation's store, so unchanged documents keep their
+    rows and vectors) or empty. Work folders of other keys are stale and removed.
+    """
+    work = index_dir / f"{_BUILD_PREFIX}{key[:16]}"
+    with _index_location(index_dir):
+        for entry in index_dir.iterdir():
+            if entry.name.startswith(_BUILD_PREFIX) and entry != work:
+                shutil.rmtree(entry, ignore_errors=True)
+        if (work / STORE).is_file():
+            try:
+                store = PassageStore(work / STORE, writable=True)
+                if store.state("build_key") == key:
+                    return work, store, True
+                store.close()
+            except Exception:  # noqa: BLE001 - an unreadable leftover: start over
+                pass
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        if seed is not None and (seed / STORE).is_file():
+            shutil.copyfile(seed / STORE, work / f"{STORE}.partial")
+            os.replace(work / f"{STORE}.partial", work / STORE)  # a half-copied file never looks resumable
+        store = PassageStore(work / STORE, writable=True)
+        store.set_state("dim", str(dim))
+        store.set_state("seeded_from", seed.name if seed is not None else "")
+        store.set_state("build_key", key)
+        return work, store, False
+
+
+def finish_build(
     index_dir: Path,
+    work: Path,
+    store: PassageStore,
     manifest: dict[str, Any],
-    documents: list[DocumentMeta],
-    passages: list[Passage],
-    vectors: np.ndarray,
+    vectors: faiss.Index,
     lexical: LexicalIndex,
-    sentences: np.ndarray,
-    sentence_vectors: np.ndarray,
 ) -> Path:
-    """Write a new generation aside, then switch CURRENT to it in one atomic rename.
+    """Complete the work folder into a generation and switch CURRENT to it in one atomic rename.
 
     A crash or Ctrl-C at any point leaves the previous generation live and intact.
     """
-    tmp = index_dir / f".tmp-{uuid.uuid4().hex[:8]}"
-    with _index_location(index_dir):
-        tmp.mkdir()
     try:
-        index = faiss.IndexFlatIP(int(manifest["model"]["dim"]))
-        if len(vectors):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(index, str(tmp / VECTORS))
-        _write_jsonl(tmp / PASSAGES, (_passage_record(p) for p in passages))
-        _write_jsonl(tmp / DOCUMENTS, (asdict(d) for d in documents))
-        lexical.save(tmp / LEXICAL)
-        np.save(tmp / SENTENCES, np.asarray(sentences, dtype=np.int64).reshape(-1, 3), allow_pickle=False)
-        np.save(tmp / SENTENCE_VECTORS, np.asarray(sentence_vectors, dtype=np.float16), allow_pickle=False)
+        store.close()
+        faiss.write_index(vectors, str(work / VECTORS))
+        shutil.rmtree(work / LEXICAL, ignore_errors=True)
+        lexical.save(work / LEXICAL)
+        (work / MANIFEST).unlink(missing_ok=True)
         manifest = {
             **manifest,
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "counts": {"documents": len(documents), "passages": len(passages), "sentences": len(sentences)},
             "files": {
-                path.relative_to(tmp).as_posix(): path.stat().st_size
-                for path in sorted(tmp.rglob("*"))
+                path.relative_to(work).as_posix(): path.stat().st_size
+                for path in sorted(work.rglob("*"))
                 if path.is_file()
             },
         }
-        _write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        for path in tmp.rglob("*"):
+        _write_text(work / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        for path in work.rglob("*"):
             if path.is_file():
                 _fsync(path)
         gen = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        os.rename(tmp, gen)
+        os.rename(work, gen)
         if (index_dir / CURRENT).is_dir():  # a damaged pointer: ours to replace
             shutil.rmtree(index_dir / CURRENT)
         _write_text(index_dir / f"{CURRENT}.tmp", gen.name + "\n")
@@ -192,11 +205,7 @@ def write_index(
         os.replace(index_dir / f"{CURRENT}.tmp", index_dir / CURRENT)
         _fsync_dir(index_dir)
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise IndexLocationError(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     remove_stale(index_dir, keep=gen.name)
     return gen
 
@@ -204,7 +213,7 @@ def write_index(
 def remove_stale(index_dir: Path, keep: str | None) -> None:
     """Delete old generations and abandoned temporary folders (only our own names, under the lock)."""
     for entry in index_dir.iterdir():
-        ours = _GENERATION.match(entry.name) or entry.name.startswith(".tmp-")
+        ours = _GENERATION.match(entry.name) or entry.name.startswith((".tmp-", _BUILD_PREFIX))
         if ours and entry.is_dir() and entry.name != keep:
             shutil.rmtree(entry, ignore_errors=True)
 
@@ -256,49 +265,11 @@ def _read_manifest(gen: Path) -> dict[str, Any]:
         raise IndexDamagedError(
             f"written by another version of this tool (format {manifest.get('format_version')}, not {FORMAT_VERSION})"
         )
-    shape = {"model": dict, "chunking": dict, "corpus": dict, "documents": dict, "counts": dict, "files": dict}
+    shape = {"model": dict, "chunking": dict, "corpus": dict, "counts": dict, "files": dict, "vector_index": dict}
     wrong = [key for key, kind in shape.items() if not isinstance(manifest.get(key), kind)]
-    corpus_files = manifest.get("corpus", {}).get("files") if not wrong else None
-    if wrong or not isinstance(corpus_files, dict) or not all(isinstance(v, dict) for v in corpus_files.values()):
-        raise IndexDamagedError(f"manifest.json has an unexpected structure ({', '.join(wrong) or 'corpus.files'})")
+    if wrong:
+        raise IndexDamagedError(f"manifest.json has an unexpected structure ({', '.join(wrong)})")
     return manifest
-
-
-def _passage_record(p: Passage) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "doc": p.doc_key,
-        "start": p.start,
-        "end": p.end,
-        "line_start": p.line_start,
-        "line_end": p.line_end,
-        "text": p.text,
-    }
-
-
-def _passage(record: dict[str, Any]) -> Passage:
-    return Passage(
-        record["id"],
-        record["doc"],
-        record["start"],
-        record["end"],
-        record["line_start"],
-        record["line_end"],
-        record["text"],
-    )
-
-
-def _lines(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield line
-
-
-def _write_jsonl(path: Path, records) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa import ChunkSettings, EmptyCorpusError, IndexLocationError, Retriever
@@ -57,11 +59,23 @@ def live_generation(index: Path) -> str:
     return (index / CURRENT).read_text().strip()
 
 
+def passages_of(stored) -> list:
+    return [p for _, p in stored.iter_passages()]
+
+
+def rows_of(stored, doc_key: str) -> list[int]:
+    return [row for row, p in stored.iter_passages() if p.doc_key == doc_key]
+
+
+def sentence_count(stored) -> int:
+    return sum(len(stored.sentences_of(row)[0]) for row, _ in stored.iter_passages())
+
+
 def test_first_use_builds_then_reuses_without_embedding(corpus, tmp_path):
     index = tmp_path / "idx"
     embedder = Counting()
     stored, messages = build(corpus, index, embedder)
-    assert embedder.embedded == len(stored.passages) + len(stored.sentences) > len(stored.passages) > 0
+    assert embedder.embedded == stored.count + sentence_count(stored) > stored.count > 0
     assert any("first build" in m for m in messages.infos)
     manifest = stored.manifest
     assert manifest["format_version"] == FORMAT_VERSION and manifest["model"] == {
@@ -69,9 +83,11 @@ def test_first_use_builds_then_reuses_without_embedding(corpus, tmp_path):
         "dim": 256,
         "normalized": True,
         "metric": "inner_product",
+        "backend": "hash",
     }
     assert manifest["chunking"] == ChunkSettings().to_dict()
-    assert set(manifest["documents"]) == {"a.txt", "world/b.md"}
+    assert manifest["vector_index"]["kind"] == "flat"
+    assert set(stored.documents) == {"a.txt", "world/b.md"}
     assert {"faiss-cpu", "numpy", "python"} <= set(manifest["versions"])
 
     again, messages = build(corpus, index, embedder)
@@ -90,13 +106,15 @@ def test_changes_are_picked_up_and_only_changed_documents_embedded(corpus, tmp_p
     second, messages = build(corpus, index, embedder)
     assert any("1 added, 0 changed, 1 removed" in m for m in messages.infos)
     assert embedder.embedded == 2, "only the new document is embedded: one passage, one sentence"
-    new_rows = [row for row, p in enumerate(second.passages) if p.doc_key == "c.txt"]
+    new_rows = rows_of(second, "c.txt")
     spans, vectors = second.sentences_of(new_rows[0])
     assert [tuple(s) for s in spans] == [(0, 39)] and vectors.shape == (1, 256)
-    kept = [row for row, p in enumerate(second.passages) if p.doc_key == "a.txt"]
-    old = [row for row, p in enumerate(first.passages) if p.doc_key == "a.txt"]
+    kept, old = rows_of(second, "a.txt"), rows_of(first, "a.txt")
+    assert kept == old, "an unchanged document keeps its rows (the FAISS ids)"
     assert [second.sentences_of(r)[0].tolist() for r in kept] == [first.sentences_of(r)[0].tolist() for r in old]
     assert sorted(second.documents) == ["a.txt", "c.txt"]
+    assert second.count == len(kept) + 1 == second.vectors.ntotal == second.lexical.size
+    assert min(new_rows) > max(rows_of(first, "world/b.md") + old), "rows are never reused"
     assert not first.path.exists(), "the old generation is cleaned up"
 
 
@@ -121,7 +139,7 @@ def test_incompatible_index_is_rebuilt(corpus, tmp_path, embedder, settings, why
     build(corpus, index)
     stored, messages = build(corpus, index, embedder, settings)
     assert any(why in m for m in messages.infos)
-    assert embedder.embedded == len(stored.passages) + len(stored.sentences)
+    assert embedder.embedded == stored.count + sentence_count(stored)
 
 
 def test_rebuild_flag_forces_a_full_build(corpus, tmp_path):
@@ -129,7 +147,7 @@ def test_rebuild_flag_forces_a_full_build(corpus, tmp_path):
     build(corpus, index)
     embedder = Counting()
     stored, messages = build(corpus, index, embedder, rebuild=True)
-    assert embedder.embedded == len(stored.passages) + len(stored.sentences)
+    assert embedder.embedded == stored.count + sentence_count(stored)
     assert any("rebuild requested" in m for m in messages.infos)
 
 
@@ -137,13 +155,14 @@ def test_rebuild_flag_forces_a_full_build(corpus, tmp_path):
     ("damage", "reason"),
     [
         (lambda gen: (gen / "vectors.faiss").write_bytes((gen / "vectors.faiss").read_bytes()[:50]), "truncated"),
-        (lambda gen: (gen / "passages.jsonl").unlink(), "missing"),
+        (lambda gen: (gen / "store.sqlite").unlink(), "missing"),
+        (lambda gen: (gen / "store.sqlite").write_bytes(b"x" * (gen / "store.sqlite").stat().st_size), "cannot read"),
         (lambda gen: (gen / MANIFEST).write_text('{"format": "something-else"}'), "not an index written by"),
         (lambda gen: (gen / MANIFEST).write_text("{trunc"), "truncated or not JSON"),
         (lambda gen: (gen.parent / CURRENT).write_text("../../etc"), "names no build"),
         (lambda gen: _edit_manifest(gen, counts=None), "unexpected structure (counts)"),
-        (lambda gen: _edit_manifest(gen, corpus={"files": []}), "unexpected structure (corpus.files)"),
-        (lambda gen: _replace(gen / "passages.jsonl", '"doc": "a.txt"', '"doc": "z.txt"'), "names a document"),
+        (lambda gen: _edit_manifest(gen, vector_index=[]), "unexpected structure (vector_index)"),
+        (lambda gen: _edit_manifest(gen, counts={"documents": 2, "passages": 99}), "disagree on counts"),
         (lambda gen: ((gen.parent / CURRENT).unlink(), (gen.parent / CURRENT).mkdir()), "unreadable CURRENT"),
     ],
 )
@@ -153,7 +172,7 @@ def test_damaged_index_is_detected_and_rebuilt(corpus, tmp_path, damage, reason)
     damage(stored.path)
     rebuilt, messages = build(corpus, index)
     assert any("unusable" in m and reason in m for m in messages.infos), messages.infos
-    assert len(rebuilt.passages) == len(stored.passages)
+    assert rebuilt.count == stored.count
     assert read_index(index) is not None
 
 
@@ -162,16 +181,12 @@ def _edit_manifest(gen: Path, **changes) -> None:
     (gen / MANIFEST).write_text(json.dumps({**manifest, **changes}))
 
 
-def _replace(path: Path, old: str, new: str) -> None:
-    path.write_text(path.read_text().replace(old, new))
-
-
 def test_damaged_manifest_does_not_block_rebuild_flag(corpus, tmp_path):
     index = tmp_path / "idx"
     stored, _ = build(corpus, index)
     _edit_manifest(stored.path, model=None)
     rebuilt, messages = build(corpus, index, rebuild=True)
-    assert any("rebuild requested" in m for m in messages.infos) and rebuilt.passages
+    assert any("rebuild requested" in m for m in messages.infos) and rebuilt.count
 
 
 def test_index_path_that_is_a_file_is_a_clear_error(corpus, tmp_path):
@@ -190,7 +205,7 @@ def test_interrupted_build_leaves_previous_index_live(corpus, tmp_path):
     assert live_generation(index) == before
     assert not [p for p in index.iterdir() if p.name.startswith(".tmp-")], "no half-written folder left"
     old = read_index(index)
-    assert old is not None and [p.text for p in old.passages] == [p.text for p in stored.passages]
+    assert old is not None and [p.text for p in passages_of(old)] == [p.text for p in passages_of(stored)]
 
 
 def test_concurrent_builds_build_once(corpus, tmp_path):
@@ -226,3 +241,124 @@ def test_index_is_never_part_of_its_own_corpus(corpus):
     again, messages = build(corpus, corpus / "index")
     assert messages.infos == [] and sorted(again.documents) == ["a.txt", "world/b.md"]
     assert Retriever(stored, Counting(), str(corpus)).search("troops", 1).hits
+
+
+class InterruptAfter(Counting):
+    """Embeds `calls` batches, then is interrupted like a Ctrl-C."""
+
+    def __init__(self, calls: int) -> None:
+        super().__init__()
+        self.allowed = calls
+
+    def embed(self, texts, progress=None):
+        if self.calls >= self.allowed:
+            raise KeyboardInterrupt
+        return super().embed(texts, progress)
+
+
+def _many_articles(folder: Path, count: int) -> None:
+    folder.mkdir(exist_ok=True)
+    for i in range(count):
+        words = " ".join(f"topic{i} word{j} report{i % 7}" for j in range(12))
+        (folder / f"story{i:03d}.txt").write_text(f"Story number {i} is here. {words}.\n", encoding="utf-8")
+
+
+def test_an_interrupted_build_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    import qa.indexer
+
+    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)  # one document per checkpoint
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    _many_articles(docs, 12)
+    with pytest.raises(KeyboardInterrupt):
+        build(docs, index, InterruptAfter(5))
+    assert read_index(index) is None, "nothing is live before a first build completes"
+    resumed = Counting()
+    stored, messages = build(docs, index, resumed)
+    assert any("Resuming an interrupted build: 5 documents" in m for m in messages.infos), messages.infos
+    assert resumed.calls == 7, "only the 7 documents not committed before the interrupt are embedded"
+    assert stored.manifest["last_build"]["resumed"] is True
+    fresh, _ = build(docs, tmp_path / "fresh", Counting())
+    assert [p.text for p in passages_of(stored)] == [p.text for p in passages_of(fresh)]
+    assert len(stored.documents) == 12 and stored.vectors.ntotal == stored.count == fresh.count
+    assert not [p for p in index.iterdir() if p.name.startswith(".build-")], "the checkpoint is gone once live"
+
+
+def test_an_interrupted_update_keeps_the_old_index_live_then_resumes(tmp_path, monkeypatch):
+    import qa.indexer
+
+    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    _many_articles(docs, 4)
+    first, _ = build(docs, index)
+    _many_articles(docs, 10)  # 6 more
+    with pytest.raises(KeyboardInterrupt):
+        build(docs, index, InterruptAfter(2))
+    live = read_index(index)
+    assert live is not None and live.path == first.path and len(live.documents) == 4
+    embedder = Counting()
+    stored, messages = build(docs, index, embedder)
+    assert embedder.calls == 4 and len(stored.documents) == 10
+    assert any("Resuming" in m for m in messages.infos)
+    assert Retriever(stored, Counting(), str(docs)).search("topic9 word3", 1).hits[0].passage.doc_key == "story009.txt"
+
+
+def test_rebuild_flag_discards_a_checkpoint(tmp_path, monkeypatch):
+    import qa.indexer
+
+    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    _many_articles(docs, 5)
+    with pytest.raises(KeyboardInterrupt):
+        build(docs, index, InterruptAfter(3))
+    embedder = Counting()
+    build(docs, index, embedder, rebuild=True)
+    assert embedder.calls == 5
+
+
+def test_a_changed_document_is_the_only_one_embedded_again(corpus, tmp_path):
+    index = tmp_path / "idx"
+    first, _ = build(corpus, index)
+    (corpus / "a.txt").write_text("An entirely different report about harbours and ships.", encoding="utf-8")
+    embedder = Counting()
+    second, messages = build(corpus, index, embedder)
+    assert any("0 added, 1 changed, 0 removed" in m for m in messages.infos)
+    assert embedder.embedded == 2
+    assert rows_of(second, "world/b.md") == rows_of(first, "world/b.md")
+    assert set(rows_of(second, "a.txt")).isdisjoint(rows_of(first, "a.txt"))
+    hit = Retriever(second, Counting(), str(corpus)).search("harbours ships", 1).hits[0]
+    assert hit.passage.doc_key == "a.txt" and "harbours" in hit.passage.text
+
+
+class RandomVectors(Counting):
+    """A dense, deterministic random vector per text: an exact text finds itself at cosine 1."""
+
+    def embed(self, texts, progress=None):
+        self.calls += 1
+        self.embedded += len(texts)
+        out = np.stack([np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim) for t in texts])
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_large_indexes_use_ivf_and_update_in_place(tmp_path, monkeypatch):
+    from qa import ann
+
+    monkeypatch.setattr(ann, "FLAT_MAX", 10)
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    _many_articles(docs, 60)
+    stored, _ = build(docs, index, RandomVectors())
+    spec = stored.manifest["vector_index"]
+    assert spec["kind"] == "ivf-sq8" and 1 <= spec["nprobe"] <= spec["nlist"]
+    target = (docs / "story042.txt").read_text()
+    retriever = Retriever(stored, RandomVectors(), str(docs))
+    assert retriever.search(target, 1, mode="dense").hits[0].passage.doc_key == "story042.txt"
+    (docs / "story042.txt").unlink()
+    extra = "An extra dispatch about volcanoes erupting."
+    (docs / "extra.txt").write_text(extra, encoding="utf-8")
+    embedder = RandomVectors()
+    updated, _ = build(docs, index, embedder)
+    assert embedder.embedded == 2 and updated.vectors.ntotal == updated.count == stored.count
+    assert updated.manifest["vector_index"] == spec, "updated in place: same trained index"
+    retriever = Retriever(updated, RandomVectors(), str(docs))
+    hit = retriever.search(extra, 1, mode="dense").hits[0]
+    assert hit.passage.doc_key == "extra.txt" and hit.dense_score > 0.999
+    assert all(h.passage.doc_key != "story042.txt" for h in retriever.search(target, 5, mode="dense").hits)

@@ -1,0 +1,334 @@
+"""Fast bulk embedding for index builds: the reference model's vectors from a quicker runtime.
+
+`bulk_embedder(reference, "auto")` picks OpenVINO in bf16 when the CPU does bf16 natively, else torch
+in bf16, else onnxruntime on the ONNX export, else torch fp32. Every backend tokenizes with `tokenizers`
+(truncation at the model's max_seq_length), sorts the texts by token length so a batch carries little
+padding, mean-pools in float32 and L2-normalises: the vectors stay within cosine 0.999 of the reference
+(tests/test_backends.py) and keep the reference's `name`, so an index mixes them freely. Nothing here
+imports torch or OpenVINO until a backend is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .embed import HASH_MODEL, Progress, SentenceTransformerEmbedder, embedding_text
+from .errors import BackendError
+
+BACKENDS = ("openvino-bf16", "torch-bf16", "onnxruntime-fp32", "torch-fp32")
+AUTO = "auto"
+# A batch holds about this many tokens (padding included): 4 passages of 256 tokens, or 64 short sentences.
+TOKENS_PER_BATCH = 1024
+MAX_BATCH = 64
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_INSTALL = {
+    "openvino": "pip install -c constraints.txt openvino",
+    "torch": "pip install -c constraints.txt torch",
+    "onnxruntime": "pip install -c constraints.txt onnxruntime onnx",
+}
+
+
+def available_backends() -> tuple[str, ...]:
+    """The backends that can be built here, fastest first (cheap: may import openvino, never torch)."""
+    return tuple(name for name in BACKENDS if _unavailable(name) is None)
+
+
+def bulk_embedder(embedder: object, backend: str = AUTO) -> object:
+    """The fastest accurate encoder for `embedder`'s model; anything but a sentence-transformers model unchanged.
+
+    `backend` is "auto" or one of BACKENDS; a forced backend that cannot run here raises BackendError.
+    The returned object has a `backend` attribute naming what encodes ("hash"/"reference" for an
+    embedder returned as it is).
+    """
+    if backend != AUTO and backend not in BACKENDS:
+        raise BackendError(f"unknown embedding backend {backend!r} (choose from {', '.join((AUTO, *BACKENDS))})")
+    if not isinstance(embedder, SentenceTransformerEmbedder):
+        if not hasattr(embedder, "backend"):
+            try:
+                embedder.backend = HASH_MODEL if getattr(embedder, "name", None) == HASH_MODEL else "reference"
+            except AttributeError:  # slots or a read-only property: the caller's default applies
+                pass
+        return embedder
+    if backend == AUTO:
+        backend = _auto_choice()
+    else:
+        reason = _unavailable(backend)
+        if reason:
+            raise BackendError(f"embedding backend {backend} is not available here: {reason}")
+    return _build(backend, embedder)
+
+
+def _auto_choice() -> str:
+    if _unavailable("openvino-bf16") is None:
+        return "openvino-bf16"
+    if _unavailable("torch-bf16") is None:
+        return "torch-bf16"
+    if _unavailable("onnxruntime-fp32") is None and _has_export_file():
+        return "onnxruntime-fp32"
+    return "torch-fp32"
+
+
+def _has_export_file() -> bool:
+    """Whether some ONNX export already exists (auto uses onnxruntime only then; it never exports for it)."""
+    from .onnx_embed import cache_root
+
+    return any(cache_root().glob("*/model.onnx"))
+
+
+def _build(backend: str, reference: SentenceTransformerEmbedder) -> _BulkEmbedder:
+    if backend in ("torch-bf16", "torch-fp32"):
+        return TorchEmbedder(reference.path, reference.name, reference.dim, bf16=backend == "torch-bf16")
+    from .onnx_embed import export
+
+    onnx_file = export(reference.path)  # cached: loads torch only the first time
+    if onnx_file is None:
+        raise BackendError(f"embedding backend {backend} needs an ONNX export of the model, which failed")
+    if backend == "openvino-bf16":
+        return OpenVinoEmbedder(onnx_file, reference.path, reference.name, reference.dim)
+    return OnnxRuntimeEmbedder(onnx_file, reference.path, reference.name, reference.dim)
+
+
+def _unavailable(backend: str) -> str | None:
+    """Why `backend` cannot run here, or None when it can."""
+    if backend == "openvino-bf16":
+        if not _installed("openvino"):
+            return f"openvino is not installed ({_INSTALL['openvino']})"
+        if "BF16" not in _openvino_capabilities():
+            return "the CPU has no native bf16 (OpenVINO does not report BF16)"
+        return _exportable()
+    if backend == "torch-bf16":
+        if not _installed("torch"):
+            return f"torch is not installed ({_INSTALL['torch']})"
+        if not _cpu_has_bf16():
+            return "the CPU has no native bf16 (no avx512_bf16 or amx_bf16 in /proc/cpuinfo)"
+        return None
+    if backend == "onnxruntime-fp32":
+        if not _installed("onnxruntime"):
+            return f"onnxruntime is not installed ({_INSTALL['onnxruntime']})"
+        return _exportable()
+    if backend == "torch-fp32":
+        return None if _installed("torch") else f"torch is not installed ({_INSTALL['torch']})"
+    return f"unknown backend {backend!r}"
+
+
+def _exportable() -> str | None:
+    if _installed("torch") and _installed("onnx"):
+        return None
+    return f"exporting the model to ONNX needs torch and onnx ({_INSTALL['onnxruntime']})"
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+_ov_lock = threading.Lock()
+_ov_core = None
+_ov_compiled: dict[tuple[str, str], object] = {}
+
+
+def _openvino_core():
+    global _ov_core
+    with _ov_lock:
+        if _ov_core is None:
+            import openvino
+
+            _ov_core = openvino.Core()
+        return _ov_core
+
+
+def _openvino_capabilities() -> tuple[str, ...]:
+    try:
+        return tuple(_openvino_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+    except Exception:  # noqa: BLE001 - a broken install, no CPU plugin: not available
+        return ()
+
+
+def _compiled_openvino(onnx_file: Path, precision: str):
+    """The model compiled for this CPU, once per process (compiling costs about a second)."""
+    core = _openvino_core()
+    key = (str(onnx_file), precision)
+    with _ov_lock:
+        if key not in _ov_compiled:
+            _ov_compiled[key] = core.compile_model(
+                str(onnx_file),
+                "CPU",
+                {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "THROUGHPUT"},
+            )
+        return _ov_compiled[key]
+
+
+class _BulkEmbedder:
+    """Tokenize with `tokenizers`, batch by similar length, mean-pool and normalise; subclasses run the model."""
+
+    backend = ""
+    tokens_per_batch = TOKENS_PER_BATCH
+    pad_multiple = 1
+
+    def __init__(self, model_path: Path, name: str, dim: int) -> None:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # as the reference: no thread pool, no fork warning
+        from tokenizers import Tokenizer
+
+        from .onnx_embed import _max_seq_length
+
+        self.name = name
+        self.path = model_path
+        self._dim = dim
+        self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        # the bundled tokenizer.json truncates and pads at 128; sentence-transformers uses max_seq_length
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(_max_seq_length(model_path))
+        self._lock = threading.Lock()  # one embed at a time: the tokenizer and the runtimes are not shared
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, backend={self.backend!r})"
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        if not len(texts):
+            return out
+        with self._lock:
+            self._run(self._batches(texts), out, len(texts), progress)
+        return out
+
+    def _batches(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """(rows, model inputs) per batch, longest texts first, each batch about TOKENS_PER_BATCH tokens."""
+        encodings = self._tokenizer.encode_batch([embedding_text(t) for t in texts])
+        lengths = np.array([len(e.ids) for e in encodings])
+        order = np.argsort(-lengths, kind="stable")
+        begin = 0
+        while begin < len(order):
+            width = max(int(lengths[order[begin]]), 1)
+            width = -(-width // self.pad_multiple) * self.pad_multiple
+            size = max(1, min(MAX_BATCH, self.tokens_per_batch // width))
+            rows = order[begin : begin + size]
+            arrays = {name: np.zeros((len(rows), width), dtype=np.int64) for name in _INPUTS}
+            for row, index in enumerate(rows):
+                encoding = encodings[index]
+                n = len(encoding.ids)
+                arrays["input_ids"][row, :n] = encoding.ids
+                arrays["attention_mask"][row, :n] = encoding.attention_mask
+                arrays["token_type_ids"][row, :n] = encoding.type_ids
+            yield rows, arrays
+            begin += size
+
+    def _run(self, batches, out: np.ndarray, total: int, progress: Progress | None) -> None:
+        done = 0
+        for rows, arrays in batches:
+            out[rows] = _pool(self._infer(arrays), arrays["attention_mask"])
+            done += len(rows)
+            if progress:
+                progress(done, total)
+
+    def _infer(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over the real tokens, in float32, then L2 norm (what sentence-transformers' pooling does)."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden.astype(np.float32, copy=False) * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return pooled / np.maximum(norms, 1e-12)
+
+
+class OpenVinoEmbedder(_BulkEmbedder):
+    """The ONNX export run by OpenVINO in bf16 (AMX / AVX-512 BF16), several batches in flight at once."""
+
+    backend = "openvino-bf16"
+
+    def __init__(self, onnx_file: Path, model_path: Path, name: str, dim: int, precision: str = "bf16") -> None:
+        super().__init__(model_path, name, dim)
+        self._compiled = _compiled_openvino(onnx_file, precision)
+
+    def _run(self, batches, out: np.ndarray, total: int, progress: Progress | None) -> None:
+        import openvino
+
+        requests = max(2, int(self._compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        queue = openvino.AsyncInferQueue(self._compiled, requests)
+        finished = [0]
+        errors: list[BaseException] = []
+
+        def collect(request, userdata) -> None:  # noqa: ANN001 - OpenVINO's callback signature
+            rows, mask = userdata
+            try:
+                out[rows] = _pool(request.get_output_tensor(0).data, mask)
+                finished[0] += len(rows)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                errors.append(exc)
+
+        queue.set_callback(collect)
+        try:
+            for rows, arrays in batches:  # tokenizing the next batch overlaps the running ones
+                queue.start_async(arrays, (rows, arrays["attention_mask"]))
+                if errors:
+                    break
+                if progress:
+                    progress(finished[0], total)
+        finally:
+            queue.wait_all()
+        if errors:
+            raise errors[0]
+        if progress:
+            progress(total, total)
+
+
+class TorchEmbedder(_BulkEmbedder):
+    """The transformer in torch, in bf16 (autocast-free: the weights themselves) or fp32."""
+
+    def __init__(self, model_path: Path, name: str, dim: int, bf16: bool = True) -> None:
+        super().__init__(model_path, name, dim)
+        import torch
+        from transformers import AutoModel
+
+        self.backend = "torch-bf16" if bf16 else "torch-fp32"
+        self._torch = torch
+        model = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+        self._model = model.to(torch.bfloat16) if bf16 else model
+
+    def _infer(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            hidden = self._model(**{name: torch.from_numpy(arrays[name]) for name in _INPUTS}).last_hidden_state
+            return hidden.float().numpy()
+
+
+class OnnxRuntimeEmbedder(_BulkEmbedder):
+    """The ONNX export run by onnxruntime in fp32 (no torch once exported)."""
+
+    backend = "onnxruntime-fp32"
+
+    def __init__(self, onnx_file: Path, model_path: Path, name: str, dim: int) -> None:
+        super().__init__(model_path, name, dim)
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+
+    def _infer(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        return self._session.run(None, arrays)[0]
