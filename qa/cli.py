@@ -129,6 +129,10 @@ def ask(
     host: Annotated[str, typer.Option(help="serve: address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="serve: port.")] = 8000,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")] = False,
+    backend: Annotated[
+        str,
+        typer.Option(help="Encoder for (re)building: auto, openvino-bf16, torch-bf16, onnxruntime-fp32, torch-fp32."),
+    ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
@@ -177,7 +181,9 @@ def ask(
             raise BadInputError(f"unknown --mode {mode!r}; choose one of: {', '.join(MODES)}")
         batch = _read_questions(questions) if questions is not None else None
         graded = _read_questions(evaluate_file, graded=True) if evaluate_file is not None else None
-        retriever = Retriever.open(docs=docs, index=index, model=model, rebuild=rebuild, reporter=reporter)
+        retriever = Retriever.open(
+            docs=docs, index=index, model=model, rebuild=rebuild, reporter=reporter, backend=backend
+        )
         reporter.close()
         out = _Stdout(highlight=False)
         if chat:
@@ -292,12 +298,17 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of `ask.py` and the `ask` script: usage errors become one line and exit 2."""
     command = typer.main.get_command(app)
     argv = list(sys.argv[1:] if argv is None else argv)
+    prog = "ask.py"
     if argv and argv[0] in ("chat", "serve"):  # the two subcommands; `ask.py -- chat` asks the question "chat"
         argv = [f"--{argv[0]}", *argv[1:]]
+    elif argv and argv[0] == "index":  # ask.py index status|update|add|remove
+        from .index_cli import index_app
+
+        command, argv, prog = typer.main.get_command(index_app), argv[1:], "ask.py index"
     try:
-        code = command.main(args=argv, prog_name="ask.py", standalone_mode=False)
+        code = command.main(args=argv, prog_name=prog, standalone_mode=False)
     except UsageError as exc:
-        print(f"error: {exc.format_message()} (see ask.py --help)", file=sys.stderr)
+        print(f"error: {exc.format_message()} (see {prog} --help)", file=sys.stderr)
         code = 2
     except (typer.Abort, KeyboardInterrupt):
         print("error: interrupted", file=sys.stderr)
@@ -307,4 +318,10 @@ def main(argv: list[str] | None = None) -> None:
     except ClickException as exc:
         print(f"error: {exc.format_message()}", file=sys.stderr)
         code = exc.exit_code
+    except QAError as exc:  # from `ask.py index ...`; the question path handles its own
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        code = exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 1
     sys.exit(code if isinstance(code, int) else 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -27,6 +28,7 @@ from .records import Document, IngestWarning, Passage
 from .store import StoredIndex
 
 LOCK_TIMEOUT_S = 600.0
+EXCLUDED = "excluded.json"  # corpus files removed from this index (ask.py index remove), kept on disk
 
 
 class Reporter(Protocol):
@@ -84,7 +86,7 @@ def ensure_index(
     """
     reporter = reporter or SilentReporter()
     shown_docs = shown_docs or str(docs)
-    corpus = scan(docs, exclude=index_dir)
+    corpus = scan_corpus(docs, index_dir)
     if not corpus.files:
         raise EmptyCorpusError(shown_docs)
     if not rebuild:
@@ -105,6 +107,75 @@ def ensure_index(
         if rebuild:  # start from nothing: no earlier store, no checkpoint of an interrupted build
             store.remove_stale(index_dir, keep=store.live_generation(index_dir))
         return _build(index_dir, corpus, embedder, settings, reporter, shown_docs, live=live, backend=backend)
+
+
+def scan_corpus(docs: Path, index_dir: Path) -> Corpus:
+    """The corpus files under `docs`, less those removed from this index with `ask.py index remove`."""
+    corpus = scan(docs, exclude=index_dir)
+    excluded = read_excluded(index_dir)
+    if not excluded or corpus.kind != "folder":
+        return corpus
+    return replace(corpus, files=tuple(f for f in corpus.files if f.relpath not in excluded))
+
+
+def read_excluded(index_dir: Path) -> set[str]:
+    try:
+        data = json.loads((index_dir / EXCLUDED).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError) as exc:
+        raise IndexDamagedError(f"{EXCLUDED} is unreadable ({exc})") from exc
+    return {p for p in data if isinstance(p, str)} if isinstance(data, list) else set()
+
+
+def write_excluded(index_dir: Path, paths: set[str]) -> None:
+    """Atomically record the corpus files this index leaves out."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir / f"{EXCLUDED}.tmp"
+    tmp.write_text(json.dumps(sorted(paths), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, index_dir / EXCLUDED)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What `ask.py index status` shows: the live index and how it stands against the corpus."""
+
+    index_dir: str
+    generation: str | None
+    documents: int
+    passages: int
+    model: str | None
+    backend: str | None
+    vector_index: str | None
+    created_at: str | None
+    pending: str | None  # why the next question would update the index; None when up to date
+    changes: Changes
+    excluded: tuple[str, ...]
+    checkpoint_documents: int  # documents an interrupted build has committed (0: none)
+
+
+def index_status(docs: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings) -> IndexStatus:
+    """The state of the index of `docs`, without building anything or loading a model."""
+    corpus = scan_corpus(docs, index_dir)
+    current, reason = _current(index_dir, corpus, embedder, settings)
+    changes = Changes()
+    if current is not None:
+        changes = corpus_changes(corpus, current.manifest, current.store.files())
+    manifest = current.manifest if current is not None else {}
+    return IndexStatus(
+        index_dir=str(index_dir),
+        generation=current.path.name if current is not None else None,
+        documents=len(current.documents) if current is not None else 0,
+        passages=current.count if current is not None else 0,
+        model=manifest.get("model", {}).get("name"),
+        backend=manifest.get("model", {}).get("backend"),
+        vector_index=manifest.get("vector_index", {}).get("kind"),
+        created_at=manifest.get("created_at"),
+        pending=reason,
+        changes=changes,
+        excluded=tuple(sorted(read_excluded(index_dir))),
+        checkpoint_documents=store.checkpoint_documents(index_dir, build_key(embedder, settings)),
+    )
 
 
 def _current(

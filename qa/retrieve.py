@@ -57,11 +57,13 @@ class Retriever:
         chunking: ChunkSettings | None = None,
         reporter: Reporter | None = None,
         embedder: Embedder | None = None,
+        backend: str = "auto",
     ) -> Retriever:
         """Open (building or updating if needed) the index of `docs` (folder or .jsonl; default seeds/).
 
         `index` is the index folder (default: one per corpus under index/); `model` a local
-        sentence-transformers folder (default: the bundled all-MiniLM-L6-v2).
+        sentence-transformers folder (default: the bundled all-MiniLM-L6-v2); `backend` the encoder a build
+        uses for new passages ("auto": the fastest accurate one, see qa/bulk.py).
         """
         docs_path = Path(docs) if docs is not None else default_docs()
         index_dir = Path(index) if index is not None else default_index_dir(docs_path)
@@ -74,6 +76,7 @@ class Retriever:
             rebuild=rebuild,
             reporter=reporter,
             shown_docs=str(docs_path),
+            backend=backend,
         )
         if isinstance(embedder, SentenceTransformerEmbedder) and embedder.loaded:
             export(embedder.path)  # torch is in memory anyway (a build): make the torch-free query path ready

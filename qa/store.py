@@ -164,6 +164,21 @@ def begin_build(index_dir: Path, key: str, dim: int, seed: Path | None) -> tuple
         return work, store, False
 
 
+def checkpoint_documents(index_dir: Path, key: str) -> int:
+    """Documents committed by an interrupted build with this key, which the next build resumes (0: none)."""
+    path = index_dir / f"{_BUILD_PREFIX}{key[:16]}" / STORE
+    if not path.is_file():
+        return 0
+    try:
+        st = PassageStore(path)
+        try:
+            return st.document_count() if st.state("build_key") == key else 0
+        finally:
+            st.close()
+    except sqlite3.Error:
+        return 0
+
+
 def finish_build(
     index_dir: Path,
     work: Path,

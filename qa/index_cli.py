@@ -1,0 +1,178 @@
+"""`ask.py index status|update|add|remove`: look at and maintain an index without asking anything."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .chunk import ChunkSettings
+from .embed import load_embedder
+from .errors import BadInputError
+from .indexer import ensure_index, index_status, read_excluded, scan_corpus, write_excluded
+from .ingest import CORPUS_SUFFIXES
+from .paths import default_docs, default_index_dir
+from .store import live_generation
+
+index_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
+
+_Docs = Annotated[
+    Path | None,
+    typer.Option(help="Folder of .txt/.md/.html articles or a .jsonl file. (default: seeds/)", show_default=False),
+]
+_Index = Annotated[
+    Path | None, typer.Option(help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False)
+]
+_Model = Annotated[
+    str | None, typer.Option(envvar="QA_MODEL", help="Local sentence-transformers model folder.", show_default=False)
+]
+_Backend = Annotated[
+    str,
+    typer.Option(help="Encoder for new passages: auto, openvino-bf16, torch-bf16, onnxruntime-fp32, torch-fp32."),
+]
+
+
+def _where(docs: Path | None, index: Path | None) -> tuple[Path, Path]:
+    docs_path = docs if docs is not None else default_docs()
+    return docs_path, index if index is not None else default_index_dir(docs_path)
+
+
+@index_app.command()
+def status(
+    docs: _Docs = None,
+    index: _Index = None,
+    model: _Model = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the index of the corpus and whether the corpus changed since it was built (builds nothing)."""
+    docs_path, index_dir = _where(docs, index)
+    state = index_status(docs_path, index_dir, load_embedder(model), ChunkSettings())
+    if json_output:
+        record = asdict(state)
+        record["changes"] = {k: list(v) for k, v in record["changes"].items()}
+        print(json.dumps(record, ensure_ascii=False))
+        return
+    print(f"index:      {state.index_dir}")
+    if state.generation is None:
+        print("state:      not built yet (the first question builds it)")
+    else:
+        print(f"built:      {state.created_at} ({state.generation})")
+        print(f"holds:      {state.documents} documents, {state.passages} passages")
+        print(f"model:      {state.model} (embedded with {state.backend})")
+        print(f"vectors:    {state.vector_index}")
+        print(f"up to date: {'yes' if state.pending is None else 'no: ' + state.pending}")
+    if state.excluded:
+        print(f"removed:    {len(state.excluded)} file(s) left out: {', '.join(state.excluded[:5])}")
+    if state.checkpoint_documents:
+        held = state.checkpoint_documents
+        print(f"checkpoint: an interrupted build holds {held} documents; the next build resumes it")
+
+
+@index_app.command()
+def update(
+    docs: _Docs = None,
+    index: _Index = None,
+    model: _Model = None,
+    backend: _Backend = "auto",
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild from scratch.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Bring the index in step with the corpus now (questions do this on their own when needed)."""
+    docs_path, index_dir = _where(docs, index)
+    _update(docs_path, index_dir, model, backend, rebuild, quiet)
+
+
+@index_app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help="Article files (.txt, .md, .html) to add.", show_default=False)],
+    docs: _Docs = None,
+    index: _Index = None,
+    model: _Model = None,
+    backend: _Backend = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Add articles: files outside the corpus folder are copied into it; removed ones are taken back."""
+    docs_path, index_dir = _where(docs, index)
+    root = _folder(docs_path)
+    excluded = read_excluded(index_dir)
+    plan: list[tuple[Path, Path]] = []
+    for file in files:
+        if not file.is_file():
+            raise BadInputError(f"no such file: {file}")
+        if not file.name.lower().endswith(CORPUS_SUFFIXES):
+            raise BadInputError(f"{file}: not an article file ({', '.join(CORPUS_SUFFIXES)})")
+        inside = _relative(file, root)
+        if inside is not None:
+            excluded.discard(inside)
+            continue
+        target = root / file.name
+        if target.exists() and target.read_bytes() != file.read_bytes():
+            raise BadInputError(f"{target} already exists with other content; rename {file} first")
+        plan.append((file, target))
+        excluded.discard(file.name)
+    for source, target in plan:  # checked everything first: a bad file in the list copies nothing
+        if not target.exists():
+            shutil.copy2(source, target)
+    write_excluded(index_dir, excluded)
+    _update(docs_path, index_dir, model, backend, False, quiet)
+
+
+@index_app.command()
+def remove(
+    files: Annotated[list[Path], typer.Argument(help="Article files of the corpus to leave out.", show_default=False)],
+    docs: _Docs = None,
+    index: _Index = None,
+    model: _Model = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Leave articles out of the index. The files stay where they are; `index add FILE` takes them back."""
+    docs_path, index_dir = _where(docs, index)
+    root = _folder(docs_path)
+    known = {f.relpath for f in scan_corpus(docs_path, index_dir).files}
+    excluded = read_excluded(index_dir)
+    for file in files:
+        relpath = _relative(file, root) if file.is_absolute() or file.exists() else file.as_posix()
+        if relpath is None or relpath not in known | excluded:
+            raise BadInputError(f"{file} is not an article of {docs_path}")
+        excluded.add(relpath)
+    write_excluded(index_dir, excluded)
+    _update(docs_path, index_dir, model, "auto", False, quiet)
+
+
+def _update(docs: Path, index_dir: Path, model: str | None, backend: str, rebuild: bool, quiet: bool) -> None:
+    from .cli import ConsoleReporter  # the one-shot CLI's reporter: messages on stderr, a bar on a terminal
+
+    reporter = ConsoleReporter(quiet)
+    before = live_generation(index_dir)
+    try:
+        stored = ensure_index(
+            docs, index_dir, load_embedder(model), ChunkSettings(), rebuild=rebuild, reporter=reporter, backend=backend
+        )
+    finally:
+        reporter.close()
+    held = f"{len(stored.documents)} documents, {stored.count} passages"
+    if stored.path.name == before:
+        print(f"Up to date: {held}")
+        return
+    last = stored.manifest.get("last_build", {})
+    print(
+        f"Updated: {held}; embedded {last.get('embedded_passages', 0)} passages and sentences,"
+        f" kept {last.get('reused_documents', 0)} documents as they were"
+    )
+
+
+def _folder(docs: Path) -> Path:
+    if not docs.is_dir():
+        raise BadInputError(f"{docs} is not a folder: index add/remove work on folder corpora")
+    return docs.resolve()
+
+
+def _relative(file: Path, root: Path) -> str | None:
+    try:
+        return file.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None

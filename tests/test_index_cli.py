@@ -1,0 +1,102 @@
+"""`ask.py index status|update|add|remove`: maintaining an index by hand, with clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _hash_model(monkeypatch):
+    monkeypatch.setenv("QA_MODEL", "hash")
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def where(corpus, tmp_path):
+    return ["--docs", str(corpus), "--index", str(tmp_path / "idx")]
+
+
+def status(capsys, corpus, tmp_path) -> dict:
+    code, out, _ = run(capsys, "index", "status", "--json", *where(corpus, tmp_path))
+    assert code == 0
+    return json.loads(out)
+
+
+def test_status_before_and_after_a_build(capsys, corpus, tmp_path):
+    before = status(capsys, corpus, tmp_path)
+    assert before["generation"] is None and before["documents"] == 0
+    code, out, _ = run(capsys, "index", "update", *where(corpus, tmp_path))
+    assert code == 0 and out.startswith("Updated: 2 documents")
+    after = status(capsys, corpus, tmp_path)
+    assert after["documents"] == 2 and after["pending"] is None and after["vector_index"] == "flat"
+    assert after["backend"] == "hash"
+    code, out, _ = run(capsys, "index", "update", *where(corpus, tmp_path))
+    assert code == 0 and out.startswith("Up to date: 2 documents")
+    (corpus / "a.txt").write_text("Changed text about the harbour.", encoding="utf-8")
+    changed = status(capsys, corpus, tmp_path)
+    assert changed["changes"]["changed"] == ["a.txt"] and "documents changed" in changed["pending"]
+    code, out, _ = run(capsys, "index", "status", *where(corpus, tmp_path))
+    assert "up to date: no: the documents changed (0 added, 1 changed, 0 removed)" in out
+
+
+def test_add_copies_an_article_in_and_embeds_only_it(capsys, corpus, tmp_path):
+    run(capsys, "index", "update", *where(corpus, tmp_path))
+    article = tmp_path / "outside" / "volcano.txt"
+    article.parent.mkdir()
+    article.write_text("Lava from the volcano reached the sea on Tuesday.", encoding="utf-8")
+    code, out, _ = run(capsys, "index", "add", str(article), *where(corpus, tmp_path))
+    assert code == 0 and "3 documents" in out and "embedded 2 passages and sentences" in out
+    assert (corpus / "volcano.txt").read_text(encoding="utf-8") == article.read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "--json", "-k", "1", "volcano lava", *where(corpus, tmp_path))
+    assert json.loads(out)["passages"][0]["source"]["path"].endswith("volcano.txt")
+
+
+def test_remove_leaves_the_file_and_add_takes_it_back(capsys, corpus, tmp_path):
+    run(capsys, "index", "update", *where(corpus, tmp_path))
+    code, out, _ = run(capsys, "index", "remove", "a.txt", *where(corpus, tmp_path))
+    assert code == 0 and "1 documents" in out and (corpus / "a.txt").exists()
+    state = status(capsys, corpus, tmp_path)
+    assert state["excluded"] == ["a.txt"] and state["documents"] == 1 and state["pending"] is None
+    code, out, _ = run(capsys, "--passages", *where(corpus, tmp_path))
+    assert out and all(json.loads(line)["path"].endswith("b.md") for line in out.splitlines())
+    code, out, _ = run(capsys, "index", "add", str(corpus / "a.txt"), *where(corpus, tmp_path))
+    assert code == 0 and "2 documents" in out and "embedded 0 passages" not in out
+    assert status(capsys, corpus, tmp_path)["excluded"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["index", "remove", "missing.txt"], "missing.txt is not an article of"),
+        (["index", "add", "/nonexistent/x.txt"], "no such file: /nonexistent/x.txt"),
+        (["index", "frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_bad_index_commands_get_one_line_and_exit_2(capsys, corpus, tmp_path, argv, message):
+    code, out, err = run(capsys, *argv, *where(corpus, tmp_path))
+    assert code == 2 and out == "" and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_add_refuses_to_overwrite_a_different_article(capsys, corpus, tmp_path):
+    other = tmp_path / "a.txt"
+    other.write_text("Not the same article.", encoding="utf-8")
+    original = (corpus / "a.txt").read_text(encoding="utf-8")
+    code, _, err = run(capsys, "index", "add", str(other), *where(corpus, tmp_path))
+    assert code == 2 and "already exists with other content" in err
+    assert (corpus / "a.txt").read_text(encoding="utf-8") == original
+
+
+def test_add_and_remove_need_a_folder_corpus(capsys, tmp_path):
+    records = tmp_path / "docs.jsonl"
+    records.write_text('{"id": "1", "text": "One article."}\n', encoding="utf-8")
+    code, _, err = run(capsys, "index", "remove", "1", *where(records, tmp_path))
+    assert code == 2 and "is not a folder" in err
