@@ -42,8 +42,8 @@ def main() -> None:
         dense = retriever._dense(vector, 100, None)  # noqa: SLF001
         lexical = retriever._lexical(q["question"], 100, None)  # noqa: SLF001
         good = set()
-        for row in dense.keys() | lexical.keys():
-            passage = index.passages[row]
+        candidates = index.passages(dense.keys() | lexical.keys())
+        for row, passage in candidates.items():
             if index.documents[passage.doc_key].source_id not in q["gold"]:
                 continue
             if args.dataset == "squad" or any(a.lower() in passage.text.lower() for a in q["answers"] if a):

@@ -39,7 +39,7 @@ def main() -> None:
     retriever = Retriever.open(docs=WORK / "corpus.jsonl", index=WORK / "index")
     questions = random.Random(1).sample(questions, min(args.questions, len(questions)))
     index = retriever._index  # noqa: SLF001 - a benchmark may look inside
-    rows_of = {p.id: i for i, p in enumerate(index.passages)}
+    rows_of = {p.id: row for row, p in index.iter_passages()}
     cases = []  # per question: array (sentences, 3) of [cosine, overlap, kind] and which hold an answer
     results = retriever.search_many([q["question"] for q in questions], k=1, group_copies=False)
     for q, result in zip(questions, results, strict=True):

@@ -54,9 +54,14 @@ def main() -> None:
 
 def report(index, closest: int) -> None:
     keys = list(index.documents)
-    doc_of_passage = np.array([keys.index(p.doc_key) for p in index.passages])
-    doc_of_sentence = doc_of_passage[index.sentences[:, 0]]
-    vectors = np.asarray(index.sentence_vectors, dtype=np.float32)
+    table, parts = [], []  # (row, start, end) of every sentence, and its vector
+    for row, passage in index.iter_passages():
+        spans, vecs = index.sentences_of(row)
+        table.extend((row, int(s), int(e), keys.index(passage.doc_key)) for s, e in spans)
+        parts.append(np.asarray(vecs, dtype=np.float32))
+    sentences = np.array(table, dtype=np.int64).reshape(-1, 4)
+    doc_of_sentence = sentences[:, 3]
+    vectors = np.concatenate(parts) if parts else np.zeros((0, index.vectors.d), np.float32)
     sims = vectors @ vectors.T
     sims[doc_of_sentence[:, None] == doc_of_sentence[None, :]] = -1.0  # only across documents
     best = sims.max(axis=1)
@@ -77,10 +82,10 @@ def report(index, closest: int) -> None:
     print("closest cross-document sentences below the threshold (candidates for false groupings):")
     for i in np.argsort(-below)[:closest]:
         j = int(sims[i].argmax())
-        print(f"  {best[i]:.3f}  {_sentence(index, i)[:60]!r}  ~  {_sentence(index, j)[:60]!r}")
+        print(f"  {best[i]:.3f}  {_sentence(index, sentences[i])[:60]!r}  ~  {_sentence(index, sentences[j])[:60]!r}")
     finder = DuplicateFinder(index)
     grouped = collections.Counter()
-    for row, passage in enumerate(index.passages):
+    for row, passage in index.iter_passages():
         for copy in finder.copies(row):
             grouped[(passage.doc_key, copy.doc_key)] += 1
     print("passages grouped as copies, by document pair:")
@@ -88,9 +93,9 @@ def report(index, closest: int) -> None:
         print(f"  {count:3d}  {a}  ->  {b}")
 
 
-def _sentence(index, i: int) -> str:
-    row, start, end = (int(x) for x in index.sentences[i])
-    passage = index.passages[row]
+def _sentence(index, sentence: np.ndarray) -> str:
+    row, start, end = (int(x) for x in sentence[:3])
+    passage = index.passage(row)
     return passage.text[start - passage.start : end - passage.start].replace("\n", " ")
 
 

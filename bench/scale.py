@@ -1,0 +1,328 @@
+"""Speed and scale, ours and peers side by side (run by hand; writes JSON that docs/benchmarks.md quotes).
+
+    python bench/scale.py bbc [--backend auto]      build + query our index of the BBC passages
+    python bench/scale.py synth --passages 100000   an index-only corpus of N passages, then query it
+    python bench/scale.py report                    print the tables from every result file
+
+Corpora:
+- bbc: /tmp/newsqa-bench/bbc/passages.jsonl, the 2,225 BBC articles cut into 6,161 passages of
+  ~120-200 words by bench/peers.py (`peers.py bbc --out /tmp/newsqa-bench/bbc`), and 200 queries (the
+  first sentence of 200 articles, gold = that article's first passage). Peers index the same file
+  (bench/peers.py run --system all). We index each passage as a document (.jsonl corpus).
+- synth (index-only figures): N passages of 4 real BBC sentences each, drawn at random (seeded) from
+  the sentences of the bbc index; each passage's vector is the normalised mean of its sentences' real
+  MiniLM vectors (no model run, so a million passages build in minutes), its sentence vectors are the
+  real ones. Ten passages per document, written as a .jsonl corpus so `ask.py` itself can be timed.
+
+Figures: build wall time and peak RSS (VmHWM) of the building process; cold = wall time of a fresh
+`python ask.py --docs ... --index ... -q -k 10 "question"` (5 runs, p50/p95; interpreter start,
+imports, index load, corpus check and the answer all count); warm = per-question time of
+Retriever.search(q, k=10) in one process after one warm-up pass (full answer: fusion, highlight,
+abstention, wire copies); RSS after the warm pass (VmRSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = Path("/tmp/newsqa-bench")
+BBC = OUT / "bbc"
+
+
+def _proc_status(field: str) -> float:
+    """VmRSS / VmHWM of this process in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q)) if values else float("nan")
+
+
+def _questions(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def worker_build(args: argparse.Namespace) -> None:
+    from qa.chunk import ChunkSettings
+    from qa.cli import ConsoleReporter
+    from qa.embed import load_embedder
+    from qa.indexer import ensure_index
+
+    start = time.perf_counter()
+    stored = ensure_index(
+        Path(args.docs),
+        Path(args.index),
+        load_embedder(),
+        ChunkSettings(),
+        rebuild=True,
+        reporter=ConsoleReporter(quiet=False),
+        backend=args.backend,
+    )
+    wall = time.perf_counter() - start
+    result = {
+        "build_s": wall,
+        "passages": stored.count,
+        "documents": len(stored.documents),
+        "backend": stored.manifest["model"]["backend"],
+        "vector_index": stored.manifest["vector_index"],
+        "embedded_texts": stored.manifest["last_build"]["embedded_passages"],
+        "build_peak_rss_mb": _proc_status("VmHWM"),
+        "index_bytes": sum(f.stat().st_size for f in stored.path.rglob("*") if f.is_file()),
+    }
+    Path(args.out).write_text(json.dumps(result, indent=1))
+
+
+def worker_query(args: argparse.Namespace) -> None:
+    """Warm latency and memory of the library path, in a process that answers nothing else."""
+    from qa.retrieve import Retriever
+
+    queries = _questions(Path(args.queries))
+    retriever = Retriever.open(docs=args.docs, index=args.index)
+    questions = [q["question"] for q in queries]
+    for q in questions:  # warm-up: vectors cached, pages in
+        retriever.search(q, k=10)
+    retriever._vector_cache.clear()  # noqa: SLF001 - time the question's encoding too
+    times, top = [], []
+    for q in questions:
+        t = time.perf_counter()
+        result = retriever.search(q, k=10)
+        times.append((time.perf_counter() - t) * 1000)
+        retriever._vector_cache.clear()  # noqa: SLF001
+        top.append([h.source.id for h in result.hits])
+    k3_times = []
+    for q in questions:
+        retriever._vector_cache.clear()  # noqa: SLF001
+        t = time.perf_counter()
+        retriever.search(q, k=3)
+        k3_times.append((time.perf_counter() - t) * 1000)
+    golds = [q.get("gold") for q in queries]
+    result = {
+        "warm_p50_ms": _pct(times, 50),
+        "warm_p95_ms": _pct(times, 95),
+        "warm_k3_p50_ms": _pct(k3_times, 50),
+        "warm_k3_p95_ms": _pct(k3_times, 95),
+        "query_rss_mb": _proc_status("VmRSS"),
+        "torch_imported": "torch" in sys.modules,
+    }
+    if all(golds):
+        gold_docs = [set(gold) for gold in golds]
+        pairs = list(zip(top, gold_docs, strict=True))
+        result["recall_at_1"] = float(np.mean([bool(t[:1]) and t[0] in g for t, g in pairs]))
+        result["recall_at_10"] = float(np.mean([any(x in g for x in t[:10]) for t, g in pairs]))
+    Path(args.out).write_text(json.dumps(result, indent=1))
+
+
+def cold_runs(docs: Path, index: Path, questions: list[str], runs: int = 5) -> dict:
+    walls = []
+    for q in questions[:runs]:
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "ask.py"), "--docs", str(docs), "--index", str(index), "-q", "-k", "10", q],
+            capture_output=True,
+            text=True,
+        )
+        walls.append(time.perf_counter() - t)
+        if proc.returncode != 0:
+            raise SystemExit(f"ask.py failed: {proc.stderr.strip()[-300:]}")
+    return {"cold_p50_s": _pct(walls, 50), "cold_p95_s": _pct(walls, 95), "cold_runs": walls}
+
+
+def _child(*argv: str) -> dict:
+    out = OUT / f"child-{os.getpid()}.json"
+    subprocess.run([sys.executable, __file__, *argv, "--out", str(out)], check=True)
+    result = json.loads(out.read_text())
+    out.unlink()
+    return result
+
+
+def run_bbc(args: argparse.Namespace) -> None:
+    passages, queries = BBC / "passages.jsonl", BBC / "queries.jsonl"
+    index = OUT / f"ours-bbc-{args.backend}"
+    result = {"system": "newsqa", "corpus": "bbc", "backend_requested": args.backend}
+    if not args.no_build:
+        result |= _child("worker-build", "--docs", str(passages), "--index", str(index), "--backend", args.backend)
+        result["passages_per_s"] = result["passages"] / result["build_s"]
+    result |= _child("worker-query", "--docs", str(passages), "--index", str(index), "--queries", str(queries))
+    result |= cold_runs(passages, index, [q["question"] for q in _questions(queries)])
+    target = OUT / f"scale-bbc-{args.backend}.json"
+    target.write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+
+
+def run_synth(args: argparse.Namespace) -> None:
+    n = args.passages
+    folder = OUT / f"synth-{n}"
+    docs, index = folder / "corpus.jsonl", folder / "index"
+    result: dict = {"system": "newsqa", "corpus": f"synthetic {n}", "passages": n}
+    if not args.no_build:
+        result |= _child("worker-synth", "--docs", str(docs), "--index", str(index), "--passages", str(n))
+    queries = BBC / "queries.jsonl"
+    result |= _child("worker-query", "--docs", str(docs), "--index", str(index), "--queries", str(queries))
+    result |= cold_runs(docs, index, [q["question"] for q in _questions(queries)])
+    result.pop("recall_at_1", None), result.pop("recall_at_10", None)  # no gold in a synthetic corpus
+    (OUT / f"scale-synth-{n}.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+
+
+def worker_synth(args: argparse.Namespace) -> None:
+    """Write the synthetic corpus and its index through the library's own store, ANN and BM25 code."""
+    from qa import ann, store
+    from qa.chunk import ChunkSettings
+    from qa.embed import load_embedder
+    from qa.extract import FINGERPRINT
+    from qa.indexer import _lexical_from_store, _meta, _vectors_from_store, build_key, make_passage
+    from qa.ingest import file_sha256, read_documents, scan
+    from qa.passage_store import StoredPassage
+
+    n, per_doc, per_passage = args.passages, 10, 4
+    base = store.read_index(OUT / "ours-bbc-auto")
+    assert base is not None, "run `bench/scale.py bbc` first: its sentences are the material"
+    texts, vectors = [], []
+    for row, passage in base.iter_passages():
+        spans, vecs = base.sentences_of(row)
+        for (s, e), v in zip(spans, vecs, strict=True):
+            texts.append(passage.text[s - passage.start : e - passage.start].replace("\n", " "))
+            vectors.append(v)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    docs = Path(args.docs)
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    picks = rng.integers(0, len(texts), size=(n, per_passage))
+    with docs.open("w", encoding="utf-8") as fh:
+        for d in range(0, n, per_doc):
+            body = "\n\n".join(" ".join(texts[i] for i in picks[p]) for p in range(d, min(n, d + per_doc)))
+            fh.write(json.dumps({"id": f"synth-{d // per_doc}", "text": body}, ensure_ascii=False) + "\n")
+    embedder = load_embedder()
+    settings = ChunkSettings()
+    key = build_key(embedder, settings)
+    index_dir = Path(args.index)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    store.remove_stale(index_dir, keep=None)
+    work, st, _ = store.begin_build(index_dir, key, embedder.dim, None)
+    corpus = scan(docs)
+    documents, _ = read_documents(corpus, corpus.files[0])
+    for position, doc in enumerate(documents):
+        stored, offset = [], 0
+        first = position * per_doc
+        for p in range(first, min(n, first + per_doc)):
+            parts = [texts[i] for i in picks[p]]
+            start = offset
+            spans, cursor = [], start
+            for part in parts:
+                spans.append((cursor, cursor + len(part)))
+                cursor += len(part) + 1
+            end = cursor - 1
+            assert doc.text[start:end] == " ".join(parts)
+            mean = vectors[picks[p]].mean(axis=0)
+            stored.append(
+                StoredPassage(
+                    make_passage(doc, start, end),
+                    mean / np.linalg.norm(mean),
+                    np.array(spans, dtype=np.int64),
+                    vectors[picks[p]].astype(np.float16),
+                )
+            )
+            offset = end + 2
+        st.add_document(_meta(doc), position, stored)
+    file = corpus.files[0]
+    st.set_files(
+        {
+            file.relpath: {
+                "size": file.size,
+                "mtime_ns": file.mtime_ns,
+                "sha256": file_sha256(file.abspath),
+                "documents": len(documents),
+            }
+        }
+    )
+    stored_s = time.perf_counter() - t0
+    spec = ann.choose(st.count())
+    t1 = time.perf_counter()
+    index = _vectors_from_store(st, spec)
+    ann_s = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    lexical = _lexical_from_store(st)
+    bm25_s = time.perf_counter() - t2
+    manifest = {
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        "model": {
+            "name": embedder.name,
+            "dim": embedder.dim,
+            "normalized": True,
+            "metric": "inner_product",
+            "backend": "synthetic (means of real sentence vectors)",
+        },
+        "chunking": settings.to_dict(),
+        "extraction": {"fingerprint": FINGERPRINT},
+        "corpus": {"kind": corpus.kind, "root": str(corpus.root)},
+        "counts": {"documents": st.document_count(), "passages": st.count()},
+        "vector_index": spec.to_dict(),
+        "build_key": key,
+        "last_build": {"embedded_passages": 0, "reused_documents": 0, "resumed": False},
+    }
+    gen = store.finish_build(index_dir, work, st, manifest, index, lexical)
+    result = {
+        "store_write_s": stored_s,
+        "vector_index_build_s": ann_s,
+        "bm25_build_s": bm25_s,
+        "vector_index": spec.to_dict(),
+        "build_peak_rss_mb": _proc_status("VmHWM"),
+        "index_bytes": sum(f.stat().st_size for f in gen.rglob("*") if f.is_file()),
+        "bytes_by_file": {f.name: f.stat().st_size for f in gen.iterdir() if f.is_file()},
+    }
+    Path(args.out).write_text(json.dumps(result, indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    bbc = sub.add_parser("bbc")
+    bbc.add_argument("--backend", default="auto")
+    bbc.add_argument("--no-build", action="store_true")
+    synth = sub.add_parser("synth")
+    synth.add_argument("--passages", type=int, default=100_000)
+    synth.add_argument("--no-build", action="store_true")
+    for name in ("worker-build", "worker-query", "worker-synth"):
+        w = sub.add_parser(name)
+        w.add_argument("--docs", required=True)
+        w.add_argument("--index", required=True)
+        w.add_argument("--out", required=True)
+        w.add_argument("--backend", default="auto")
+        w.add_argument("--queries")
+        w.add_argument("--passages", type=int)
+    sub.add_parser("report")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    {
+        "bbc": run_bbc,
+        "synth": run_synth,
+        "worker-build": worker_build,
+        "worker-query": worker_query,
+        "worker-synth": worker_synth,
+        "report": report,
+    }[args.cmd](args)
+
+
+def report(args: argparse.Namespace) -> None:
+    for path in sorted(OUT.glob("scale-*.json")) + [OUT / "peers-bbc.json"]:
+        if path.is_file():
+            print(f"== {path.name}")
+            print(path.read_text()[:3000])
+
+
+if __name__ == "__main__":
+    main()
