@@ -11,7 +11,6 @@ The cost per hit is bounded by the candidates, whatever the size of the index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,8 +50,11 @@ class DuplicateFinder:
     def __init__(self, index: StoredIndex) -> None:
         self._index = index
 
-    def copies(self, row: int, candidates: Iterable[int] | None = None) -> list[Copy]:
-        """Copies of passage `row` in other documents, one per document, most similar first."""
+    def copies(self, row: int, candidates: dict[int, np.ndarray] | None = None) -> list[Copy]:
+        """Copies of passage `row` in other documents, one per document, most similar first.
+
+        `candidates` maps the rows to look at to their vectors (default: the passage's neighbours).
+        """
         index = self._index
         spans, vectors = index.sentences_of(row)
         if not len(spans):
@@ -61,10 +63,9 @@ class DuplicateFinder:
         if candidates is None:
             vector = index.vectors_of([row])[row]
             _, found = ann.search(index.vectors, vector, min(NEIGHBOURS, index.count))
-            candidates = found[0][found[0] >= 0]
-        others = [int(c) for c in candidates if int(c) != row]
-        near = index.vectors_of([row, *others])
-        close = [c for c in others if c in near and float(near[c] @ near[row]) >= PASSAGE_MIN]
+            candidates = index.vectors_of(int(r) for r in found[0] if r >= 0)
+        mine = candidates[row] if row in candidates else index.vectors_of([row])[row]
+        close = [c for c, v in candidates.items() if c != row and float(v @ mine) >= PASSAGE_MIN]
         around = {r for c in close for r in (c - 1, c, c + 1) if r >= 0 and r != row}
         passages = {r: p for r, p in index.passages(around).items() if p.doc_key != own.doc_key}
         if not passages:

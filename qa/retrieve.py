@@ -133,13 +133,16 @@ class Retriever:
         hit_rows: list[int] = []
         covered: list[tuple[str, int, int]] = []  # stretches already shown, as hits or as their copies
         fetched: dict[int, Passage] = {}
+        near: dict[int, np.ndarray] | None = None
         for position, (row, score) in enumerate(ranked):
             if row not in fetched:  # passages come from disk, a few at a time
                 fetched.update(self._index.passages(r for r, _ in ranked[position : position + 4 * k + 8]))
             passage = fetched[row]
             if _overlaps(covered, passage.doc_key, passage.start, passage.end):
                 continue
-            copies = self._duplicates.copies(row, fused) if group_copies else []
+            if group_copies and near is None:
+                near = self._index.vectors_of(fused)  # once per question: candidates for wire copies
+            copies = self._duplicates.copies(row, near) if group_copies else []
             earlier = next((h for h in hits for c in copies if _same_stretch(h.passage, c)), None)
             if earlier is not None:
                 # a copy of a passage already shown: list it under that one instead of showing it again
