@@ -287,6 +287,51 @@ def worker_synth(args: argparse.Namespace) -> None:
     Path(args.out).write_text(json.dumps(result, indent=1))
 
 
+def worker_update(args: argparse.Namespace) -> None:
+    """One update of an existing index (whatever changed in the folder), timed in its own process."""
+    from qa.chunk import ChunkSettings
+    from qa.cli import ConsoleReporter
+    from qa.embed import load_embedder
+    from qa.indexer import ensure_index
+
+    start = time.perf_counter()
+    stored = ensure_index(
+        Path(args.docs), Path(args.index), load_embedder(), ChunkSettings(), reporter=ConsoleReporter(quiet=False)
+    )
+    result = {
+        "update_s": time.perf_counter() - start,
+        "documents": len(stored.documents),
+        "passages": stored.count,
+        "embedded_texts": stored.manifest["last_build"]["embedded_passages"],
+    }
+    Path(args.out).write_text(json.dumps(result, indent=1))
+
+
+def run_incremental(args: argparse.Namespace) -> None:
+    """Full build of the 2,225 BBC articles (a folder), then add, change and remove one article."""
+    import shutil
+
+    folder = OUT / "incremental"
+    docs, index = folder / "docs", folder / "index"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(Path(args.bbc), docs, ignore=shutil.ignore_patterns("README.TXT"))
+    result: dict = {"corpus": "BBC articles folder"}
+    full = _child("worker-build", "--docs", str(docs), "--index", str(index), "--backend", args.backend)
+    result["full"] = full
+    new = docs / "added.txt"
+    shutil.copy(ROOT / "seeds" / "001_d488df2065bf0050.txt", new)
+    result["add_one"] = _child("worker-update", "--docs", str(docs), "--index", str(index))
+    with new.open("a", encoding="utf-8") as fh:
+        fh.write("\nA paragraph added later to the same article, which changes its hash.\n")
+    result["change_one"] = _child("worker-update", "--docs", str(docs), "--index", str(index))
+    new.unlink()
+    result["remove_one"] = _child("worker-update", "--docs", str(docs), "--index", str(index))
+    for step in ("add_one", "change_one", "remove_one"):
+        result[step]["share_of_full_build"] = result[step]["update_s"] / full["build_s"]
+    (OUT / "scale-incremental.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -296,7 +341,7 @@ def main() -> None:
     synth = sub.add_parser("synth")
     synth.add_argument("--passages", type=int, default=100_000)
     synth.add_argument("--no-build", action="store_true")
-    for name in ("worker-build", "worker-query", "worker-synth"):
+    for name in ("worker-build", "worker-query", "worker-synth", "worker-update"):
         w = sub.add_parser(name)
         w.add_argument("--docs", required=True)
         w.add_argument("--index", required=True)
@@ -304,6 +349,9 @@ def main() -> None:
         w.add_argument("--backend", default="auto")
         w.add_argument("--queries")
         w.add_argument("--passages", type=int)
+    inc = sub.add_parser("incremental")
+    inc.add_argument("--backend", default="auto")
+    inc.add_argument("--bbc", default="/work/shared/data/bbc")
     sub.add_parser("report")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -313,6 +361,8 @@ def main() -> None:
         "worker-build": worker_build,
         "worker-query": worker_query,
         "worker-synth": worker_synth,
+        "worker-update": worker_update,
+        "incremental": run_incremental,
         "report": report,
     }[args.cmd](args)
 
