@@ -5,8 +5,9 @@ python bench/backends.py [--n 2000] [--words 200] [--queries 200] [--backends a,
 
 Passages: ~WORDS-word windows of the BBC articles in /work/shared/data/bbc (a last window shorter than
 half is dropped), the first N in path order. Queries: the first sentence of the first QUERIES articles.
-Per backend: passages/s (wall clock, best of --repeat), CPU seconds per 1000 passages (less sensitive
-to other load on the machine), speed-up vs the reference, min and mean cosine to the reference vectors
+Each backend runs in a process of its own. Per backend: passages/s (wall clock, best of --repeat) and
+speed-up vs the reference, CPU seconds per 1000 passages and the CPU-time speed-up (less sensitive to
+other load on the machine), min and mean cosine to the reference vectors
 and the share of each query's top 10 passages (queries and passages both embedded by the backend) that
 the reference's top 10 also has. `openvino-onnx-bf16` is an extra: OpenVINO bf16 on the ONNX export.
 """
@@ -17,7 +18,9 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,6 +89,18 @@ def make(name: str, reference):
     return bulk.bulk_embedder(reference, name)
 
 
+def worker(name: str, args: argparse.Namespace) -> None:
+    """One backend in a process of its own (runtimes' thread pools never compete): vectors and timings."""
+    texts = articles()
+    docs, queries = passages(texts, args.n, args.words), first_sentences(texts, args.queries)
+    reference = load_embedder(None)
+    embedder = reference if name == REFERENCE else make(name, reference)
+    if args.tokens_per_batch and name != REFERENCE:
+        embedder.tokens_per_batch = args.tokens_per_batch
+    vectors, wall, cpu = timed(embedder, docs, args.repeat)
+    np.savez(args.out / f"{name}.npz", docs=vectors, queries=embedder.embed(queries), wall=wall, cpu=cpu)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000, help="passages to embed")
@@ -95,44 +110,49 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="time each backend this many times, keep the best")
     parser.add_argument("--tokens-per-batch", type=int, default=0, help="override the backends' batch size")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    texts = articles()
-    docs, queries = passages(texts, args.n, args.words), first_sentences(texts, args.queries)
-    reference = load_embedder(None)
-    print(f"{len(docs)} passages of ~{args.words} words, {len(queries)} queries", file=sys.stderr)
-    ref_docs, ref_wall, ref_cpu = timed(reference, docs, args.repeat)
-    ref_top = top(reference.embed(queries), ref_docs)
-    rows = [
-        {"backend": REFERENCE, "per_s": len(docs) / ref_wall, "cpu_s_per_1000": 1000 * ref_cpu / len(docs)}
-        | {"speedup": 1.0, "min_cos": 1.0, "mean_cos": 1.0, "top10": 1.0}
-    ]
-    for name in args.backends.split(","):
-        name = name.strip()
+    if args.worker:
+        worker(args.worker, args)
+        return
+    names = [name.strip() for name in args.backends.split(",") if name.strip()]
+    for name in names:
         if name not in (*bulk.BACKENDS, *EXPERIMENTAL):
             parser.error(f"unknown backend {name} (choose from {', '.join((*bulk.BACKENDS, *EXPERIMENTAL))})")
-        embedder = make(name, reference)
-        if args.tokens_per_batch:
-            embedder.tokens_per_batch = args.tokens_per_batch
-        vectors, wall, cpu = timed(embedder, docs, args.repeat)
-        cosines = np.sum(vectors * ref_docs, axis=1)
-        found = top(embedder.embed(queries), vectors)
-        kept = sum(len(set(a) & set(b)) for a, b in zip(found, ref_top, strict=True)) / ref_top.size
-        rows.append(
-            {"backend": name, "per_s": len(docs) / wall, "cpu_s_per_1000": 1000 * cpu / len(docs)}
-            | {"speedup": ref_wall / wall, "min_cos": float(cosines.min()), "mean_cos": float(cosines.mean())}
-            | {"top10": kept}
-        )
-        print(f"  {name}: {len(docs) / wall:.1f} passages/s", file=sys.stderr)
-    print(f"{'backend':28} {'pass/s':>8} {'cpu s/1k':>9} {'speed-up':>8} {'min cos':>9} {'mean cos':>9} {'top-10':>7}")
+    auto = bulk._auto_choice(load_embedder(None).path)
+    print(f"auto picks {auto} here; available: {', '.join(bulk.available_backends())}", file=sys.stderr)
+    passthrough = ["--n", str(args.n), "--words", str(args.words), "--queries", str(args.queries)]
+    passthrough += ["--repeat", str(args.repeat), "--tokens-per-batch", str(args.tokens_per_batch)]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in [REFERENCE, *names]:
+            command = [sys.executable, __file__, "--worker", name, "--out", tmp, *passthrough]
+            subprocess.run(command, check=True)
+            result = np.load(Path(tmp) / f"{name}.npz")
+            if name == REFERENCE:
+                reference, ref_top = result, top(result["queries"], result["docs"])
+            cosines = np.sum(result["docs"] * reference["docs"], axis=1)
+            found = top(result["queries"], result["docs"])
+            kept = sum(len(set(a) & set(b)) for a, b in zip(found, ref_top, strict=True)) / ref_top.size
+            wall, cpu, n = float(result["wall"]), float(result["cpu"]), len(cosines)
+            rows.append(
+                {"backend": name, "per_s": n / wall, "cpu_s_per_1000": 1000 * cpu / n}
+                | {"speedup": float(reference["wall"]) / wall, "cpu_speedup": float(reference["cpu"]) / cpu}
+                | {"min_cos": float(cosines.min()), "mean_cos": float(cosines.mean()), "top10": kept}
+            )
+            print(f"  {name}: {n / wall:.1f} passages/s", file=sys.stderr)
+    header = f"{'backend':28} {'pass/s':>8} {'speed-up':>8} {'cpu s/1k':>9} {'cpu x':>6} {'min cos':>9} {'mean cos':>9}"
+    print(f"{header} {'top-10':>7}")
     for r in rows:
         print(
-            f"{r['backend']:28} {r['per_s']:8.1f} {r['cpu_s_per_1000']:9.1f} {r['speedup']:7.2f}x"
+            f"{r['backend']:28} {r['per_s']:8.1f} {r['speedup']:7.2f}x"
+            f" {r['cpu_s_per_1000']:9.1f} {r['cpu_speedup']:5.2f}x"
             f" {r['min_cos']:9.6f} {r['mean_cos']:9.6f} {r['top10']:7.1%}"
         )
     if args.json:
-        settings = {"n": len(docs), "words": args.words, "queries": len(queries), "repeat": args.repeat}
-        settings["tokens_per_batch"] = args.tokens_per_batch
+        settings = {"n": args.n, "words": args.words, "queries": args.queries, "repeat": args.repeat}
+        settings["tokens_per_batch"] = args.tokens_per_batch or "backend default"
         args.json.write_text(json.dumps({"settings": settings, "rows": rows}, indent=2) + "\n", encoding="utf-8")
 
 

@@ -131,7 +131,10 @@ def ask(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")] = False,
     backend: Annotated[
         str,
-        typer.Option(help="Encoder for (re)building: auto, openvino-bf16, torch-bf16, onnxruntime-fp32, torch-fp32."),
+        typer.Option(
+            help="Encoder for (re)building: auto, openvino-bf16, openvino-fp16, torch-bf16, onnxruntime-fp32,"
+            " torch-fp32."
+        ),
     ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,

@@ -32,7 +32,9 @@ _Model = Annotated[
 ]
 _Backend = Annotated[
     str,
-    typer.Option(help="Encoder for new passages: auto, openvino-bf16, torch-bf16, onnxruntime-fp32, torch-fp32."),
+    typer.Option(
+        help="Encoder for new passages: auto, openvino-bf16, openvino-fp16, torch-bf16, onnxruntime-fp32, torch-fp32."
+    ),
 ]
 
 

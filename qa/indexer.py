@@ -121,7 +121,7 @@ def scan_corpus(docs: Path, index_dir: Path) -> Corpus:
 def read_excluded(index_dir: Path) -> set[str]:
     try:
         data = json.loads((index_dir / EXCLUDED).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return set()
     except (OSError, ValueError) as exc:
         raise IndexDamagedError(f"{EXCLUDED} is unreadable ({exc})") from exc
@@ -364,10 +364,8 @@ class _LazyBulk:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self._bulk is None:
-            try:  # TEMP until qa/bulk.py lands
-                from .bulk import bulk_embedder  # imports a runtime (OpenVINO, torch) only when a build embeds
-            except ImportError:
-                bulk_embedder = lambda e, b: e  # noqa: E731
+            from .bulk import bulk_embedder  # imports a runtime (OpenVINO, torch) only when a build embeds
+
             self._bulk = bulk_embedder(self._embedder, self._backend)
             self.name = getattr(self._bulk, "backend", "reference")
         return self._bulk.embed(texts)

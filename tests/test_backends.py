@@ -1,0 +1,161 @@
+"""Bulk embedding backends: each one's vectors match the torch fp32 reference; bad choices fail in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEEDS, dev_questions
+
+from qa import bulk
+from qa.embed import HashEmbedder, SentenceTransformerEmbedder, load_embedder
+from qa.errors import BackendError, QAError
+
+pytestmark = pytest.mark.model
+
+FALLBACK_QUESTIONS = [
+    "When did the withdrawal finish?",
+    "How many troops did the CSTO send to Kazakhstan?",
+    "What triggered the protests?",
+    "Who asked the alliance for help?",
+    "How many people died in the unrest?",
+]
+
+
+def seed_pieces(words: int = 100) -> list[str]:
+    pieces = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        tokens = path.read_text(encoding="utf-8").split()
+        pieces += [" ".join(tokens[i : i + words]) for i in range(0, len(tokens), words)]
+    return pieces
+
+
+def questions() -> list[str]:
+    return [q["question"] for q in dev_questions()] or FALLBACK_QUESTIONS
+
+
+@pytest.fixture(scope="module")
+def sample(real_embedder):
+    """The pieces, the questions (and one text longer than max_seq_length) with their reference vectors."""
+    texts = seed_pieces() + [" ".join(["A very long paragraph about troops leaving Kazakhstan."] * 60)]
+    asked = questions()
+    return texts, asked, real_embedder.embed(texts), real_embedder.embed(asked)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, real_embedder):
+    """Every available backend, built once for the module with its exports in a cache folder of its own."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("bulk-cache"))
+    try:
+        yield {name: bulk.bulk_embedder(real_embedder, name) for name in bulk.available_backends()}
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved
+
+
+def top10(queries: np.ndarray, passages: np.ndarray) -> np.ndarray:
+    return np.argsort(-(queries @ passages.T), axis=1, kind="stable")[:, :10]
+
+
+@pytest.mark.parametrize("backend", bulk.BACKENDS)
+def test_backend_matches_the_reference(backend, built, sample, real_embedder):
+    if backend not in built:
+        pytest.skip(f"{backend} is not available here")
+    embedder = built[backend]
+    texts, asked, ref_texts, ref_asked = sample
+    assert embedder.backend == backend
+    assert embedder.name == real_embedder.name and embedder.dim == real_embedder.dim
+    vectors, question_vectors = embedder.embed(texts), embedder.embed(asked)
+    assert vectors.dtype == np.float32 and vectors.shape == ref_texts.shape
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = np.concatenate([np.sum(vectors * ref_texts, axis=1), np.sum(question_vectors * ref_asked, axis=1)])
+    assert cosines.min() >= 0.999, cosines.min()
+    found, expected = top10(question_vectors, vectors), top10(ref_asked, ref_texts)
+    kept = sum(len(set(a) & set(b)) for a, b in zip(found, expected, strict=True))
+    assert kept / expected.size >= 0.98
+
+
+def test_order_and_batching_do_not_change_a_vector(built, sample):
+    """Texts are sorted by length and batched with padding (shared code): each row still belongs to its text."""
+    texts = [sample[1][0], *sample[0][:3], sample[1][1], sample[0][-1]]
+    embedder = built[bulk.available_backends()[0]]
+    together = embedder.embed(texts)
+    alone = np.stack([embedder.embed([t])[0] for t in texts[::-1]])[::-1]
+    assert np.sum(together * alone, axis=1).min() >= 0.9999
+    assert embedder.embed([]).shape == (0, embedder.dim)
+
+
+def test_progress_reaches_the_total(built, sample):
+    texts = sample[0]
+    embedder = built[bulk.available_backends()[0]]
+    seen = []
+    embedder.embed(texts, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (len(texts), len(texts))
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_auto_picks_the_first_available_accurate_backend(monkeypatch):
+    reference = load_embedder(None)  # not loaded: choosing a backend never loads the reference model
+    assert isinstance(reference, SentenceTransformerEmbedder)
+    monkeypatch.setattr(bulk, "_build", lambda backend, _: backend)
+    available = bulk.available_backends()
+    expected = "openvino-bf16" if "openvino-bf16" in available else None
+    if expected is None:
+        expected = "torch-bf16" if "torch-bf16" in available else "torch-fp32"
+    if expected == "torch-fp32" and "onnxruntime-fp32" in available and bulk._has_onnx_export(reference.path):
+        expected = "onnxruntime-fp32"
+    assert bulk.bulk_embedder(reference) == expected
+    monkeypatch.setattr(bulk, "_installed", lambda module: module not in ("openvino",))
+    assert "openvino-bf16" not in bulk.available_backends()
+    assert bulk.bulk_embedder(reference) in ("torch-bf16", "onnxruntime-fp32", "torch-fp32")
+    monkeypatch.setattr(bulk, "_cpu_flags", lambda: frozenset())
+    assert bulk.bulk_embedder(reference) in ("onnxruntime-fp32", "torch-fp32")
+    assert not reference.loaded
+
+
+@pytest.mark.parametrize(
+    ("backend", "missing", "message"),
+    [
+        ("fastest", None, "unknown embedding backend 'fastest' (choose from auto, openvino-bf16,"),
+        ("openvino-bf16", "openvino", "embedding backend openvino-bf16 is not available here: openvino is not"),
+        ("torch-bf16", "flags", "embedding backend torch-bf16 is not available here: the CPU has no native bf16"),
+        ("torch-fp32", "torch", "embedding backend torch-fp32 is not available here: torch is not installed"),
+        ("onnxruntime-fp32", "onnxruntime", "embedding backend onnxruntime-fp32 is not available here"),
+    ],
+)
+def test_a_forced_backend_that_cannot_run_raises(backend, missing, message, monkeypatch):
+    if missing == "flags":
+        monkeypatch.setattr(bulk, "_cpu_flags", lambda: frozenset())
+    elif missing:
+        monkeypatch.setattr(bulk, "_installed", lambda module: module != missing)
+    reference = load_embedder(None)
+    with pytest.raises(BackendError) as caught:
+        bulk.bulk_embedder(reference, backend)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+    assert isinstance(caught.value, QAError) and caught.value.exit_code == 2
+    assert not reference.loaded
+
+
+def test_other_embedders_come_back_unchanged():
+    hashed = HashEmbedder()
+    assert bulk.bulk_embedder(hashed) is hashed and hashed.backend == "hash"
+    assert bulk.bulk_embedder(hashed, "torch-fp32") is hashed
+    with pytest.raises(BackendError):
+        bulk.bulk_embedder(hashed, "nonsense")
+
+
+def test_importing_bulk_imports_no_runtime():
+    code = (
+        "import sys, qa.bulk\n"
+        "print(sorted(m for m in ('torch', 'openvino', 'onnxruntime', 'transformers') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
