@@ -367,11 +367,117 @@ def main() -> None:
     }[args.cmd](args)
 
 
+def _load(name: str):
+    path = OUT / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _row(*cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
 def report(args: argparse.Namespace) -> None:
-    for path in sorted(OUT.glob("scale-*.json")) + [OUT / "peers-bbc.json"]:
-        if path.is_file():
-            print(f"== {path.name}")
-            print(path.read_text()[:3000])
+    """The tables of docs/benchmarks.md, from the result files of the last runs."""
+    backends = _load("backends.json")
+    if backends:
+        s = backends["settings"]
+        print(f"### Build encoders ({s['n']} BBC passages of ~{s['words']} words, best of {s['repeat']})\n")
+        print(_row("backend", "passages/s", "speed-up vs sentence-transformers fp32", "min cosine", "top-10 kept"))
+        print(_row("---", "---:", "---:", "---:", "---:"))
+        for r in backends["rows"]:
+            cells = (r["backend"], f"{r['per_s']:.1f}", f"{r['speedup']:.2f}x", f"{r['min_cos']:.6f}")
+            print(_row(*cells, f"{100 * r['top10']:.1f}%"))
+        print()
+    ours, peers = _load("scale-bbc-auto.json"), _load("peers-bbc.json") or []
+    if ours:
+        print(f"### BBC, {ours['passages']} passages: newsqa and peers on the same corpus and queries\n")
+        head = ("system", "build s", "passages/s", "index MB", "build peak RSS MB", "cold s", "warm p50 ms")
+        print(_row(*head, "warm p95 ms", "query RSS MB", "recall@1", "recall@10"))
+        print(_row("---", *["---:"] * 10))
+        rows = [
+            (
+                f"newsqa hybrid ({ours['backend']}, k=10, full answer)",
+                ours["build_s"],
+                ours["passages_per_s"],
+                ours["index_bytes"] / 1e6,
+                ours["build_peak_rss_mb"],
+                ours["cold_p50_s"],
+                ours["warm_p50_ms"],
+                ours["warm_p95_ms"],
+                ours["query_rss_mb"],
+                ours.get("recall_at_1"),
+                ours.get("recall_at_10"),
+            )
+        ]
+        for p in peers:
+            rows.append(
+                (
+                    p["system"],
+                    p["build_s"],
+                    p["passages_per_s"],
+                    p["index_bytes"] / 1e6,
+                    p["build_peak_rss_mb"],
+                    p["cold_first_answer_s"],
+                    p["warm_p50_ms"],
+                    p["warm_p95_ms"],
+                    p["query_rss_mb"],
+                    p.get("recall_at_1"),
+                    p.get("recall_at_10"),
+                )
+            )
+        fmt = ("{}", "{:.0f}", "{:.1f}", "{:.1f}", "{:.0f}", "{:.2f}", "{:.2f}", "{:.2f}", "{:.0f}", "{:.3f}", "{:.3f}")
+        for r in rows:
+            print(_row(*(f.format(v) if v is not None else "-" for f, v in zip(fmt, r, strict=True))))
+        print("\nRatios (peer / newsqa; above 1 means newsqa is better for times and memory):\n")
+        print(_row("peer", "build time", "cold start", "warm p50", "query RSS"))
+        print(_row("---", "---:", "---:", "---:", "---:"))
+        for p in peers:
+            print(
+                _row(
+                    p["system"],
+                    f"{p['build_s'] / ours['build_s']:.2f}",
+                    f"{p['cold_first_answer_s'] / ours['cold_p50_s']:.2f}",
+                    f"{p['warm_p50_ms'] / ours['warm_p50_ms']:.2f}",
+                    f"{p['query_rss_mb'] / ours['query_rss_mb']:.2f}",
+                )
+            )
+        print()
+    inc = _load("scale-incremental.json")
+    if inc:
+        full = inc["full"]
+        print(f"### Incremental updates ({full['documents']} BBC articles, {full['passages']} passages)\n")
+        print(_row("step", "wall s", "texts embedded", "share of the full build"))
+        print(_row("---", "---:", "---:", "---:"))
+        print(_row("full build", f"{full['build_s']:.1f}", full["embedded_texts"], "100%"))
+        for step in ("add_one", "change_one", "remove_one"):
+            r = inc[step]
+            share = f"{100 * r['share_of_full_build']:.1f}%"
+            print(_row(step.replace("_", " ") + " article", f"{r['update_s']:.1f}", r["embedded_texts"], share))
+        print()
+    synth = [x for x in (_load("scale-synth-100000.json"), _load("scale-synth-1000000.json")) if x]
+    if synth or ours:
+        print("### Query latency and memory by size\n")
+        print(_row("passages", "vector index", "index on disk", "cold p50 s", "cold p95 s", "warm p50 ms (k=10)"))
+        print(_row("---:", "---", "---:", "---:", "---:", "---:"))
+        for r in ([ours] if ours else []) + synth:
+            kind = r["vector_index"]["kind"] if isinstance(r.get("vector_index"), dict) else "?"
+            cells = (f"{r['passages']:,}", kind, f"{r['index_bytes'] / 1e9:.2f} GB", f"{r['cold_p50_s']:.2f}")
+            print(_row(*cells, f"{r['cold_p95_s']:.2f}", f"{r['warm_p50_ms']:.1f}"))
+        print("\n(continued)\n")
+        print(_row("passages", "warm p95 ms (k=10)", "warm p50 / p95 ms (k=3)", "resident after queries", "torch"))
+        print(_row("---:", "---:", "---:", "---:", "---"))
+        for r in ([ours] if ours else []) + synth:
+            k3 = f"{r['warm_k3_p50_ms']:.1f} / {r['warm_k3_p95_ms']:.1f}"
+            rss = f"{r['query_rss_mb']:.0f} MB"
+            print(
+                _row(
+                    f"{r['passages']:,}",
+                    f"{r['warm_p95_ms']:.1f}",
+                    k3,
+                    rss,
+                    "imported" if r["torch_imported"] else "not imported",
+                )
+            )
 
 
 if __name__ == "__main__":

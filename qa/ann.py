@@ -1,9 +1,11 @@
-"""The vector index, chosen by size: exact (flat) while small, IVF with 8-bit scalar codes when large.
+"""The vector index, chosen by size: exact while small, 8-bit codes scanned in full, then IVF with 8-bit codes.
 
-Both keep the passage rows as FAISS ids (IndexIDMap2 around the flat index; IVF stores ids itself), so
-an update removes and adds rows in place. Measured on this machine (docs/benchmarks.md): flat search
-costs ~6 ms per query at 100k passages and ~60 ms at 1M with 1.5 GB of vectors; IVF-SQ8 with
-nlist ~ 4 sqrt(n) and nprobe 64 answers in ~1 ms at recall@10 >= 0.95 of flat in a quarter of the memory.
+All keep the passage rows as FAISS ids (IndexIDMap2 around the flat indexes; IVF stores ids itself), so
+an update removes and adds rows in place. A flat float32 scan is memory-bound: 154 MB read per question
+at 100k passages (~10 ms here), 1.5 GB at 1M (~60 ms). 8-bit scalar codes read a quarter of that and
+keep recall@10 at 0.98 of exact; IVF-SQ8 (nlist ~ 4 sqrt(n), nprobe 64) answers in ~1 ms at 1M with
+recall@10 >= 0.95. The retriever re-scores the candidates of both 8-bit kinds with the exact stored
+vectors, so scores are exact cosines and the order among candidates is exact.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-FLAT_MAX = 250_000  # passages; above this the index is IVF-SQ8
+EXACT_MAX = 20_000  # passages; up to this the index is exact (float32 flat)
+FLAT_MAX = 250_000  # up to this a full scan of 8-bit codes; above, IVF-SQ8
 NPROBE = 64
 _TRAIN_PER_LIST = 40  # k-means wants >= 39 training points per list
 faiss.cvar.distance_compute_blas_threshold = 16  # batched flat search through BLAS (6-7x faster measured)
@@ -24,7 +27,7 @@ faiss.cvar.distance_compute_blas_threshold = 16  # batched flat search through B
 
 @dataclass(frozen=True)
 class AnnSpec:
-    kind: str  # "flat" or "ivf-sq8"
+    kind: str  # "flat", "sq8" or "ivf-sq8"
     nlist: int = 0
     nprobe: int = 0
 
@@ -38,8 +41,10 @@ class AnnSpec:
 
 def choose(n: int) -> AnnSpec:
     """The index for n passages."""
-    if n <= FLAT_MAX:
+    if n <= EXACT_MAX:
         return AnnSpec("flat")
+    if n <= FLAT_MAX:
+        return AnnSpec("sq8")
     nlist = max(1, min(1 << round(math.log2(4 * math.sqrt(n))), n // _TRAIN_PER_LIST))
     return AnnSpec("ivf-sq8", nlist, min(NPROBE, nlist))
 
@@ -56,12 +61,16 @@ def build(spec: AnnSpec, dim: int, batches: Iterator[tuple[np.ndarray, list[byte
 
 def training_size(spec: AnnSpec) -> int:
     """Vectors to train on: enough for k-means, and enough that the 8-bit ranges see every dimension's extremes."""
-    return 0 if spec.kind == "flat" else max(spec.nlist * _TRAIN_PER_LIST, 50_000)
+    return 0 if spec.kind == "flat" else max(spec.nlist * _TRAIN_PER_LIST, 50_000)  # sq8: ranges only
 
 
 def empty(spec: AnnSpec, dim: int) -> faiss.Index:
     if spec.kind == "flat":
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    if spec.kind == "sq8":
+        return faiss.IndexIDMap2(
+            faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        )
     if spec.kind == "ivf-sq8":
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFScalarQuantizer(quantizer, dim, spec.nlist, faiss.ScalarQuantizer.QT_8bit)

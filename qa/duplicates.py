@@ -29,6 +29,7 @@ MIN_SENTENCE_WORDS = 4  # shorter sentences ("He added.") match too much to coun
 # a passage holding half of another's sentences is far closer than this as a whole (seed copies: 0.8-0.97)
 PASSAGE_MIN = 0.5
 NEIGHBOURS = 50  # candidates taken from the vector index when the caller gives none
+MAX_CLOSE = 8  # other documents' passages examined per hit (the closest), with the passages beside them
 
 
 @dataclass(frozen=True)
@@ -50,22 +51,28 @@ class DuplicateFinder:
     def __init__(self, index: StoredIndex) -> None:
         self._index = index
 
-    def copies(self, row: int, candidates: dict[int, np.ndarray] | None = None) -> list[Copy]:
+    def copies(self, row: int, candidates: tuple[np.ndarray, np.ndarray] | None = None) -> list[Copy]:
         """Copies of passage `row` in other documents, one per document, most similar first.
 
-        `candidates` maps the rows to look at to their vectors (default: the passage's neighbours).
+        `candidates` is (rows, their vectors as a matrix) to look among (default: the passage's neighbours).
         """
         index = self._index
         spans, vectors = index.sentences_of(row)
         if not len(spans):
             return []
-        own = index.passage(row)
         if candidates is None:
-            vector = index.vectors_of([row])[row]
-            _, found = ann.search(index.vectors, vector, min(NEIGHBOURS, index.count))
-            candidates = index.vectors_of(int(r) for r in found[0] if r >= 0)
-        mine = candidates[row] if row in candidates else index.vectors_of([row])[row]
-        close = [c for c, v in candidates.items() if c != row and float(v @ mine) >= PASSAGE_MIN]
+            candidates = self.candidates_near(row)
+        rows, matrix = candidates
+        if not len(rows):
+            return []
+        where = np.nonzero(rows == row)[0]
+        mine = matrix[where[0]] if len(where) else index.vectors_of([row])[row]
+        sims = matrix @ mine
+        order = [int(i) for i in np.argsort(-sims, kind="stable") if sims[i] >= PASSAGE_MIN and rows[i] != row]
+        own = index.passage(row)
+        near = index.passages(int(rows[i]) for i in order[: 4 * MAX_CLOSE])
+        close = [int(rows[i]) for i in order[: 4 * MAX_CLOSE] if near[int(rows[i])].doc_key != own.doc_key]
+        close = close[:MAX_CLOSE]
         around = {r for c in close for r in (c - 1, c, c + 1) if r >= 0 and r != row}
         passages = {r: p for r, p in index.passages(around).items() if p.doc_key != own.doc_key}
         if not passages:
@@ -76,20 +83,26 @@ class DuplicateFinder:
         for r, (their_spans, their_vectors) in index.store.sentences(passages).items():
             if not len(their_spans):
                 continue
-            sims = np.asarray(their_vectors, dtype=np.float32) @ query.T  # (theirs, ours)
+            sims_s = np.asarray(their_vectors, dtype=np.float32) @ query.T  # (theirs, ours)
             doc = passages[r].doc_key
-            best[doc] = np.maximum(best.get(doc, np.full(len(spans), -1.0)), sims.max(axis=0))
-            for j in np.nonzero(sims.max(axis=1) >= SENTENCE_MIN)[0]:
+            best[doc] = np.maximum(best.get(doc, np.full(len(spans), -1.0)), sims_s.max(axis=0))
+            for j in np.nonzero(sims_s.max(axis=1) >= SENTENCE_MIN)[0]:
                 matched.setdefault(doc, []).append((r, int(their_spans[j, 0]), int(their_spans[j, 1])))
         found_copies = []
         for doc, per_sentence in best.items():
             hits = per_sentence >= SENTENCE_MIN
             if hits.sum() < max(1.0, SHARE_MIN * len(spans)) or doc not in matched:
                 continue
-            found_copies.append(
-                self._copy(doc, sorted(set(matched[doc]), key=lambda m: m[1]), passages, hits, per_sentence)
-            )
+            ordered = sorted(set(matched[doc]), key=lambda m: m[1])
+            found_copies.append(self._copy(doc, ordered, passages, hits, per_sentence))
         return sorted(found_copies, key=lambda c: (-c.similarity, c.doc_key))
+
+    def candidates_near(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The passage's nearest neighbours in the vector index, with their vectors."""
+        index = self._index
+        vector = index.vectors_of([row])[row]
+        _, found = ann.search(index.vectors, vector, min(NEIGHBOURS, index.count))
+        return stack(index.vectors_of(int(r) for r in found[0] if r >= 0))
 
     def _copy(
         self,
@@ -110,6 +123,14 @@ class DuplicateFinder:
             line_end=_line_of(passages[last[0]], last[2]),
             similarity=float(per_sentence[hits].mean()),
         )
+
+
+def stack(vectors: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, matrix) from row -> vector: the form DuplicateFinder.copies takes its candidates in."""
+    rows = np.fromiter(vectors, dtype=np.int64, count=len(vectors))
+    if not len(rows):
+        return rows, np.zeros((0, 1), np.float32)
+    return rows, np.vstack([vectors[int(r)] for r in rows])
 
 
 def _line_of(passage: Passage, offset: int) -> int:

@@ -12,7 +12,7 @@ from . import ann
 from .abstain import Evidence, answered, confidence
 from .chunk import ChunkSettings
 from .dates import normalise_date
-from .duplicates import Copy, DuplicateFinder
+from .duplicates import Copy, DuplicateFinder, stack
 from .embed import Embedder, SentenceTransformerEmbedder, load_embedder
 from .errors import BadInputError, EmptyQuestionError
 from .highlight import Question, best_sentence, overlap, question_of
@@ -133,7 +133,7 @@ class Retriever:
         hit_rows: list[int] = []
         covered: list[tuple[str, int, int]] = []  # stretches already shown, as hits or as their copies
         fetched: dict[int, Passage] = {}
-        near: dict[int, np.ndarray] | None = None
+        near: tuple[np.ndarray, np.ndarray] | None = None
         for position, (row, score) in enumerate(ranked):
             if row not in fetched:  # passages come from disk, a few at a time
                 fetched.update(self._index.passages(r for r, _ in ranked[position : position + 4 * k + 8]))
@@ -141,7 +141,7 @@ class Retriever:
             if _overlaps(covered, passage.doc_key, passage.start, passage.end):
                 continue
             if group_copies and near is None:
-                near = self._index.vectors_of(fused)  # once per question: candidates for wire copies
+                near = stack(self._index.vectors_of(fused))  # once per question: candidates for wire copies
             copies = self._duplicates.copies(row, near) if group_copies else []
             earlier = next((h for h in hits for c in copies if _same_stretch(h.passage, c)), None)
             if earlier is not None:

@@ -339,15 +339,17 @@ class RandomVectors(Counting):
         return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
 
 
-def test_large_indexes_use_ivf_and_update_in_place(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("exact_max", "flat_max", "kind"), [(5, 10, "ivf-sq8"), (5, 10_000, "sq8")])
+def test_larger_indexes_use_8_bit_codes_and_update_in_place(tmp_path, monkeypatch, exact_max, flat_max, kind):
     from qa import ann
 
-    monkeypatch.setattr(ann, "FLAT_MAX", 10)
+    monkeypatch.setattr(ann, "EXACT_MAX", exact_max)
+    monkeypatch.setattr(ann, "FLAT_MAX", flat_max)
     docs, index = tmp_path / "docs", tmp_path / "idx"
     _many_articles(docs, 60)
     stored, _ = build(docs, index, RandomVectors())
     spec = stored.manifest["vector_index"]
-    assert spec["kind"] == "ivf-sq8" and 1 <= spec["nprobe"] <= spec["nlist"]
+    assert spec["kind"] == kind and (kind == "sq8" or 1 <= spec["nprobe"] <= spec["nlist"])
     target = (docs / "story042.txt").read_text()
     retriever = Retriever(stored, RandomVectors(), str(docs))
     assert retriever.search(target, 1, mode="dense").hits[0].passage.doc_key == "story042.txt"
