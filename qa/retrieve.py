@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path, PurePath
 
@@ -32,6 +33,7 @@ DEFAULT_MODE = "hybrid"
 DENSE_WEIGHT = 0.6
 EVIDENCE_HITS = 3  # abstention weighs the top 3 hits: qa/abstain.py was fitted on results of k=3
 _MIN_DEPTH = 100  # candidates taken from each retriever before fusion
+_LEXICAL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
 
 
 class Retriever:
@@ -119,9 +121,11 @@ class Retriever:
         if total == 0:
             return SearchResult(question=question, hits=[], answered=False)
         depth = min(total, max(_MIN_DEPTH, 10 * k))
+        # BM25 runs beside the question's encoding and the vector search (both release the GIL)
+        pending = _LEXICAL_POOL.submit(self._lexical, question, depth, allowed) if mode != "dense" else None
         vector = self._question_vector(question)
         dense = self._dense(vector, depth, allowed) if mode != "bm25" else {}
-        lexical = self._lexical(question, depth, allowed) if mode != "dense" else {}
+        lexical = pending.result() if pending is not None else {}
         if mode == "dense":
             fused = {row: score for row, (_, score) in dense.items()}
         elif mode == "bm25":
