@@ -1,0 +1,72 @@
+"""BM25 answered from bm25s's saved arrays: the same scores as bm25s itself, and no bm25s import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import bm25s
+import numpy as np
+import pytest
+from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.lexical import _STEMMER, LexicalIndex
+
+TEXTS = [
+    "Russian troops began withdrawing from Kazakhstan on Thursday, the defence ministry said.",
+    "The withdrawal of the CSTO peacekeepers will be finished by January 19.",
+    "A bridge collapsed in India; rescuers searched the river for survivors.",
+    "Protests over fuel prices turned violent in Almaty, Kazakhstan's largest city.",
+    "The the the and of: stopwords only, plus Kazakhstan twice Kazakhstan.",
+    "Geese were seen flying over the lake before the storm.",
+]
+WORDS = sorted({w.lower().strip(".,;:'") for t in TEXTS for w in t.split()}) + ["unknownword", "the", "it's"]
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bm25")
+    rows = np.array([3, 7, 8, 20, 21, 40], dtype=np.int64)
+    LexicalIndex.build(TEXTS, rows).save(folder)
+    reference = bm25s.BM25()
+    reference.index(bm25s.tokenize(TEXTS, stopwords="en", stemmer=_STEMMER, show_progress=False), show_progress=False)
+    return LexicalIndex.load(folder), reference, rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))
+def test_scores_equal_bm25s(saved, words):
+    ours, reference, rows = saved
+    query = " ".join(words)
+    got_rows, got_scores = ours.search(query, 10)
+    tokens = bm25s.tokenize([query], stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    expected = {}
+    if tokens[0] and reference.get_tokens_ids(tokens[0]):
+        scores = reference.get_scores(tokens[0])
+        expected = {int(rows[i]): float(s) for i, s in enumerate(scores) if s > 0}
+    assert dict(zip(got_rows.tolist(), got_scores.tolist(), strict=True)) == pytest.approx(expected, rel=1e-5)
+    assert list(got_scores) == sorted(got_scores, reverse=True)
+
+
+def test_allowed_rows_filter_and_depth(saved):
+    ours, _, _ = saved
+    rows, _ = ours.search("Kazakhstan withdrawal troops", 10)
+    assert set(rows) <= {3, 7, 20, 21} and len(rows) >= 3
+    only, _ = ours.search("Kazakhstan withdrawal troops", 10, allowed=np.array([20, 99]))
+    assert only.tolist() == [20]
+    assert len(ours.search("Kazakhstan withdrawal troops", 1)[0]) == 1
+    assert ours.search("zzzz qqqq", 5)[0].size == 0
+
+
+def test_answering_does_not_import_bm25s_or_scipy(seeds, tmp_path):
+    open_index = f"from qa.retrieve import Retriever; r = Retriever.open(docs={str(seeds)!r}, index={str(tmp_path)!r})"
+    env = {**__import__("os").environ, "QA_MODEL": "hash"}
+    subprocess.run([sys.executable, "-c", open_index], check=True, cwd=ROOT, env=env)  # the build may use bm25s
+    check = (
+        f"import sys; {open_index}; assert r.search('troops withdrawal', 3, mode='bm25').hits; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('bm25s', 'scipy')))"
+    )
+    run = subprocess.run([sys.executable, "-c", check], check=True, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "[]"
