@@ -353,6 +353,32 @@ def run_incremental(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=1))
 
 
+def run_seeds(args: argparse.Namespace) -> None:
+    """Cold one-shot questions on the seeds (the default corpus), and whether torch was imported."""
+    question = "When did the withdrawal finish?"
+    subprocess.run([sys.executable, str(ROOT / "ask.py"), "-q", question], check=True, capture_output=True)
+    walls = []
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "ask.py"), "-q", question], check=True, capture_output=True)
+        walls.append(time.perf_counter() - t)
+    trace = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "ask.py"), "-q", question], capture_output=True, text=True
+    ).stderr
+    imported = sorted({line.split("|")[-1].strip().split(".")[0] for line in trace.splitlines() if "|" in line})
+    result = {
+        "cold_p50_s": _pct(walls, 50),
+        "cold_p95_s": _pct(walls, 95),
+        "cold_runs": walls,
+        "torch_imported": "torch" in imported,
+        "sentence_transformers_imported": "sentence_transformers" in imported,
+        "bm25s_imported": "bm25s" in imported,
+        "modules_imported": len(trace.splitlines()),
+    }
+    (OUT / "scale-seeds.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -373,6 +399,8 @@ def main() -> None:
     inc = sub.add_parser("incremental")
     inc.add_argument("--backend", default="auto")
     inc.add_argument("--bbc", default="/work/shared/data/bbc")
+    seeds = sub.add_parser("seeds")
+    seeds.add_argument("--runs", type=int, default=15)
     sub.add_parser("report")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -384,6 +412,7 @@ def main() -> None:
         "worker-synth": worker_synth,
         "worker-update": worker_update,
         "incremental": run_incremental,
+        "seeds": run_seeds,
         "report": report,
     }[args.cmd](args)
 
@@ -409,6 +438,14 @@ def report(args: argparse.Namespace) -> None:
             cells = (r["backend"], f"{r['per_s']:.1f}", f"{r['speedup']:.2f}x", f"{r['min_cos']:.6f}")
             print(_row(*cells, f"{100 * r['top10']:.1f}%"))
         print()
+    seeds = _load("scale-seeds.json")
+    if seeds:
+        print("### Cold one-shot question on the seeds\n")
+        print(f'`python ask.py -q "When did the withdrawal finish?"`, {len(seeds["cold_runs"])} runs: ', end="")
+        print(f"p50 {seeds['cold_p50_s']:.2f} s, p95 {seeds['cold_p95_s']:.2f} s; torch imported: ", end="")
+        print(f"{'yes' if seeds['torch_imported'] else 'no'}, sentence_transformers: ", end="")
+        st_imported = "yes" if seeds["sentence_transformers_imported"] else "no"
+        print(f"{st_imported}, bm25s: {'yes' if seeds['bm25s_imported'] else 'no'}.\n")
     ours, peers = _load("scale-bbc-auto.json"), _load("peers-bbc.json") or []
     if ours:
         print(f"### BBC, {ours['passages']} passages: newsqa and peers on the same corpus and queries\n")

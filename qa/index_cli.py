@@ -59,8 +59,10 @@ def status(
         print(json.dumps(record, ensure_ascii=False))
         return
     print(f"index:      {state.index_dir}")
-    if state.generation is None:
+    if state.generation is None and state.pending == "first build":
         print("state:      not built yet (the first question builds it)")
+    elif state.generation is None:
+        print(f"state:      {state.pending} (on the next question or `ask.py index update`)")
     else:
         print(f"built:      {state.created_at} ({state.generation})")
         print(f"holds:      {state.documents} documents, {state.passages} passages")
@@ -103,8 +105,10 @@ def add(
     excluded = read_excluded(index_dir)
     plan: list[tuple[Path, Path]] = []
     for file in files:
-        if not file.is_file():
+        if not file.exists():
             raise BadInputError(f"no such file: {file}")
+        if not file.is_file():
+            raise BadInputError(f"{file} is not a file (add the articles in it one by one, or use --docs)")
         if not file.name.lower().endswith(CORPUS_SUFFIXES):
             raise BadInputError(f"{file}: not an article file ({', '.join(CORPUS_SUFFIXES)})")
         inside = _relative(file, root)

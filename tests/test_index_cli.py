@@ -100,3 +100,12 @@ def test_add_and_remove_need_a_folder_corpus(capsys, tmp_path):
     records.write_text('{"id": "1", "text": "One article."}\n', encoding="utf-8")
     code, _, err = run(capsys, "index", "remove", "1", *where(records, tmp_path))
     assert code == 2 and "is not a folder" in err
+
+
+def test_status_names_a_damaged_index_without_touching_it(capsys, corpus, tmp_path):
+    run(capsys, "index", "update", *where(corpus, tmp_path))
+    live = tmp_path / "idx" / (tmp_path / "idx" / "CURRENT").read_text().strip()
+    (live / "vectors.faiss").write_bytes(b"garbage")
+    code, out, _ = run(capsys, "index", "status", *where(corpus, tmp_path))
+    assert code == 0 and "unusable (vectors.faiss is truncated or altered)" in out
+    assert (live / "vectors.faiss").read_bytes() == b"garbage", "status repairs nothing"
