@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -80,8 +81,9 @@ class Retriever:
             shown_docs=str(docs_path),
             backend=backend,
         )
-        if isinstance(embedder, SentenceTransformerEmbedder) and embedder.loaded:
-            export(embedder.path)  # torch is in memory anyway (a build): make the torch-free query path ready
+        if isinstance(embedder, SentenceTransformerEmbedder) and (embedder.loaded or "torch" in sys.modules):
+            # torch is in memory anyway (a build, whatever its encoder): make the torch-free query path ready
+            export(embedder.path)
         return cls(stored, query_embedder(embedder), str(docs_path))
 
     @property

@@ -97,3 +97,15 @@ def test_a_cold_question_never_imports_torch(exported, seeds, tmp_path):
     assert "torch" not in imported and "sentence_transformers" not in imported
     assert "onnxruntime" in imported
     assert json.loads(again.stdout)["passages"] == json.loads(first.stdout)["passages"]
+
+
+def test_the_first_build_prepares_the_torch_free_path_whatever_its_encoder(seeds, tmp_path):
+    """An empty model cache: the build (OpenVINO or torch) leaves an ONNX export for the next question."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    args = [sys.executable, "-X", "importtime", str(ROOT / "ask.py"), "When did the withdrawal finish?"]
+    args += ["--docs", str(seeds), "--index", str(tmp_path / "idx"), "-q"]
+    first = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    imported = {line.split("|")[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
+    assert again.returncode == 0 and "torch" not in imported and "onnxruntime" in imported
