@@ -182,6 +182,10 @@ def ask(
             raise BadInputError("the question is not valid text in the terminal's encoding")
         if mode not in MODES:
             raise BadInputError(f"unknown --mode {mode!r}; choose one of: {', '.join(MODES)}")
+        from .bulk import AUTO, BACKENDS  # light: names only
+
+        if backend != AUTO and backend not in BACKENDS:
+            raise BadInputError(f"unknown --backend {backend!r}; choose one of: {', '.join((AUTO, *BACKENDS))}")
         batch = _read_questions(questions) if questions is not None else None
         graded = _read_questions(evaluate_file, graded=True) if evaluate_file is not None else None
         retriever = Retriever.open(

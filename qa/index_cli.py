@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -116,13 +117,17 @@ def add(
             excluded.discard(inside)
             continue
         target = root / file.name
-        if target.exists() and target.read_bytes() != file.read_bytes():
+        if any(t == target for _, t in plan):
+            raise BadInputError(f"two of the files are named {file.name}; rename one first")
+        if target.exists() and (not target.is_file() or target.read_bytes() != file.read_bytes()):
             raise BadInputError(f"{target} already exists with other content; rename {file} first")
         plan.append((file, target))
         excluded.discard(file.name)
     for source, target in plan:  # checked everything first: a bad file in the list copies nothing
-        if not target.exists():
-            shutil.copy2(source, target)
+        if not target.exists():  # copied aside, then renamed: an interrupted copy is never an article
+            partial = root / f".{target.name}.partial"
+            shutil.copy2(source, partial)
+            os.replace(partial, target)
     write_excluded(index_dir, excluded)
     _update(docs_path, index_dir, model, backend, False, quiet)
 
@@ -145,12 +150,23 @@ def remove(
         if relpath is None or relpath not in known | excluded:
             raise BadInputError(f"{file} is not an article of {docs_path}")
         excluded.add(relpath)
+    if not known - excluded:
+        raise BadInputError("that would leave no article in the index; remove fewer files")
+    before = read_excluded(index_dir)
     write_excluded(index_dir, excluded)
-    _update(docs_path, index_dir, model, "auto", False, quiet)
+    try:
+        _update(docs_path, index_dir, model, "auto", False, quiet)
+    except BaseException:
+        write_excluded(index_dir, before)  # the index did not change: neither does the list
+        raise
 
 
 def _update(docs: Path, index_dir: Path, model: str | None, backend: str, rebuild: bool, quiet: bool) -> None:
+    from .bulk import AUTO, BACKENDS
     from .cli import ConsoleReporter  # the one-shot CLI's reporter: messages on stderr, a bar on a terminal
+
+    if backend != AUTO and backend not in BACKENDS:
+        raise BadInputError(f"unknown --backend {backend!r}; choose one of: {', '.join((AUTO, *BACKENDS))}")
 
     reporter = ConsoleReporter(quiet)
     before = live_generation(index_dir)

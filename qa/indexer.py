@@ -237,6 +237,7 @@ class _Pending:
     """Documents read and chunked, waiting to be embedded and committed together."""
 
     items: list[tuple[Document, int, list[Passage]]] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)  # document key -> document_version (as read)
     passages: int = 0
 
 
@@ -276,6 +277,7 @@ def _build(
         if pending.items:
             embedded += _embed_and_store(st, encoder, pending, vectors, removed_rows, reporter, len(known))
             pending.items.clear()
+            pending.versions.clear()
             pending.passages = 0
 
     try:
@@ -293,9 +295,11 @@ def _build(
             }
             for doc in docs:
                 positions[doc.key] = len(positions)
-                if known.get(doc.key) == doc.sha256:
+                version = document_version(doc)
+                if known.get(doc.key) == version:
                     reused += 1
                     continue
+                pending.versions[doc.key] = version
                 extraction = extract_document(doc)
                 doc = with_metadata(doc, extraction)
                 body = list(extraction.body)
@@ -309,6 +313,8 @@ def _build(
                     flush()
                     reporter.progress(done, len(corpus.files))
         flush()
+        if not positions:  # nothing readable: fail before anything is removed from the checkpoint
+            raise EmptyCorpusError(shown_docs)
         gone = [k for k in st.document_shas() if k not in positions]
         removed_rows.extend(st.remove_documents(gone))
         if vectors is not None:
@@ -410,7 +416,7 @@ def _embed_and_store(
             )
             cursor_p += 1
             cursor_s += len(ps)
-        rows, gone = st.add_document(_meta(doc), position, stored)
+        rows, gone = st.add_document(_meta(doc), position, stored, pending.versions[doc.key])
         removed_rows.extend(gone)
         if vectors is not None:
             ann.remove(vectors, gone)
@@ -453,6 +459,13 @@ def _manifest_of(gen: Path | None) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return manifest if isinstance(manifest, dict) else {}
+
+
+def document_version(doc: Document) -> str:
+    """What makes a stored document current: its text and the metadata it brings (a .jsonl record's or
+    an HTML page's title, date, byline...), so an edit of either is picked up. Taken before extraction."""
+    fields = [doc.sha256, doc.path, doc.source_id, doc.title, doc.publisher, doc.published, doc.url, doc.byline]
+    return hashlib.sha256(json.dumps([*fields, doc.encoding], ensure_ascii=False).encode()).hexdigest()
 
 
 def _meta(d: Document) -> DocumentMeta:

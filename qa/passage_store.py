@@ -7,7 +7,9 @@ passage, its vector, its sentences), so a million passages cost disk, not reside
 
 Tables::
 
-    documents(key, position, sha256, meta)      meta: DocumentMeta as JSON; position: order in the corpus
+    documents(key, position, sha256, meta)      meta: DocumentMeta as JSON; position: order in the corpus;
+                                                sha256: the version of the document as read (text and
+                                                the metadata it carries), what an update compares
     passages(row, uid, doc, start, end, line_start, line_end, text, vector, spans, sentence_vectors)
                                                 vector float32 (dim,); spans int64 (k, 2) raw offsets of
                                                 the passage's sentences; sentence_vectors float16 (k, dim)
@@ -28,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import IndexDamagedError
 from .records import Passage
 
 _SCHEMA = """
@@ -96,13 +99,25 @@ class PassageStore:
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._db.execute(sql, tuple(params)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise IndexDamagedError(
+                    f"the passage store {self.path} is damaged ({exc}); rebuild with --rebuild"
+                ) from exc
 
     @property
     def dim(self) -> int:
         if self._dim is None:
             self._dim = int(self.state("dim") or 0)
         return self._dim
+
+    def integrity_ok(self) -> bool:
+        """SQLite's own consistency check (a checkpoint is checked before a build resumes from it)."""
+        try:
+            return self._query("PRAGMA quick_check")[0][0] == "ok"
+        except IndexDamagedError:
+            return False
 
     def state(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM state WHERE key = ?", (key,))
@@ -221,7 +236,7 @@ class PassageStore:
         return int(self.state("next_row") or 0)
 
     def add_document(
-        self, meta: DocumentMeta, position: int, passages: list[StoredPassage]
+        self, meta: DocumentMeta, position: int, passages: list[StoredPassage], version: str | None = None
     ) -> tuple[list[int], list[int]]:
         """Store a document and its passages in one transaction (a checkpoint), replacing an older version.
 
@@ -235,7 +250,7 @@ class PassageStore:
                 gone = self._delete(meta.key)
                 self._db.execute(
                     "INSERT INTO documents (key, position, sha256, meta) VALUES (?, ?, ?, ?)",
-                    (meta.key, position, meta.sha256, json.dumps(asdict(meta), ensure_ascii=False)),
+                    (meta.key, position, version or meta.sha256, json.dumps(asdict(meta), ensure_ascii=False)),
                 )
                 self._db.executemany(
                     "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

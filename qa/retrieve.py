@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -48,6 +49,7 @@ class Retriever:
         self._sources = {key: self._source(key) for key in index.documents}
         self._duplicates = DuplicateFinder(index)
         self._vector_cache: dict[str, np.ndarray] = {}  # question -> vector, the last few questions
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -247,9 +249,10 @@ class Retriever:
         return vector
 
     def _remember(self, question: str, vector: np.ndarray) -> None:
-        if len(self._vector_cache) >= 64:
-            self._vector_cache.pop(next(iter(self._vector_cache)))
-        self._vector_cache[question.strip()] = vector
+        with self._cache_lock:  # the HTTP server shares one retriever between threads
+            while len(self._vector_cache) >= 64:
+                self._vector_cache.pop(next(iter(self._vector_cache)), None)
+            self._vector_cache[question.strip()] = vector
 
     def _also_in(self, copy: Copy) -> AlsoIn:
         return AlsoIn(

@@ -105,7 +105,10 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     gen = index_dir / name
     manifest = _read_manifest(gen)
     for filename, size in manifest.get("files", {}).items():
-        actual = (gen / filename).stat().st_size if (gen / filename).is_file() else None
+        try:
+            actual = (gen / filename).stat().st_size
+        except OSError:  # missing, or removed by a build that finished meanwhile
+            actual = None
         if actual != size:
             raise IndexDamagedError(f"{filename} is {'missing' if actual is None else 'truncated or altered'}")
     try:
@@ -147,7 +150,8 @@ def begin_build(index_dir: Path, key: str, dim: int, seed: Path | None) -> tuple
         if (work / STORE).is_file():
             try:
                 store = PassageStore(work / STORE, writable=True)
-                if store.state("build_key") == key:
+                intact = store.integrity_ok()
+                if intact and store.state("build_key") == key:
                     return work, store, True
                 store.close()
             except Exception:  # noqa: BLE001 - an unreadable leftover: start over

@@ -364,3 +364,71 @@ def test_larger_indexes_use_8_bit_codes_and_update_in_place(tmp_path, monkeypatc
     hit = retriever.search(extra, 1, mode="dense").hits[0]
     assert hit.passage.doc_key == "extra.txt" and hit.dense_score > 0.999
     assert all(h.passage.doc_key != "story042.txt" for h in retriever.search(target, 5, mode="dense").hits)
+
+
+def test_metadata_edits_of_a_record_are_picked_up(tmp_path):
+    docs, index = tmp_path / "docs.jsonl", tmp_path / "idx"
+    record = {"id": "r1", "text": "Troops left the city on Friday.", "title": "Old title", "published": "2020-01-01"}
+    docs.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    build(docs, index)
+    docs.write_text(json.dumps({**record, "title": "New title", "published": "2023-03-03"}) + "\n", encoding="utf-8")
+    stored, messages = build(docs, index)
+    assert any("1 changed" in m for m in messages.infos)
+    assert stored.documents["r1"].title == "New title" and stored.documents["r1"].published == "2023-03-03"
+
+
+def test_a_failed_update_keeps_its_checkpoint_useful(tmp_path):
+    docs, index = tmp_path / "docs.jsonl", tmp_path / "idx"
+    lines = [json.dumps({"id": f"r{i}", "text": f"Report number {i} about harbour {i}."}) for i in range(20)]
+    docs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    build(docs, index)
+    docs.write_text('{"oops": 1}\n', encoding="utf-8")
+    with pytest.raises(EmptyCorpusError):
+        build(docs, index)
+    lines[3] = json.dumps({"id": "r3", "text": "A changed report about ferries."})
+    docs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    embedder = Counting()
+    stored, _ = build(docs, index, embedder)
+    assert len(stored.documents) == 20 and embedder.embedded == 2, "only the changed record is embedded"
+
+
+def test_a_damaged_checkpoint_is_discarded(tmp_path, monkeypatch):
+    import qa.indexer
+
+    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    _many_articles(docs, 12)
+    with pytest.raises(KeyboardInterrupt):
+        build(docs, index, InterruptAfter(6))
+    checkpoint = next(p for p in index.iterdir() if p.name.startswith(".build-")) / "store.sqlite"
+    data = bytearray(checkpoint.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 8192] = b"\xff" * 8192
+    checkpoint.write_bytes(bytes(data))
+    embedder = Counting()
+    stored, messages = build(docs, index, embedder)
+    assert not any("Resuming" in m for m in messages.infos) and embedder.calls == 12
+    assert len(stored.documents) == 12
+
+
+def test_a_damaged_live_store_is_rebuilt(corpus, tmp_path):
+    index = tmp_path / "idx"
+    stored, _ = build(corpus, index)
+    path = stored.path / "store.sqlite"
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"\xff" * (len(data) - 4096)  # same size: only SQLite can tell
+    path.write_bytes(bytes(data))
+    rebuilt, messages = build(corpus, index)
+    assert any("unusable" in m and "malformed" in m for m in messages.infos), messages.infos
+    assert rebuilt.count == stored.count
+
+
+def test_a_store_damaged_while_answering_is_one_clear_error(corpus, tmp_path):
+    from qa.errors import IndexDamagedError
+    from qa.passage_store import PassageStore
+
+    stored, _ = build(corpus, tmp_path / "idx")
+    broken = PassageStore(stored.path / "store.sqlite")
+    broken._db.close()  # noqa: SLF001 - stands in for a file SQLite can no longer read
+    broken._db = __import__("sqlite3").connect(":memory:")  # noqa: SLF001 - no tables: every read fails
+    with pytest.raises(IndexDamagedError, match="damaged .*--rebuild"):
+        broken.passages([0])

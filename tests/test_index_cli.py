@@ -109,3 +109,32 @@ def test_status_names_a_damaged_index_without_touching_it(capsys, corpus, tmp_pa
     code, out, _ = run(capsys, "index", "status", *where(corpus, tmp_path))
     assert code == 0 and "unusable (vectors.faiss is truncated or altered)" in out
     assert (live / "vectors.faiss").read_bytes() == b"garbage", "status repairs nothing"
+
+
+def test_add_refuses_two_files_of_the_same_name(capsys, corpus, tmp_path):
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "same.txt").write_text(f"Article from {folder}.", encoding="utf-8")
+    code, _, err = run(
+        capsys,
+        "index",
+        "add",
+        str(tmp_path / "one" / "same.txt"),
+        str(tmp_path / "two" / "same.txt"),
+        *where(corpus, tmp_path),
+    )
+    assert code == 2 and "two of the files are named same.txt" in err and not (corpus / "same.txt").exists()
+
+
+def test_remove_refuses_to_empty_the_index(capsys, corpus, tmp_path):
+    run(capsys, "index", "update", *where(corpus, tmp_path))
+    code, _, err = run(capsys, "index", "remove", "a.txt", "world/b.md", *where(corpus, tmp_path))
+    assert code == 2 and "would leave no article" in err
+    assert status(capsys, corpus, tmp_path)["excluded"] == []
+
+
+def test_unknown_backend_is_refused_before_any_work(capsys, corpus, tmp_path):
+    code, _, err = run(capsys, "index", "update", "--backend", "bogus", *where(corpus, tmp_path))
+    assert code == 2 and "unknown --backend 'bogus'" in err and not (tmp_path / "idx").exists()
+    code, _, err = run(capsys, "--backend", "bogus", "troops", *where(corpus, tmp_path))
+    assert code == 2 and "unknown --backend 'bogus'" in err
