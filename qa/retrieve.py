@@ -47,6 +47,7 @@ class Retriever:
         self._shown_docs = shown_docs
         self._kind = index.manifest.get("corpus", {}).get("kind", "folder")
         self._sources = {key: self._source(key) for key in index.documents}
+        self._doc_order = {key: position for position, key in enumerate(index.documents)}
         self._duplicates = DuplicateFinder(index)
         self._vector_cache: dict[str, np.ndarray] = {}  # question -> vector, the last few questions
         self._cache_lock = threading.Lock()
@@ -106,7 +107,7 @@ class Retriever:
         until: str | None = None,
         group_copies: bool = True,
     ) -> SearchResult:
-        """The `k` passages that best answer `question`, best first (ties broken by index order).
+        """The `k` passages that best answer `question`, best first (ties broken by corpus order).
 
         `mode` is "hybrid" (BM25 and dense ranks fused, the default), "dense" or "bm25". `source` keeps
         documents whose publisher, byline, title or path contains it (case-insensitive); `since` and
@@ -136,7 +137,7 @@ class Retriever:
             fused = {row: score for row, (_, score) in lexical.items()}
         else:
             fused = _convex(_min_max(dense), _min_max(lexical), DENSE_WEIGHT)
-        ranked = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+        ranked = self._in_corpus_order(sorted(fused.items(), key=lambda pair: (-pair[1], pair[0])), 4 * k + 8)
         hits: list[Hit] = []
         hit_rows: list[int] = []
         covered: list[tuple[str, int, int]] = []  # stretches already shown, as hits or as their copies
@@ -198,6 +199,26 @@ class Retriever:
             evidence=evidence,
             values=values_of(asked, hits),
         )
+
+    def _in_corpus_order(self, ranked: list[tuple[int, float]], window: int) -> list[tuple[int, float]]:
+        """Equal scores among the first `window` ordered by document order and offset, not by row.
+
+        Rows follow the history of updates (a re-indexed document gets new ones); the corpus order does not,
+        so the same corpus gives the same answer however it was indexed.
+        """
+        head = ranked[:window]
+        begin = 0
+        while begin < len(head):
+            end = begin
+            while end + 1 < len(head) and head[end + 1][1] == head[begin][1]:
+                end += 1
+            if end > begin:
+                group = head[begin : end + 1]
+                found = self._index.passages(row for row, _ in group)
+                group.sort(key=lambda pair: (self._doc_order[found[pair[0]].doc_key], found[pair[0]].start))
+                head[begin : end + 1] = group
+            begin = end + 1
+        return head + ranked[window:]
 
     def search_many(
         self,

@@ -432,3 +432,19 @@ def test_a_store_damaged_while_answering_is_one_clear_error(corpus, tmp_path):
     broken._db = __import__("sqlite3").connect(":memory:")  # noqa: SLF001 - no tables: every read fails
     with pytest.raises(IndexDamagedError, match="damaged .*--rebuild"):
         broken.passages([0])
+
+
+def test_ties_follow_the_corpus_not_the_update_history(corpus, tmp_path):
+    index = tmp_path / "idx"
+    text = "Identical wire story about the harbour strike ending on Monday."
+    (corpus / "a.txt").write_text(text, encoding="utf-8")
+    (corpus / "world" / "b.md").write_text(text, encoding="utf-8")
+    fresh, _ = build(corpus, index)
+    (corpus / "a.txt").write_text("Something else entirely.", encoding="utf-8")
+    build(corpus, index)
+    (corpus / "a.txt").write_text(text, encoding="utf-8")
+    updated, _ = build(corpus, index)
+    assert rows_of(updated, "a.txt") != rows_of(fresh, "a.txt"), "a.txt was re-indexed under new rows"
+    for stored in (fresh, updated):
+        hits = Retriever(stored, Counting(), str(corpus)).search("harbour strike", 2, group_copies=False).hits
+        assert [h.passage.doc_key for h in hits] == ["a.txt", "world/b.md"]
