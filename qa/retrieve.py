@@ -46,8 +46,8 @@ class Retriever:
         self._embedder = embedder
         self._shown_docs = shown_docs
         self._kind = index.manifest.get("corpus", {}).get("kind", "folder")
-        self._sources = {key: self._source(key) for key in index.documents}
-        self._doc_order = {key: position for position, key in enumerate(index.documents)}
+        self._sources = _OnDemand(self._source)  # built per document when first shown: cold starts stay short
+        self._doc_order = _OnDemand(lambda _: {key: i for i, key in enumerate(index.documents)})
         self._duplicates = DuplicateFinder(index)
         self._vector_cache: dict[str, np.ndarray] = {}  # question -> vector, the last few questions
         self._cache_lock = threading.Lock()
@@ -215,7 +215,8 @@ class Retriever:
             if end > begin:
                 group = head[begin : end + 1]
                 found = self._index.passages(row for row, _ in group)
-                group.sort(key=lambda pair: (self._doc_order[found[pair[0]].doc_key], found[pair[0]].start))
+                order = self._doc_order[None]
+                group.sort(key=lambda pair: (order[found[pair[0]].doc_key], found[pair[0]].start))
                 head[begin : end + 1] = group
             begin = end + 1
         return head + ranked[window:]
@@ -359,6 +360,18 @@ class Retriever:
             published=meta.published,
             byline=meta.byline,
         )
+
+
+class _OnDemand(dict):
+    """A dict whose missing values are made by `make(key)` on first use and kept."""
+
+    def __init__(self, make) -> None:  # noqa: ANN001
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):  # noqa: ANN001, ANN204
+        value = self[key] = self._make(key)
+        return value
 
 
 def _min_max(ranking: dict[int, tuple[int, float]]) -> dict[int, float]:

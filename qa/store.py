@@ -6,6 +6,7 @@ Layout of an index folder::
     gen-<time>-<rand>/       one complete, immutable build
         manifest.json        format, model, backend, chunking, vector index kind, counts, file sizes, versions
         store.sqlite         documents, passages (text, offsets, vectors, sentence spans and vectors), files
+        documents.json       the documents' metadata in corpus order again, one array of field lists (fast)
         vectors.faiss        FAISS index over the passages' L2-normalised vectors; FAISS id = passage row
         bm25/                bm25s index over the passage texts, rows.npy maps its documents to rows
     .build-<key>/            a build in progress: its store.sqlite is committed document by document, so
@@ -24,7 +25,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 STORE = "store.sqlite"
+DOCUMENTS = "documents.json"
 LEXICAL = "bm25"
 _GENERATION = re.compile(r"^gen-[0-9T]+-[0-9a-f]{8}$")
 _BUILD_PREFIX = ".build-"
@@ -114,7 +116,7 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     try:
         vectors = ann.read(str(gen / VECTORS))
         passages = PassageStore(gen / STORE)
-        documents = passages.documents()
+        documents = _documents(gen, passages)
         lexical = LexicalIndex.load(gen / LEXICAL)
     except (RuntimeError, OSError, ValueError, TypeError, KeyError, sqlite3.Error) as exc:
         raise IndexDamagedError(f"cannot read the index files ({str(exc).splitlines()[0][:120]})") from exc
@@ -124,6 +126,14 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     if vectors.d != manifest.get("model", {}).get("dim") or passages.dim != vectors.d:
         raise IndexDamagedError("vector dimension differs from the manifest")
     return StoredIndex(gen, manifest, documents, passages, vectors, lexical)
+
+
+def _documents(gen: Path, passages: PassageStore) -> dict[str, DocumentMeta]:
+    """The generation's documents in corpus order, from documents.json (fast) or the store."""
+    if not (gen / DOCUMENTS).is_file():
+        return passages.documents()
+    rows = json.loads((gen / DOCUMENTS).read_text(encoding="utf-8"))  # one array of field lists
+    return {row[0]: DocumentMeta(*row) for row in rows}
 
 
 def live_generation(index_dir: Path) -> str | None:
@@ -196,7 +206,10 @@ def finish_build(
     A crash or Ctrl-C at any point leaves the previous generation live and intact.
     """
     try:
+        metas = [astuple(meta) for meta in store.documents().values()]
         store.close()
+        # the document list once more, as one JSON array: a cold start parses it in one call
+        _write_text(work / DOCUMENTS, json.dumps(metas, ensure_ascii=False))
         faiss.write_index(vectors, str(work / VECTORS))
         shutil.rmtree(work / LEXICAL, ignore_errors=True)
         lexical.save(work / LEXICAL)
