@@ -265,6 +265,9 @@ def _build(
         reporter.info(f"Resuming an interrupted build: {len(known)} documents already embedded")
     # the live vector index is updated in place when this build started from its store
     vectors = _seed_vectors(seed) if seed is not None and not resumed else None
+    # a resumed build can still take what the live index holds for documents the checkpoint lacks
+    fallback = _live_store(seed) if resumed else None
+    fallback_versions = fallback.document_shas() if fallback is not None else {}
     encoder = _LazyBulk(embedder, backend)
     removed_rows: list[int] = []
     positions: dict[str, int] = {}
@@ -297,6 +300,11 @@ def _build(
                 positions[doc.key] = len(positions)
                 version = document_version(doc)
                 if known.get(doc.key) == version:
+                    reused += 1
+                    continue
+                if fallback is not None and fallback_versions.get(doc.key) == version:
+                    meta = fallback.documents_by_key([doc.key])[doc.key]
+                    st.add_document(meta, positions[doc.key], fallback.stored_document(doc.key), version)
                     reused += 1
                     continue
                 pending.versions[doc.key] = version
@@ -332,6 +340,9 @@ def _build(
     except BaseException:
         st.close()  # the work folder stays: committed documents are the checkpoint the next build resumes
         raise
+    finally:
+        if fallback is not None:
+            fallback.close()
     previous = _manifest_of(live) if live is not None else {}
     manifest = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -423,6 +434,15 @@ def _embed_and_store(
             if stored:
                 ann.add(vectors, np.array(rows, dtype=np.int64), np.vstack([s.vector for s in stored]))
     return len(texts)
+
+
+def _live_store(seed: Path | None) -> PassageStore | None:
+    if seed is None:
+        return None
+    try:
+        return PassageStore(seed / store.STORE)
+    except Exception:  # noqa: BLE001 - unreadable: the resumed build embeds what it lacks
+        return None
 
 
 def _seed_vectors(seed: Path) -> faiss.Index | None:

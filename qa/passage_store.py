@@ -135,6 +135,16 @@ class PassageStore:
         metas = (DocumentMeta(**json.loads(meta)) for (meta,) in rows)
         return {meta.key: meta for meta in metas}
 
+    def documents_by_key(self, keys: Iterable[str]) -> dict[str, DocumentMeta]:
+        wanted = sorted(set(keys))
+        out = {}
+        for part in _parts(wanted):
+            marks = ",".join("?" * len(part))
+            for (meta,) in self._query(f"SELECT meta FROM documents WHERE key IN ({marks})", part):
+                record = DocumentMeta(**json.loads(meta))
+                out[record.key] = record
+        return out
+
     def document_shas(self) -> dict[str, str]:
         return dict(self._query("SELECT key, sha256 FROM documents"))
 

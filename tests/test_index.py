@@ -448,3 +448,23 @@ def test_ties_follow_the_corpus_not_the_update_history(corpus, tmp_path):
     for stored in (fresh, updated):
         hits = Retriever(stored, Counting(), str(corpus)).search("harbour strike", 2, group_copies=False).hits
         assert [h.passage.doc_key for h in hits] == ["a.txt", "world/b.md"]
+
+
+def test_a_resumed_update_takes_reverted_documents_back_from_the_live_index(tmp_path, monkeypatch):
+    import qa.indexer
+
+    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    _many_articles(docs, 6)
+    original = (docs / "story001.txt").read_text(encoding="utf-8")
+    build(docs, index)
+    for name in ("story001.txt", "story002.txt", "story003.txt"):
+        (docs / name).write_text(f"Edited {name} about rivers.", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        build(docs, index, InterruptAfter(2))  # story001 and story002 committed in their edited form
+    (docs / "story001.txt").write_text(original, encoding="utf-8")  # reverted meanwhile
+    embedder = Counting()
+    stored, messages = build(docs, index, embedder)
+    assert any("Resuming" in m for m in messages.infos)
+    assert embedder.calls == 1, "only story003 is embedded; story001 comes back from the live index"
+    assert [p.text for p in passages_of(stored)] == [p.text for p in passages_of(build(docs, tmp_path / "fresh")[0])]
