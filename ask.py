@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ask the news articles a question: `python ask.py "When did the withdrawal finish?"`."""
 
-from qa.cli import main
+from qa.fronts.cli import main
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,7 @@ Answerable: SQuAD dev questions asked of the SQuAD paragraphs, RealTimeQA questi
 articles + BBC. Off-topic: the same questions asked of the other corpus (Wikipedia paragraphs do not
 answer 2022 news quizzes, and news does not answer questions about Wikipedia paragraphs). Indexes are
 the ones bench/retrieval.py keeps in /tmp/newsqa-bench. Half of the questions fit a logistic
-regression over qa.abstain.Evidence; the threshold is the highest one whose false-abstain rate on the
+regression over qa.search.abstain.Evidence; the threshold is the highest one whose false-abstain rate on the
 fitting half stays under --max-false-abstain; the other half and the seed dev questions report the rates.
 Prints the WEIGHTS / BIAS / ANSWER_MIN to put in qa/abstain.py.
 """
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpora  # noqa: E402
 
 from qa import Retriever  # noqa: E402
-from qa.abstain import Evidence  # noqa: E402
+from qa.records import Evidence  # noqa: E402
 
 WORK = Path("/tmp/newsqa-bench")
 DEV = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"

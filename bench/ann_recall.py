@@ -21,9 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa import ann, store  # noqa: E402
-from qa.embed import load_embedder  # noqa: E402
-from qa.onnx_embed import query_embedder  # noqa: E402
+import qa.storage.generations as store  # noqa: E402
+import qa.storage.vectors as ann
+from qa.embed.onnx import query_embedder  # noqa: E402
+from qa.embed.reference import load_embedder  # noqa: E402
 
 
 def main() -> None:

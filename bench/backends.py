@@ -30,8 +30,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from qa import bulk  # noqa: E402
-from qa.embed import load_embedder  # noqa: E402
+import qa.embed.bulk as bulk  # noqa: E402
+from qa.embed.reference import load_embedder  # noqa: E402
 
 BBC = Path("/work/shared/data/bbc")
 REFERENCE = "sentence-transformers-fp32"
@@ -83,7 +83,7 @@ def top(queries: np.ndarray, passages_: np.ndarray) -> np.ndarray:
 
 def make(name: str, reference):
     if name == "openvino-onnx-bf16":  # the ONNX export instead of the IR converted from torch
-        from qa.onnx_embed import export
+        from qa.embed.onnx import export
 
         return bulk.OpenVinoEmbedder(export(reference.path), reference.path, reference.name, reference.dim, "bf16")
     return bulk.bulk_embedder(reference, name)

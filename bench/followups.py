@@ -3,7 +3,7 @@
 python bench/followups.py [--k 3] [--mode hybrid] [--dialogues bench/dialogues.jsonl] [--verbose]
 
 Each line of the dialogues file is {"id", "turns": [first, second], "answers": [...]}, the second question
-ambiguous on its own. Turn 2 is searched twice: alone, and as `qa.followup.resolve` rewrites it from
+ambiguous on its own. Turn 2 is searched twice: alone, and as `qa.search.followup.resolve` rewrites it from
 turn 1 and turn 1's top passages (as the chat REPL does). A turn "hits" when one of the accepted answers
 (case-insensitive) is in one of its top-k passages. Uses the real model on the seeds and their default index.
 """
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import Retriever  # noqa: E402
-from qa.followup import Turn, resolve  # noqa: E402
+from qa.search.followup import Turn, resolve  # noqa: E402
 
 DIALOGUES = ROOT / "bench" / "dialogues.jsonl"
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpora  # noqa: E402
 
 from qa import Retriever  # noqa: E402
-from qa.retrieve import _convex, _min_max  # noqa: E402
+from qa.search.retriever import _convex, _min_max  # noqa: E402
 
 WORK = Path("/tmp/newsqa-bench")
 

@@ -3,7 +3,7 @@
 python bench/highlight.py [--questions 3000]
 
 Uses the SQuAD index bench/retrieval.py keeps in /tmp/newsqa-bench/squad. For each sampled question whose
-top hybrid hit is its gold paragraph, every sentence of that passage is scored with qa.highlight's
+top hybrid hit is its gold paragraph, every sentence of that passage is scored with qa.search.highlight's
 parts (cosine, word overlap, answer-kind bonus); a grid over W_LEXICAL and W_KIND reports how often the
 best-scoring sentence holds an accepted answer, next to the choice in qa/highlight.py.
 """
@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpora  # noqa: E402
 
+import qa.search.highlight as hl  # noqa: E402
 from qa import Retriever  # noqa: E402
-from qa import highlight as hl  # noqa: E402
-from qa.sentences import line_spans, sentence_spans  # noqa: E402
+from qa.text.sentences import line_spans, sentence_spans  # noqa: E402
 
 WORK = Path("/tmp/newsqa-bench/squad")
 

@@ -72,9 +72,9 @@ def _questions(path: Path) -> list[dict]:
 
 def worker_build(args: argparse.Namespace) -> None:
     from qa.chunk import ChunkSettings
-    from qa.cli import ConsoleReporter
-    from qa.embed import load_embedder
-    from qa.indexer import ensure_index
+    from qa.embed.reference import load_embedder
+    from qa.fronts.cli import ConsoleReporter
+    from qa.indexing.build import ensure_index
 
     start = time.perf_counter()
     stored = ensure_index(
@@ -102,7 +102,7 @@ def worker_build(args: argparse.Namespace) -> None:
 
 def worker_query(args: argparse.Namespace) -> None:
     """Warm latency and memory of the library path, in a process that answers nothing else."""
-    from qa.retrieve import Retriever
+    from qa.search.retriever import Retriever
 
     queries = _questions(Path(args.queries))
     retriever = Retriever.open(docs=args.docs, index=args.index)
@@ -200,13 +200,14 @@ def run_synth(args: argparse.Namespace) -> None:
 
 def worker_synth(args: argparse.Namespace) -> None:
     """Write the synthetic corpus and its index through the library's own store, ANN and BM25 code."""
-    from qa import ann, store
+    import qa.storage.generations as store
+    import qa.storage.vectors as ann
     from qa.chunk import ChunkSettings
-    from qa.embed import load_embedder
-    from qa.extract import FINGERPRINT
-    from qa.indexer import _lexical_from_store, _meta, _vectors_from_store, build_key, make_passage
-    from qa.ingest import file_sha256, read_documents, scan
-    from qa.passage_store import StoredPassage
+    from qa.embed.reference import load_embedder
+    from qa.extract.article import EXTRACTOR_ID
+    from qa.indexing.build import _lexical_from_store, _meta, _vectors_from_store, build_key, make_passage
+    from qa.ingest.corpus import file_sha256, read_documents, scan
+    from qa.records import StoredPassage
 
     n, per_doc, per_passage = args.passages, 10, 4
     base = store.read_index(OUT / "ours-bbc-auto")
@@ -288,7 +289,7 @@ def worker_synth(args: argparse.Namespace) -> None:
             "backend": "synthetic (means of real sentence vectors)",
         },
         "chunking": settings.to_dict(),
-        "extraction": {"fingerprint": FINGERPRINT},
+        "extraction": {"fingerprint": EXTRACTOR_ID},
         "corpus": {"kind": corpus.kind, "root": str(corpus.root)},
         "counts": {"documents": st.document_count(), "passages": st.count()},
         "vector_index": spec.to_dict(),
@@ -311,9 +312,9 @@ def worker_synth(args: argparse.Namespace) -> None:
 def worker_update(args: argparse.Namespace) -> None:
     """One update of an existing index (whatever changed in the folder), timed in its own process."""
     from qa.chunk import ChunkSettings
-    from qa.cli import ConsoleReporter
-    from qa.embed import load_embedder
-    from qa.indexer import ensure_index
+    from qa.embed.reference import load_embedder
+    from qa.fronts.cli import ConsoleReporter
+    from qa.indexing.build import ensure_index
 
     start = time.perf_counter()
     stored = ensure_index(

@@ -4,8 +4,8 @@ python bench/wire_copies.py [--bbc 200]
 
 Builds a real-model index of the seeds (plus --bbc N BBC articles as unrelated text, 0 for none) in a
 temporary folder, then for every pair of documents reports how many sentences of one have a
-counterpart in the other at cosine >= qa.duplicates.SENTENCE_MIN, the closest pairs, and which
-passages would be grouped as copies (qa.duplicates.DuplicateFinder), per document pair.
+counterpart in the other at cosine >= qa.search.copies.SENTENCE_MIN, the closest pairs, and which
+passages would be grouped as copies (qa.search.copies.DuplicateFinder), per document pair.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import Retriever  # noqa: E402
-from qa.duplicates import SENTENCE_MIN, DuplicateFinder  # noqa: E402
-from qa.store import read_index  # noqa: E402
+from qa.search.copies import SENTENCE_MIN, DuplicateFinder  # noqa: E402
+from qa.storage.generations import read_index  # noqa: E402
 
 BBC = ROOT.parent / "shared" / "data" / "bbc"
 

@@ -1,7 +1,7 @@
 """Question answering over news articles with verbatim, cited passages: no generated text, ever."""
 
-from .chunk import ChunkSettings
-from .errors import (
+from qa.chunk import ChunkSettings
+from qa.errors import (
     BadInputError,
     DocsNotFoundError,
     EmptyCorpusError,
@@ -12,8 +12,8 @@ from .errors import (
     ModelNotFoundError,
     QAError,
 )
-from .records import Highlight, Hit, Passage, SearchResult, Source
-from .retrieve import Retriever
+from qa.records import Highlight, Hit, Passage, SearchResult, Source
+from qa.search.retriever import Retriever
 
 __version__ = "0.1.0"
 

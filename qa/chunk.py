@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from .sentences import line_spans, sentence_spans
+from qa.records import Document, Passage
+from qa.text.sentences import line_spans, sentence_spans
 
 _WORD = re.compile(r"\S+")
+MIN_SENTENCE_WORDS = 4  # a sentence gets a vector of its own from this many words ("He added." matches too much)
 
 
 @dataclass(frozen=True)
@@ -110,3 +113,21 @@ def _shares_units(a: list[_Unit], b: list[_Unit]) -> bool:
 
 def count_words(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+def make_passage(doc: Document, start: int, end: int) -> Passage:
+    text = doc.text[start:end]
+    line_start = doc.text.count("\n", 0, start) + 1
+    line_end = line_start + text.count("\n")
+    ident = hashlib.sha1(f"{doc.key}\0{doc.sha256}\0{start}\0{end}".encode()).hexdigest()[:16]
+    return Passage(ident, doc.key, start, end, line_start, line_end, text)
+
+
+def sentence_spans_of(passage: Passage) -> list[tuple[int, int]]:
+    """Raw-file spans of the sentences of a passage that have at least a few words."""
+    spans = []
+    for line_start, line_end in line_spans(passage.text):
+        for start, end in sentence_spans(passage.text, line_start, line_end):
+            if len(passage.text[start:end].split()) >= MIN_SENTENCE_WORDS:
+                spans.append((passage.start + start, passage.start + end))
+    return spans

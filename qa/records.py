@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,51 @@ class Hit:
         }
 
 
+@dataclass(frozen=True)
+class Evidence:
+    passage_cosine: float  # best cosine between the question and a returned passage
+    sentence_cosine: float  # best cosine between the question and a highlighted sentence
+    coverage: float  # best share of the question's content words found in a returned passage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: round(value, 6) for key, value in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ValueSource:
+    """Where a value was read: the hit's passage (exact offsets of the value) or a wire copy of it."""
+
+    rank: int  # the hit that gives it
+    path: str
+    source_id: str | None
+    title: str | None
+    publisher: str | None
+    start: int  # raw-file offsets: the value itself in a hit; the matching stretch in a wire copy
+    end: int
+    copy: bool  # True for a wire copy listed under the hit (also_in)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "path": self.path,
+            "source_id": self.source_id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "start": self.start,
+            "end": self.end,
+            "copy": self.copy,
+        }
+
+
+@dataclass(frozen=True)
+class Value:
+    value: str  # normalised: "2,500", "January 19"
+    sources: tuple[ValueSource, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "sources": [source.to_dict() for source in self.sources]}
+
+
 @dataclass
 class SearchResult:
     """The answer to one question: ranked passages, never generated text."""
@@ -155,8 +202,8 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     answered: bool = True
     confidence: float | None = None  # the evidence score abstention is decided on (None: no hits)
-    evidence: Any = None  # qa.abstain.Evidence behind the confidence
-    values: list[Any] = field(default_factory=list)  # qa.values.Value: the figure or date each source gives
+    evidence: Any = None  # qa.search.abstain.Evidence behind the confidence
+    values: list[Any] = field(default_factory=list)  # qa.search.values.Value: the figure or date each source gives
 
     @property
     def disagree(self) -> bool:
@@ -184,3 +231,81 @@ class IngestWarning:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What the index keeps about a document: where it is and what it says about itself (no text)."""
+
+    key: str
+    path: str
+    source_id: str | None
+    sha256: str
+    title: str | None = None
+    publisher: str | None = None
+    published: str | None = None
+    url: str | None = None
+    encoding: str = "utf-8"
+    byline: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage with everything embedded for it, as written by a build."""
+
+    passage: Passage
+    vector: np.ndarray  # (dim,)
+    spans: np.ndarray  # (k, 2) int64: raw offsets of its sentences
+    sentence_vectors: np.ndarray  # (k, dim)
+
+
+class Reporter(Protocol):
+    """Where the library sends what a user may want to see; the fronts decide how to show it."""
+
+    def info(self, message: str) -> None: ...
+
+    def warning(self, message: str) -> None: ...
+
+    def progress(self, done: int, total: int) -> None: ...
+
+
+class SilentReporter:
+    def info(self, message: str) -> None:
+        pass
+
+    def warning(self, message: str) -> None:
+        pass
+
+    def progress(self, done: int, total: int) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Changes:
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def describe(self) -> str:
+        return f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed"
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What `ask.py index status` shows: the live index and how it stands against the corpus."""
+
+    index_dir: str
+    generation: str | None
+    documents: int
+    passages: int
+    model: str | None
+    backend: str | None
+    vector_index: str | None
+    created_at: str | None
+    pending: str | None  # why the next question would update the index; None when up to date
+    changes: Changes
+    excluded: tuple[str, ...]
+    checkpoint_documents: int  # documents an interrupted build has committed (0: none)

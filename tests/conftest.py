@@ -47,7 +47,7 @@ def corpus(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from qa.embed import load_embedder
+    from qa.embed.reference import load_embedder
 
     return load_embedder(None)
 

@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa import Retriever
-from qa.cli import main
-from qa.embed import HashEmbedder
-from qa.highlight import best_sentence, carries, question_of
+from qa.embed.reference import HashEmbedder
+from qa.fronts.cli import main
 from qa.records import AlsoIn, Highlight, Hit, Passage, SearchResult, Source
-from qa.values import normalise_date_value, normalise_number, values_of
+from qa.search.highlight import best_sentence, carries, question_of
+from qa.search.values import normalise_date_value, normalise_number, values_of
 
 
 def passage(text: str, start: int = 100) -> Passage:
@@ -189,12 +189,12 @@ def test_library_results_carry_highlight_confidence_and_evidence(corpus, tmp_pat
     top = result.hits[0]
     assert top.highlight is not None and top.highlight_text == "The withdrawal ends on January 19."
     assert 0.0 <= result.confidence <= 1.0
-    assert result.answered == (result.confidence >= __import__("qa.abstain").abstain.ANSWER_MIN)
+    assert result.answered == (result.confidence >= __import__("qa.search.abstain").search.abstain.ANSWER_MIN)
     assert set(result.to_dict()["evidence"]) == {"passage_cosine", "sentence_cosine", "coverage"}
 
 
 def test_abstaining_result_says_so_and_still_shows_passages(capsys, corpus, tmp_path, hash_model, monkeypatch):
-    monkeypatch.setattr("qa.retrieve.answered", lambda evidence: False)
+    monkeypatch.setattr("qa.search.retriever.answered", lambda evidence: False)
     code, out, _ = run(capsys, "fuel prices", "-k", "1", "--docs", str(corpus), "--index", str(tmp_path / "i"))
     assert code == 0
     assert out.startswith("The articles don't seem to answer this. Closest passages:\n")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEEDS, dev_questions
 
-from qa import bulk
-from qa.embed import HashEmbedder, SentenceTransformerEmbedder, load_embedder
+import qa.embed.bulk as bulk
+from qa.embed.reference import HashEmbedder, SentenceTransformerEmbedder, load_embedder
 from qa.errors import BackendError, QAError
 
 pytestmark = pytest.mark.model
@@ -153,7 +153,7 @@ def test_other_embedders_come_back_unchanged():
 
 def test_importing_bulk_imports_no_runtime():
     code = (
-        "import sys, qa.bulk\n"
+        "import sys, qa.embed.bulk\n"
         "print(sorted(m for m in ('torch', 'openvino', 'onnxruntime', 'transformers') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.chunk import ChunkSettings, chunk, count_words
-from qa.sentences import sentence_spans
+from qa.text.sentences import sentence_spans
 
 
 def sentences(text: str) -> list[str]:

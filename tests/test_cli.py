@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from qa.cli import main
+from qa.fronts.cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +147,7 @@ def test_errors_are_one_line_with_exit_code_2(capsys, corpus, tmp_path, argv, me
 
 
 def test_unexpected_errors_are_one_line_exit_1_and_traceback_only_with_debug(capsys, corpus, tmp_path, monkeypatch):
-    from qa import retrieve
+    import qa.search.retriever as retrieve
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")

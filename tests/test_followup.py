@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from qa.followup import MAX_CARRIED, Resolved, Turn, content_words, followup_reason, resolve, salient_words
+from qa.search.followup import MAX_CARRIED, Resolved, Turn, content_words, followup_reason, resolve, salient_words
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,8 +134,8 @@ def test_dialogue_benchmark_file_is_well_formed():
 
 def test_history_resolver_carries_the_previous_question_into_a_follow_up(corpus, tmp_path):
     from qa import Retriever
-    from qa.embed import HashEmbedder
-    from qa.followup import history_resolver
+    from qa.embed.reference import HashEmbedder
+    from qa.search.followup import history_resolver
 
     retriever = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
     resolve_with = history_resolver(retriever)

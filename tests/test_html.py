@@ -7,9 +7,9 @@ import json
 import pytest
 
 from qa import Retriever
-from qa.cli import main
-from qa.embed import HashEmbedder
-from qa.html import html_text
+from qa.embed.reference import HashEmbedder
+from qa.fronts.cli import main
+from qa.ingest.html import html_text
 
 STORY = (
     "Russian-led troops began leaving Kazakhstan on Thursday after a week-long deployment that helped the "

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from qa import ChunkSettings, EmptyCorpusError, IndexLocationError, Retriever
-from qa.embed import HashEmbedder
-from qa.indexer import ensure_index
-from qa.store import CURRENT, FORMAT_VERSION, MANIFEST, read_index
+from qa.embed.reference import HashEmbedder
+from qa.indexing.build import ensure_index
+from qa.storage.generations import CURRENT, FORMAT_VERSION, MANIFEST, read_index
 
 
 class Counting(HashEmbedder):
@@ -264,9 +264,9 @@ def _many_articles(folder: Path, count: int) -> None:
 
 
 def test_an_interrupted_build_resumes_from_its_checkpoint(tmp_path, monkeypatch):
-    import qa.indexer
+    import qa.indexing.build
 
-    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)  # one document per checkpoint
+    monkeypatch.setattr(qa.indexing.build, "EMBED_BATCH", 1)  # one document per checkpoint
     docs, index = tmp_path / "docs", tmp_path / "idx"
     _many_articles(docs, 12)
     with pytest.raises(KeyboardInterrupt):
@@ -284,9 +284,9 @@ def test_an_interrupted_build_resumes_from_its_checkpoint(tmp_path, monkeypatch)
 
 
 def test_an_interrupted_update_keeps_the_old_index_live_then_resumes(tmp_path, monkeypatch):
-    import qa.indexer
+    import qa.indexing.build
 
-    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)
+    monkeypatch.setattr(qa.indexing.build, "EMBED_BATCH", 1)
     docs, index = tmp_path / "docs", tmp_path / "idx"
     _many_articles(docs, 4)
     first, _ = build(docs, index)
@@ -303,9 +303,9 @@ def test_an_interrupted_update_keeps_the_old_index_live_then_resumes(tmp_path, m
 
 
 def test_rebuild_flag_discards_a_checkpoint(tmp_path, monkeypatch):
-    import qa.indexer
+    import qa.indexing.build
 
-    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)
+    monkeypatch.setattr(qa.indexing.build, "EMBED_BATCH", 1)
     docs, index = tmp_path / "docs", tmp_path / "idx"
     _many_articles(docs, 5)
     with pytest.raises(KeyboardInterrupt):
@@ -341,7 +341,7 @@ class RandomVectors(Counting):
 
 @pytest.mark.parametrize(("exact_max", "flat_max", "kind"), [(5, 10, "ivf-sq8"), (5, 10_000, "sq8")])
 def test_larger_indexes_use_8_bit_codes_and_update_in_place(tmp_path, monkeypatch, exact_max, flat_max, kind):
-    from qa import ann
+    import qa.storage.vectors as ann
 
     monkeypatch.setattr(ann, "EXACT_MAX", exact_max)
     monkeypatch.setattr(ann, "FLAT_MAX", flat_max)
@@ -393,9 +393,9 @@ def test_a_failed_update_keeps_its_checkpoint_useful(tmp_path):
 
 
 def test_a_damaged_checkpoint_is_discarded(tmp_path, monkeypatch):
-    import qa.indexer
+    import qa.indexing.build
 
-    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)
+    monkeypatch.setattr(qa.indexing.build, "EMBED_BATCH", 1)
     docs, index = tmp_path / "docs", tmp_path / "idx"
     _many_articles(docs, 12)
     with pytest.raises(KeyboardInterrupt):
@@ -424,7 +424,7 @@ def test_a_damaged_live_store_is_rebuilt(corpus, tmp_path):
 
 def test_a_store_damaged_while_answering_is_one_clear_error(corpus, tmp_path):
     from qa.errors import IndexDamagedError
-    from qa.passage_store import PassageStore
+    from qa.storage.database import PassageStore
 
     stored, _ = build(corpus, tmp_path / "idx")
     broken = PassageStore(stored.path / "store.sqlite")
@@ -451,9 +451,9 @@ def test_ties_follow_the_corpus_not_the_update_history(corpus, tmp_path):
 
 
 def test_a_resumed_update_takes_reverted_documents_back_from_the_live_index(tmp_path, monkeypatch):
-    import qa.indexer
+    import qa.indexing.build
 
-    monkeypatch.setattr(qa.indexer, "EMBED_BATCH", 1)
+    monkeypatch.setattr(qa.indexing.build, "EMBED_BATCH", 1)
     docs, index = tmp_path / "docs", tmp_path / "idx"
     _many_articles(docs, 6)
     original = (docs / "story001.txt").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.cli import main
+from qa.fronts.cli import main
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qa.ingest import read_documents, scan
+from qa.ingest.corpus import read_documents, scan
 
 
 def read_all(path):

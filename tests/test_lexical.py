@@ -12,7 +12,7 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.lexical import _STEMMER, LexicalIndex
+from qa.storage.bm25 import _STEMMER, LexicalIndex
 
 TEXTS = [
     "Russian troops began withdrawing from Kazakhstan on Thursday, the defence ministry said.",
@@ -61,7 +61,7 @@ def test_allowed_rows_filter_and_depth(saved):
 
 
 def test_answering_does_not_import_bm25s_or_scipy(seeds, tmp_path):
-    open_index = f"from qa.retrieve import Retriever; r = Retriever.open(docs={str(seeds)!r}, index={str(tmp_path)!r})"
+    open_index = f"from qa import Retriever; r = Retriever.open(docs={str(seeds)!r}, index={str(tmp_path)!r})"
     env = {**__import__("os").environ, "QA_MODEL": "hash"}
     subprocess.run([sys.executable, "-c", open_index], check=True, cwd=ROOT, env=env)  # the build may use bm25s
     check = (

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEEDS, dev_questions
 
-from qa.embed import SentenceTransformerEmbedder, load_embedder
-from qa.onnx_embed import OnnxEmbedder, export, export_dir, query_embedder
+from qa.embed.onnx import OnnxEmbedder, export, export_dir, query_embedder
+from qa.embed.reference import SentenceTransformerEmbedder, load_embedder
 
 pytestmark = pytest.mark.model
 

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from test_server import ROOT, running_server, write_corpus
 
 from qa import Retriever
-from qa.embed import HashEmbedder
-from qa.present import location, source_label
-from qa.server import create_app
+from qa.embed.reference import HashEmbedder
+from qa.fronts.present import location, source_label
+from qa.fronts.server import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -14,7 +14,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from qa import IndexDamagedError, Retriever
-from qa.repl import default_history_path, run_repl
+from qa.fronts.repl import default_history_path, run_repl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def articles(tmp_path) -> Path:
 CHILD = """
 import sys
 from qa import Retriever
-from qa.repl import run_repl
+from qa.fronts.repl import run_repl
 sys.exit(run_repl(Retriever.open(docs=sys.argv[1], index=sys.argv[2])))
 """
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>78]|[\r\x07]")

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from qa import BadInputError, EmptyQuestionError, Hit, Retriever, SearchResult
-from qa.embed import HashEmbedder
-from qa.ingest import decode
+from qa.embed.reference import HashEmbedder
+from qa.ingest.corpus import decode
 
 
 def open_hash(docs, tmp_path):

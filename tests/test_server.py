@@ -20,9 +20,9 @@ import pytest
 import uvicorn
 
 from qa import Retriever
-from qa.embed import HashEmbedder
-from qa.retrieve import MODES
-from qa.server import SearchRequest, SearchResponse, create_app
+from qa.embed.reference import HashEmbedder
+from qa.fronts.server import SearchRequest, SearchResponse, create_app
+from qa.search.retriever import MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -381,7 +381,7 @@ def test_python_m_qa_server_serves_a_corpus(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "QA_MODEL": "hash"}
-    command = [sys.executable, "-m", "qa.server", "--docs", str(docs), "--index", str(tmp_path / "idx")]
+    command = [sys.executable, "-m", "qa.fronts.server", "--docs", str(docs), "--index", str(tmp_path / "idx")]
     process = subprocess.Popen(
         [*command, "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from qa import BadInputError, Retriever
-from qa.cli import main
-from qa.embed import HashEmbedder
+from qa.embed.reference import HashEmbedder
+from qa.fronts.cli import main
 
 STORY = [
     "The city council approved the new harbour budget on Tuesday after a long debate about repairs to the "

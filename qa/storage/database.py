@@ -23,15 +23,15 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import IndexDamagedError
-from .records import Passage
+from qa.errors import IndexDamagedError
+from qa.records import DocumentMeta, Passage, StoredPassage
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, position INTEGER NOT NULL, sha256 TEXT NOT NULL,
@@ -46,32 +46,6 @@ CREATE TABLE IF NOT EXISTS files (relpath TEXT PRIMARY KEY, size INTEGER, mtime_
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _PASSAGE_COLUMNS = 'row, uid, doc, start, "end", line_start, line_end, text'
-
-
-@dataclass(frozen=True)
-class DocumentMeta:
-    """What the index keeps about a document: where it is and what it says about itself (no text)."""
-
-    key: str
-    path: str
-    source_id: str | None
-    sha256: str
-    title: str | None = None
-    publisher: str | None = None
-    published: str | None = None
-    url: str | None = None
-    encoding: str = "utf-8"
-    byline: str | None = None
-
-
-@dataclass(frozen=True)
-class StoredPassage:
-    """A passage with everything embedded for it, as written by a build."""
-
-    passage: Passage
-    vector: np.ndarray  # (dim,)
-    spans: np.ndarray  # (k, 2) int64: raw offsets of its sentences
-    sentence_vectors: np.ndarray  # (k, dim)
 
 
 class PassageStore:

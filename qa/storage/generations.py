@@ -33,11 +33,11 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
-from . import ann
-from .errors import IndexBusyError, IndexDamagedError, IndexLocationError
-from .lexical import LexicalIndex
-from .passage_store import DocumentMeta, PassageStore
-from .records import Passage
+import qa.storage.vectors as ann
+from qa.errors import IndexBusyError, IndexDamagedError, IndexLocationError
+from qa.records import DocumentMeta, Passage
+from qa.storage.bm25 import LexicalIndex
+from qa.storage.database import PassageStore
 
 __all__ = ["DocumentMeta", "StoredIndex", "read_index", "begin_build", "finish_build", "build_lock"]
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import HASH_MODEL, Progress, SentenceTransformerEmbedder, embedding_text
-from .errors import BackendError
-from .onnx_embed import _max_seq_length  # light: numpy only
+from qa.embed.onnx import _max_seq_length  # light: numpy only
+from qa.embed.reference import HASH_MODEL, Progress, SentenceTransformerEmbedder, embedding_text
+from qa.errors import BackendError
 
 BACKENDS = ("openvino-bf16", "openvino-fp16", "torch-bf16", "onnxruntime-fp32", "torch-fp32")
 AUTO = "auto"
@@ -83,7 +83,7 @@ def _auto_choice(model_path: Path) -> str:
 
 def _has_onnx_export(model_path: Path) -> bool:
     """Whether the model's ONNX export exists already (auto uses onnxruntime only then)."""
-    from .onnx_embed import export_dir
+    from qa.embed.onnx import export_dir
 
     folder = export_dir(model_path)
     return folder is not None and (folder / "model.onnx").is_file()
@@ -105,7 +105,7 @@ def _build(backend: str, reference: SentenceTransformerEmbedder) -> _BulkEmbedde
 
 
 def _onnx_export(model_path: Path) -> Path | None:
-    from .onnx_embed import export
+    from qa.embed.onnx import export
 
     return export(model_path)
 
@@ -117,7 +117,7 @@ def openvino_export(model_path: Path) -> Path | None:
     kernel, and pooling in the graph saves copying out every token's vector: about 15% faster than the
     ONNX file. None when torch or the conversion is missing (the caller falls back to the ONNX export).
     """
-    from .onnx_embed import export_dir
+    from qa.embed.onnx import export_dir
 
     folder = export_dir(model_path)
     if folder is None or not _installed("openvino"):

@@ -11,20 +11,20 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
-from . import ann
-from .abstain import Evidence, answered, confidence
-from .chunk import ChunkSettings
-from .dates import normalise_date
-from .duplicates import Copy, DuplicateFinder, stack
-from .embed import Embedder, SentenceTransformerEmbedder, load_embedder
-from .errors import BadInputError, EmptyQuestionError
-from .highlight import Question, best_sentence, overlap, question_of
-from .indexer import Reporter, ensure_index
-from .onnx_embed import export, query_embedder
-from .paths import default_docs, default_index_dir
-from .records import AlsoIn, Hit, Passage, SearchResult, Source
-from .store import StoredIndex
-from .values import values_of
+import qa.storage.vectors as ann
+from qa.chunk import ChunkSettings
+from qa.embed.onnx import export, query_embedder
+from qa.embed.reference import Embedder, SentenceTransformerEmbedder, load_embedder
+from qa.errors import BadInputError, EmptyQuestionError
+from qa.indexing.build import ensure_index
+from qa.paths import default_docs, default_index_dir
+from qa.records import AlsoIn, Evidence, Hit, Passage, Reporter, SearchResult, Source
+from qa.search.abstain import answered, confidence
+from qa.search.copies import Copy, DuplicateFinder, stack
+from qa.search.highlight import Question, best_sentence, overlap, question_of
+from qa.search.values import values_of
+from qa.storage.generations import StoredIndex
+from qa.text.dates import normalise_date
 
 MAX_K = 1000
 MODES = ("hybrid", "dense", "bm25")

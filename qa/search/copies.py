@@ -15,17 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import ann
-from .records import Passage
-from .sentences import line_spans, sentence_spans
-from .store import StoredIndex
+import qa.storage.vectors as ann
+from qa.records import Passage
+from qa.storage.generations import StoredIndex
 
 # Measured on the seeds (all-MiniLM-L6-v2, bench/wire_copies.py): sentences of a rewritten Reuters story
 # (000 vs 001) match their originals at cosine 0.85-0.95; the closest sentences of independently written
 # stories about the same events reach 0.82 (one pair among 3,000), the next 0.79.
 SENTENCE_MIN = 0.84
 SHARE_MIN = 0.5  # of the passage's sentences that must have a counterpart in the other document
-MIN_SENTENCE_WORDS = 4  # shorter sentences ("He added.") match too much to count
 # a passage holding half of another's sentences is far closer than this as a whole (seed copies: 0.8-0.97)
 PASSAGE_MIN = 0.5
 NEIGHBOURS = 50  # candidates taken from the vector index when the caller gives none
@@ -135,13 +133,3 @@ def stack(vectors: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def _line_of(passage: Passage, offset: int) -> int:
     return passage.line_start + passage.text.count("\n", 0, offset - passage.start)
-
-
-def sentence_spans_of(passage: Passage) -> list[tuple[int, int]]:
-    """Raw-file spans of the sentences of a passage that have at least a few words."""
-    spans = []
-    for line_start, line_end in line_spans(passage.text):
-        for start, end in sentence_spans(passage.text, line_start, line_end):
-            if len(passage.text[start:end].split()) >= MIN_SENTENCE_WORDS:
-                spans.append((passage.start + start, passage.start + end))
-    return spans

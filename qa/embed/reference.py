@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelNotFoundError
+from qa.errors import ModelNotFoundError
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 HASH_MODEL = "hash"  # deterministic bag-of-words hashing embedder: tests and smoke checks only

@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy as np
 import Stemmer
 
-from .records import Highlight, Passage
-from .sentences import line_spans, sentence_spans
+from qa.records import Highlight, Passage
+from qa.text.sentences import line_spans, sentence_spans
 
 W_LEXICAL = 0.5  # weight of the share of question words found in the sentence (bench/highlight.py)
 W_KIND = 0.10  # bonus for carrying what a when / how many / who question asks for

@@ -11,13 +11,13 @@ from typing import Annotated
 
 import typer
 
-from .chunk import ChunkSettings
-from .embed import load_embedder
-from .errors import BadInputError
-from .indexer import ensure_index, index_status, read_excluded, scan_corpus, write_excluded
-from .ingest import CORPUS_SUFFIXES
-from .paths import default_docs, default_index_dir
-from .store import live_generation
+from qa.chunk import ChunkSettings
+from qa.embed.reference import load_embedder
+from qa.errors import BadInputError
+from qa.indexing.build import ensure_index, index_status, read_excluded, scan_corpus, write_excluded
+from qa.ingest.corpus import CORPUS_SUFFIXES
+from qa.paths import default_docs, default_index_dir
+from qa.storage.generations import live_generation
 
 index_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
 
@@ -162,8 +162,8 @@ def remove(
 
 
 def _update(docs: Path, index_dir: Path, model: str | None, backend: str, rebuild: bool, quiet: bool) -> None:
-    from .bulk import AUTO, BACKENDS
-    from .cli import ConsoleReporter  # the one-shot CLI's reporter: messages on stderr, a bar on a terminal
+    from qa.embed.bulk import AUTO, BACKENDS
+    from qa.fronts.cli import ConsoleReporter  # the one-shot CLI's reporter: messages on stderr, a bar on a terminal
 
     if backend != AUTO and backend not in BACKENDS:
         raise BadInputError(f"unknown --backend {backend!r}; choose one of: {', '.join((AUTO, *BACKENDS))}")

@@ -9,11 +9,9 @@ and grouped, each with every source that gives it (a hit's wire copies count as 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
-from .highlight import DATE, NUMBER, Question, terms
-from .records import Hit
+from qa.records import Hit, Value, ValueSource
+from qa.search.highlight import DATE, NUMBER, Question, terms
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _MONTH_NAMES = "January February March April May June July August September October November December".split()
@@ -21,41 +19,6 @@ _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _SMALL = {
     w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
 }
-
-
-@dataclass(frozen=True)
-class ValueSource:
-    """Where a value was read: the hit's passage (exact offsets of the value) or a wire copy of it."""
-
-    rank: int  # the hit that gives it
-    path: str
-    source_id: str | None
-    title: str | None
-    publisher: str | None
-    start: int  # raw-file offsets: the value itself in a hit; the matching stretch in a wire copy
-    end: int
-    copy: bool  # True for a wire copy listed under the hit (also_in)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rank": self.rank,
-            "path": self.path,
-            "source_id": self.source_id,
-            "title": self.title,
-            "publisher": self.publisher,
-            "start": self.start,
-            "end": self.end,
-            "copy": self.copy,
-        }
-
-
-@dataclass(frozen=True)
-class Value:
-    value: str  # normalised: "2,500", "January 19"
-    sources: tuple[ValueSource, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "sources": [source.to_dict() for source in self.sources]}
 
 
 def values_of(question: Question, hits: list[Hit]) -> list[Value]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .dates import normalise_date
+from qa.text.dates import normalise_date
 
 HTML_SUFFIXES = (".html", ".htm")
 

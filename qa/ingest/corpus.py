@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dates import normalise_date
-from .errors import BadInputError, DocsNotFoundError
-from .html import HTML_SUFFIXES, html_text
-from .records import Document, IngestWarning
+from qa.errors import BadInputError, DocsNotFoundError
+from qa.ingest.html import HTML_SUFFIXES, html_text
+from qa.records import Document, IngestWarning
+from qa.text.dates import normalise_date
+from qa.text.encoding import is_encodable
 
 TEXT_SUFFIXES = (".txt", ".md")
 CORPUS_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
@@ -224,12 +225,3 @@ def _optional_str(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text if text and is_encodable(text) else None
-
-
-def is_encodable(text: str) -> bool:
-    """False for strings holding lone surrogates (possible in JSON "\\ud800"), which cannot be written out."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import BATCH_SIZE, Progress, SentenceTransformerEmbedder, embedding_text
+from qa.embed.reference import BATCH_SIZE, Progress, SentenceTransformerEmbedder, embedding_text
 
 EXPORT_VERSION = 1
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")

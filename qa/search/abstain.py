@@ -10,8 +10,8 @@ their own corpora) and off-topic ones (each set asked of the other corpus); see 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
+
+from qa.records import Evidence
 
 # fitted by `python bench/abstain.py --max-false-abstain 0.02` (logistic regression on 1,000 SQuAD and
 # 206 RealTimeQA questions, each asked of its own corpus and of the other; README, Benchmarks). The
@@ -21,16 +21,6 @@ from typing import Any
 WEIGHTS = {"passage_cosine": 2.5958, "sentence_cosine": 15.3899, "coverage": 5.1268}
 BIAS = -12.2495
 ANSWER_MIN = 0.096
-
-
-@dataclass(frozen=True)
-class Evidence:
-    passage_cosine: float  # best cosine between the question and a returned passage
-    sentence_cosine: float  # best cosine between the question and a highlighted sentence
-    coverage: float  # best share of the question's content words found in a returned passage
-
-    def to_dict(self) -> dict[str, Any]:
-        return {key: round(value, 6) for key, value in asdict(self).items()}
 
 
 def confidence(evidence: Evidence) -> float:

@@ -13,11 +13,11 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from .errors import QAError
-from .followup import Turn, resolve
-from .present import location, render_result, source_label
-from .records import Passage, SearchResult, Source
-from .retrieve import MAX_K, MODES, Retriever
+from qa.errors import QAError
+from qa.fronts.present import location, render_result, source_label
+from qa.records import Passage, SearchResult, Source
+from qa.search.followup import Turn, resolve
+from qa.search.retriever import MAX_K, MODES, Retriever
 
 PROMPT = "ask> "
 CONTEXT_PASSAGES = 2  # /open shows this many passages of the article on each side of the hit

@@ -1,0 +1,1 @@
+"""Indexing: keep an index in step with its corpus (plan what changed, embed it in batches, finalize)."""

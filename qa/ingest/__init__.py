@@ -1,0 +1,14 @@
+"""Ingest: corpus files (folders of .txt/.md/.html, or a .jsonl file) -> decoded Documents."""
+
+from qa.ingest.corpus import (
+    CORPUS_SUFFIXES,
+    Corpus,
+    CorpusFile,
+    decode,
+    file_sha256,
+    is_encodable,
+    read_documents,
+    scan,
+)
+
+__all__ = ["CORPUS_SUFFIXES", "Corpus", "CorpusFile", "decode", "file_sha256", "is_encodable", "read_documents", "scan"]

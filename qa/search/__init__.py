@@ -1,0 +1,1 @@
+"""Search: a question -> ranked, highlighted passages with their copies, values and confidence."""

@@ -1,0 +1,87 @@
+"""Evaluation for users: how well does the index answer a file of questions with known answers?
+
+Each line is {"id"?, "question", "answers": [...]}: a hit "answers" when it holds one of the answer
+strings (case-insensitive). A line without answers (or with an empty list) should be abstained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from qa.errors import BadInputError
+from qa.search.retriever import Retriever
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    id: Any
+    question: str
+    answerable: bool
+    rank: int | None  # 1-based rank of the first hit holding an answer, None if none does
+    in_highlight: bool  # the top hit's highlighted sentence holds an answer
+    answered: bool  # what the retriever said: False = abstained
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class Report:
+    k: int
+    mode: str
+    questions: tuple[QuestionScore, ...]
+
+    def summary(self) -> dict[str, Any]:
+        answerable = [q for q in self.questions if q.answerable]
+        other = [q for q in self.questions if not q.answerable]
+
+        def share(count: int, total: int) -> float | None:
+            return round(count / total, 4) if total else None
+
+        return {
+            "questions": len(self.questions),
+            "answerable": len(answerable),
+            "unanswerable": len(other),
+            "k": self.k,
+            "mode": self.mode,
+            "hit@1": share(sum(q.rank == 1 for q in answerable), len(answerable)),
+            f"hit@{self.k}": share(sum(q.rank is not None for q in answerable), len(answerable)),
+            "mrr": share(sum(1 / q.rank for q in answerable if q.rank), len(answerable)),
+            "answer_in_highlight": share(sum(q.in_highlight for q in answerable), len(answerable)),
+            "false_abstain": share(sum(not q.answered for q in answerable), len(answerable)),
+            "abstain_when_unanswerable": share(sum(not q.answered for q in other), len(other)),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary(), "questions": [asdict(q) for q in self.questions]}
+
+
+def answers_of(record: dict[str, Any], where: str) -> list[str]:
+    answers = record.get("answers")
+    if answers is None:
+        return []
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise BadInputError(f'{where}: "answers" must be a list of strings')
+    return [a for a in answers if a.strip()]
+
+
+def evaluate(retriever: Retriever, records: list[dict[str, Any]], *, k: int, mode: str, **filters: Any) -> Report:
+    scores = []
+    results = retriever.search_many([r["question"] for r in records], k=k, mode=mode, **filters)
+    for record, result in zip(records, results, strict=True):
+        answers = [a.lower() for a in record["_answers"]]
+        holds = [any(a in hit.text.lower() for a in answers) for hit in result.hits]
+        rank = holds.index(True) + 1 if any(holds) else None
+        top = result.hits[0] if result.hits else None
+        highlighted = (top.highlight_text or "").lower() if top else ""
+        scores.append(
+            QuestionScore(
+                id=record.get("id"),
+                question=record["question"],
+                answerable=bool(answers),
+                rank=rank,
+                in_highlight=bool(answers) and any(a in highlighted for a in answers),
+                answered=result.answered,
+                confidence=result.confidence,
+            )
+        )
+    return Report(k=k, mode=mode, questions=tuple(scores))
