@@ -38,6 +38,17 @@ class Passage:
     line_end: int
     text: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The passage as every JSON front shows it (`--passages`, HTTP, a hit's fields)."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "line_start": self.line_start,
+            "line_end": self.line_end,
+        }
+
 
 @dataclass(frozen=True)
 class Source:
@@ -309,3 +320,21 @@ class IndexStatus:
     changes: Changes
     excluded: tuple[str, ...]
     checkpoint_documents: int  # documents an interrupted build has committed (0: none)
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """One indexed article as the fronts list it: its key, where it comes from, how many passages it has."""
+
+    key: str
+    source: Source
+    passages: int
+
+
+@dataclass(frozen=True)
+class GradedQuestion:
+    """One line of an evaluation file: a question and the answers that count (none: it should be abstained on)."""
+
+    question: str
+    answers: tuple[str, ...] = ()
+    id: Any = None  # echoed as given (a string, a number, or None)

@@ -118,7 +118,7 @@ def index_status(docs: Path, index_dir: Path, embedder: Embedder, settings: Chun
     current, reason = _current(index_dir, corpus, embedder, settings)
     changes = Changes()
     if current is not None:
-        changes = corpus_changes(corpus, current.manifest, current.store.files())
+        changes = corpus_changes(corpus, current.manifest, current.files())
     manifest = current.manifest if current is not None else {}
     return IndexStatus(
         index_dir=str(index_dir),
@@ -149,7 +149,7 @@ def _current(
     incompatible = _compatible(current.manifest, embedder, settings)
     if incompatible:
         return current, incompatible
-    changes = corpus_changes(corpus, current.manifest, current.store.files())
+    changes = corpus_changes(corpus, current.manifest, current.files())
     if changes:
         return current, f"the documents changed ({changes.describe()})"
     return current, None

@@ -78,7 +78,7 @@ class DuplicateFinder:
         query = np.asarray(vectors, dtype=np.float32)
         best: dict[str, np.ndarray] = {}  # doc -> best similarity per query sentence
         matched: dict[str, list[tuple[int, int, int]]] = {}  # doc -> (row, start, end) of matching sentences
-        for r, (their_spans, their_vectors) in index.store.sentences(passages).items():
+        for r, (their_spans, their_vectors) in index.sentences(passages).items():
             if not len(their_spans):
                 continue
             sims_s = np.asarray(their_vectors, dtype=np.float32) @ query.T  # (theirs, ours)

@@ -18,7 +18,7 @@ from qa.embed.reference import Embedder, SentenceTransformerEmbedder, load_embed
 from qa.errors import BadInputError, EmptyQuestionError
 from qa.indexing.build import ensure_index
 from qa.paths import default_docs, default_index_dir
-from qa.records import AlsoIn, Evidence, Hit, Passage, Reporter, SearchResult, Source
+from qa.records import AlsoIn, Evidence, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
 from qa.search.abstain import answered, confidence
 from qa.search.copies import Copy, DuplicateFinder, stack
 from qa.search.highlight import Question, best_sentence, overlap, question_of
@@ -319,7 +319,7 @@ class Retriever:
             if until is not None and (meta.published is None or meta.published > until):
                 continue
             keys.add(key)
-        return self._index.store.rows_of_documents(keys)
+        return self._index.rows_of_documents(keys)
 
     def _dense(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, tuple[int, float]]:
         """row -> (1-based rank, cosine similarity) of the `depth` nearest passages (among `allowed`)."""
@@ -340,6 +340,29 @@ class Retriever:
             ((int(r), float(s)) for r, s in zip(rows, scores, strict=True)), key=lambda pair: (-pair[1], pair[0])
         )
         return {row: (rank, score) for rank, (row, score) in enumerate(pairs, start=1)}
+
+    @property
+    def document_count(self) -> int:
+        """How many documents the index holds."""
+        return len(self._index.documents)
+
+    def documents(self) -> list[IndexedDocument]:
+        """Every indexed document in corpus order, with its source and passage count (no passage is read)."""
+        counts = self._index.passage_counts()
+        return [IndexedDocument(key, self._sources[key], counts.get(key, 0)) for key in self._index.documents]
+
+    def source(self, doc_key: str) -> Source:
+        """How a document is shown: path, record id, headline, publisher, date, byline."""
+        return self._sources[doc_key]
+
+    def document_passages(self, doc_key: str) -> list[Passage]:
+        """One document's passages in text order ([] for an unknown key)."""
+        return [passage for _, passage in self._index.document_passages(doc_key)]
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The stored passage with this id (from a hit or an `also_in`), None when the index has none."""
+        found = self._index.passage_with_id(passage_id)
+        return found[1] if found is not None else None
 
     def passages(self) -> Iterator[tuple[Passage, Source]]:
         """Every indexed passage with its source, in index order."""

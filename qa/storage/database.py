@@ -175,6 +175,20 @@ class PassageStore:
             rows.extend(r for (r,) in self._query(f"SELECT row FROM passages WHERE doc IN ({marks})", part))
         return np.array(sorted(rows), dtype=np.int64)
 
+    def document_passages(self, key: str) -> list[tuple[int, Passage]]:
+        """(row, passage) of one document's passages, in text order (the passages_doc index)."""
+        sql = f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE doc = ? ORDER BY start"
+        return [(record[0], _to_passage(record)) for record in self._query(sql, (key,))]
+
+    def passage_with_id(self, passage_id: str) -> tuple[int, Passage] | None:
+        """The passage whose id is `passage_id` (a scan of the passages table: ids are not indexed)."""
+        records = self._query(f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE uid = ? LIMIT 1", (passage_id,))
+        return (records[0][0], _to_passage(records[0])) if records else None
+
+    def passage_counts(self) -> dict[str, int]:
+        """Document key -> how many passages it has."""
+        return dict(self._query("SELECT doc, count(*) FROM passages GROUP BY doc"))
+
     def stored_document(self, key: str) -> list[StoredPassage]:
         """A document's passages with their vectors and sentences, in text order."""
         sql = f"SELECT {_PASSAGE_COLUMNS}, vector, spans, sentence_vectors FROM passages WHERE doc = ? ORDER BY start"

@@ -85,6 +85,29 @@ class StoredIndex:
         """(row, passage) for every passage: documents in corpus order, passages in text order."""
         return self.store.iter_in_order()
 
+    def sentences(self, rows: Iterable[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """row -> (spans (k, 2), float16 vectors (k, dim)) of each passage's sentences."""
+        return self.store.sentences(rows)
+
+    def rows_of_documents(self, keys: Iterable[str]) -> np.ndarray:
+        """Ascending rows of every passage of these documents."""
+        return self.store.rows_of_documents(keys)
+
+    def files(self) -> dict[str, dict[str, Any]]:
+        """The corpus files the index was built from: relpath -> size, mtime_ns, sha256, documents."""
+        return self.store.files()
+
+    def document_passages(self, key: str) -> list[tuple[int, Passage]]:
+        """(row, passage) of one document's passages, in text order."""
+        return self.store.document_passages(key)
+
+    def passage_with_id(self, passage_id: str) -> tuple[int, Passage] | None:
+        return self.store.passage_with_id(passage_id)
+
+    def passage_counts(self) -> dict[str, int]:
+        """Document key -> how many passages it has."""
+        return self.store.passage_counts()
+
     @property
     def ann(self) -> ann.AnnSpec:
         return ann.AnnSpec.from_dict(self.manifest.get("vector_index", {}))
