@@ -144,12 +144,7 @@ class Hit:
         return {
             "rank": self.rank,
             "score": round(self.score, 6),
-            "id": self.passage.id,
-            "text": self.passage.text,
-            "start": self.passage.start,
-            "end": self.passage.end,
-            "line_start": self.passage.line_start,
-            "line_end": self.passage.line_end,
+            **self.passage.to_dict(),
             "source": self.source.to_dict(),
             "highlight": asdict(self.highlight) if self.highlight else None,
             "scores": {
