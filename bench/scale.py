@@ -91,9 +91,9 @@ def worker_build(args: argparse.Namespace) -> None:
         "build_s": wall,
         "passages": stored.count,
         "documents": len(stored.documents),
-        "backend": stored.manifest["model"]["backend"],
-        "vector_index": stored.manifest["vector_index"],
-        "embedded_texts": stored.manifest["last_build"]["embedded_passages"],
+        "backend": stored.manifest.model.backend,
+        "vector_index": stored.manifest.vector_index.to_dict(),
+        "embedded_texts": stored.manifest.last_build.embedded_passages,
         "build_peak_rss_mb": _proc_status("VmHWM"),
         "index_bytes": sum(f.stat().st_size for f in stored.path.rglob("*") if f.is_file()),
     }
@@ -199,104 +199,40 @@ def run_synth(args: argparse.Namespace) -> None:
 
 
 def worker_synth(args: argparse.Namespace) -> None:
-    """Write the synthetic corpus and its index through the library's own store, ANN and BM25 code."""
-    import qa.storage.generations as store
+    """Write the synthetic corpus and its index through the library's own database, ANN and BM25 code."""
+    import qa.storage.generations as generations
     import qa.storage.vectors as ann
     from qa.chunk import ChunkSettings
     from qa.embed.reference import load_embedder
-    from qa.extract.article import EXTRACTOR_ID
-    from qa.indexing.build import _lexical_from_store, _meta, _vectors_from_store, build_key, make_passage
-    from qa.ingest.corpus import file_sha256, read_documents, scan
-    from qa.records import StoredPassage
+    from qa.indexing.changes import build_key
+    from qa.indexing.finalize import lexical_from_database, vectors_from_database
+    from qa.ingest.corpus import scan
 
     n, per_doc, per_passage = args.passages, 10, 4
-    base = store.read_index(OUT / "ours-bbc-auto")
-    assert base is not None, "run `bench/scale.py bbc` first: its sentences are the material"
-    texts, vectors = [], []
-    for row, passage in base.iter_passages():
-        spans, vecs = base.sentences_of(row)
-        for (s, e), v in zip(spans, vecs, strict=True):
-            texts.append(passage.text[s - passage.start : e - passage.start].replace("\n", " "))
-            vectors.append(v)
-    vectors = np.asarray(vectors, dtype=np.float32)
-    rng = np.random.default_rng(0)
+    texts, vectors = _sentence_material()
     t0 = time.perf_counter()
+    picks = np.random.default_rng(0).integers(0, len(texts), size=(n, per_passage))
     docs = Path(args.docs)
-    docs.parent.mkdir(parents=True, exist_ok=True)
-    picks = rng.integers(0, len(texts), size=(n, per_passage))
-    with docs.open("w", encoding="utf-8") as fh:
-        for d in range(0, n, per_doc):
-            body = "\n\n".join(" ".join(texts[i] for i in picks[p]) for p in range(d, min(n, d + per_doc)))
-            fh.write(json.dumps({"id": f"synth-{d // per_doc}", "text": body}, ensure_ascii=False) + "\n")
-    embedder = load_embedder()
-    settings = ChunkSettings()
+    _write_synth_corpus(docs, texts, picks, per_doc)
+    embedder, settings = load_embedder(), ChunkSettings()
     key = build_key(embedder, settings)
     index_dir = Path(args.index)
     index_dir.mkdir(parents=True, exist_ok=True)
-    store.remove_stale(index_dir, keep=None)
-    work, st, _ = store.begin_build(index_dir, key, embedder.dim, None)
+    generations.remove_stale(index_dir, keep=None)
+    work, database, _ = generations.begin_build(index_dir, key, embedder.dim, None)
     corpus = scan(docs)
-    documents, _ = read_documents(corpus, corpus.files[0])
-    for position, doc in enumerate(documents):
-        stored, offset = [], 0
-        first = position * per_doc
-        for p in range(first, min(n, first + per_doc)):
-            parts = [texts[i] for i in picks[p]]
-            start = offset
-            spans, cursor = [], start
-            for part in parts:
-                spans.append((cursor, cursor + len(part)))
-                cursor += len(part) + 1
-            end = cursor - 1
-            assert doc.text[start:end] == " ".join(parts)
-            mean = vectors[picks[p]].mean(axis=0)
-            stored.append(
-                StoredPassage(
-                    make_passage(doc, start, end),
-                    mean / np.linalg.norm(mean),
-                    np.array(spans, dtype=np.int64),
-                    vectors[picks[p]].astype(np.float16),
-                )
-            )
-            offset = end + 2
-        st.add_document(_meta(doc), position, stored)
-    file = corpus.files[0]
-    st.set_files(
-        {
-            file.relpath: {
-                "size": file.size,
-                "mtime_ns": file.mtime_ns,
-                "sha256": file_sha256(file.abspath),
-                "documents": len(documents),
-            }
-        }
-    )
+    _store_synth_documents(database, corpus, texts, vectors, picks, per_doc)
     stored_s = time.perf_counter() - t0
-    spec = ann.choose(st.count())
+    spec = ann.choose(database.count())
     t1 = time.perf_counter()
-    index = _vectors_from_store(st, spec)
+    index = vectors_from_database(database, spec)
     ann_s = time.perf_counter() - t1
     t2 = time.perf_counter()
-    lexical = _lexical_from_store(st)
+    lexical = lexical_from_database(database)
     bm25_s = time.perf_counter() - t2
-    manifest = {
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-        "model": {
-            "name": embedder.name,
-            "dim": embedder.dim,
-            "normalized": True,
-            "metric": "inner_product",
-            "backend": "synthetic (means of real sentence vectors)",
-        },
-        "chunking": settings.to_dict(),
-        "extraction": {"fingerprint": EXTRACTOR_ID},
-        "corpus": {"kind": corpus.kind, "root": str(corpus.root)},
-        "counts": {"documents": st.document_count(), "passages": st.count()},
-        "vector_index": spec.to_dict(),
-        "build_key": key,
-        "last_build": {"embedded_passages": 0, "reused_documents": 0, "resumed": False},
-    }
-    gen = store.finish_build(index_dir, work, st, manifest, index, lexical)
+    gen = generations.finish_build(
+        work, database, _synth_manifest(database, corpus, embedder, settings, spec, key), index, lexical
+    )
     result = {
         "store_write_s": stored_s,
         "vector_index_build_s": ann_s,
@@ -307,6 +243,91 @@ def worker_synth(args: argparse.Namespace) -> None:
         "bytes_by_file": {f.name: f.stat().st_size for f in gen.iterdir() if f.is_file()},
     }
     Path(args.out).write_text(json.dumps(result, indent=1))
+
+
+def _sentence_material() -> tuple[list[str], np.ndarray]:
+    """Every sentence of the bbc index and its stored vector: what synthetic passages are made of."""
+    import qa.storage.generations as generations
+
+    base = generations.read_index(OUT / "ours-bbc-auto")
+    assert base is not None, "run `bench/scale.py bbc` first: its sentences are the material"
+    texts, vectors = [], []
+    for row, passage in base.iter_passages():
+        spans, vecs = base.sentences_of(row)
+        for (s, e), v in zip(spans, vecs, strict=True):
+            texts.append(passage.text[s - passage.start : e - passage.start].replace("\n", " "))
+            vectors.append(v)
+    return texts, np.asarray(vectors, dtype=np.float32)
+
+
+def _write_synth_corpus(docs: Path, texts: list[str], picks: np.ndarray, per_doc: int) -> None:
+    """A .jsonl corpus: `per_doc` passages per record, each passage the picked sentences joined by spaces."""
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    with docs.open("w", encoding="utf-8") as fh:
+        for d in range(0, len(picks), per_doc):
+            body = "\n\n".join(" ".join(texts[i] for i in picks[p]) for p in range(d, min(len(picks), d + per_doc)))
+            fh.write(json.dumps({"id": f"synth-{d // per_doc}", "text": body}, ensure_ascii=False) + "\n")
+
+
+def _store_synth_documents(
+    database, corpus, texts: list[str], vectors: np.ndarray, picks: np.ndarray, per_doc: int
+) -> None:
+    """Store each record's passages with the mean of their sentences' vectors, and the corpus file."""
+    from qa.chunk import make_passage
+    from qa.indexing.documents import document_meta
+    from qa.ingest.corpus import file_sha256, read_documents
+    from qa.records import StoredPassage
+
+    n = len(picks)
+    documents, _ = read_documents(corpus, corpus.files[0])
+    for position, doc in enumerate(documents):
+        stored, offset = [], 0
+        for p in range(position * per_doc, min(n, (position + 1) * per_doc)):
+            parts = [texts[i] for i in picks[p]]
+            start = cursor = offset
+            spans = []
+            for part in parts:
+                spans.append((cursor, cursor + len(part)))
+                cursor += len(part) + 1
+            end = cursor - 1
+            assert doc.text[start:end] == " ".join(parts)
+            mean = vectors[picks[p]].mean(axis=0)
+            sentence_spans = np.array(spans, dtype=np.int64)
+            passage = make_passage(doc, start, end)
+            stored.append(
+                StoredPassage(
+                    passage, mean / np.linalg.norm(mean), sentence_spans, vectors[picks[p]].astype(np.float16)
+                )
+            )
+            offset = end + 2
+        database.add_document(document_meta(doc), position, stored)
+    file = corpus.files[0]
+    record = {
+        "size": file.size,
+        "mtime_ns": file.mtime_ns,
+        "sha256": file_sha256(file.abspath),
+        "documents": len(documents),
+    }
+    database.set_files({file.relpath: record})
+
+
+def _synth_manifest(database, corpus, embedder, settings, spec, key: str):
+    """The manifest of the synthetic index, of the same type a build writes."""
+    from qa.extract.article import EXTRACTOR_ID
+    from qa.indexing.finalize import library_versions
+    from qa.storage.manifest import CorpusInfo, Counts, Manifest, ModelInfo
+
+    return Manifest(
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        model=ModelInfo(name=embedder.name, dim=embedder.dim, backend="synthetic (means of real sentence vectors)"),
+        chunking=settings.to_dict(),
+        extractor=EXTRACTOR_ID,
+        corpus=CorpusInfo(kind=corpus.kind, root=str(corpus.root)),
+        counts=Counts(documents=database.document_count(), passages=database.count()),
+        vector_index=spec,
+        build_key=key,
+        versions=library_versions(),
+    )
 
 
 def worker_update(args: argparse.Namespace) -> None:
@@ -324,7 +345,7 @@ def worker_update(args: argparse.Namespace) -> None:
         "update_s": time.perf_counter() - start,
         "documents": len(stored.documents),
         "passages": stored.count,
-        "embedded_texts": stored.manifest["last_build"]["embedded_passages"],
+        "embedded_texts": stored.manifest.last_build.embedded_passages,
     }
     Path(args.out).write_text(json.dumps(result, indent=1))
 
@@ -431,112 +452,142 @@ def report(args: argparse.Namespace) -> None:
     """The tables of docs/benchmarks.md, from the result files of the last runs."""
     backends = _load("backends.json")
     if backends:
-        s = backends["settings"]
-        print(f"### Build encoders ({s['n']} BBC passages of ~{s['words']} words, best of {s['repeat']})\n")
-        print(_row("backend", "passages/s", "speed-up vs sentence-transformers fp32", "min cosine", "top-10 kept"))
-        print(_row("---", "---:", "---:", "---:", "---:"))
-        for r in backends["rows"]:
-            cells = (r["backend"], f"{r['per_s']:.1f}", f"{r['speedup']:.2f}x", f"{r['min_cos']:.6f}")
-            print(_row(*cells, f"{100 * r['top10']:.1f}%"))
-        print()
+        _report_backends(backends)
     seeds = _load("scale-seeds.json")
     if seeds:
-        print("### Cold one-shot question on the seeds\n")
-        print(f'`python ask.py -q "When did the withdrawal finish?"`, {len(seeds["cold_runs"])} runs: ', end="")
-        print(f"p50 {seeds['cold_p50_s']:.2f} s, p95 {seeds['cold_p95_s']:.2f} s; torch imported: ", end="")
-        print(f"{'yes' if seeds['torch_imported'] else 'no'}, sentence_transformers: ", end="")
-        st_imported = "yes" if seeds["sentence_transformers_imported"] else "no"
-        print(f"{st_imported}, bm25s: {'yes' if seeds['bm25s_imported'] else 'no'}.\n")
+        _report_seeds(seeds)
     ours, peers = _load("scale-bbc-auto.json"), _load("peers-bbc.json") or []
     if ours:
-        print(f"### BBC, {ours['passages']} passages: newsqa and peers on the same corpus and queries\n")
-        head = ("system", "build s", "passages/s", "index MB", "build peak RSS MB", "cold s", "warm p50 ms")
-        print(_row(*head, "warm p95 ms", "query RSS MB", "recall@1", "recall@10"))
-        print(_row("---", *["---:"] * 10))
-        rows = [
-            (
-                f"newsqa hybrid ({ours['backend']}, k=10, full answer)",
-                ours["build_s"],
-                ours["passages_per_s"],
-                ours["index_bytes"] / 1e6,
-                ours["build_peak_rss_mb"],
-                ours["cold_p50_s"],
-                ours["warm_p50_ms"],
-                ours["warm_p95_ms"],
-                ours["query_rss_mb"],
-                ours.get("recall_at_1"),
-                ours.get("recall_at_10"),
-            )
-        ]
-        for p in peers:
-            rows.append(
-                (
-                    p["system"],
-                    p["build_s"],
-                    p["passages_per_s"],
-                    p["index_bytes"] / 1e6,
-                    p["build_peak_rss_mb"],
-                    p["cold_first_answer_s"],
-                    p["warm_p50_ms"],
-                    p["warm_p95_ms"],
-                    p["query_rss_mb"],
-                    p.get("recall_at_1"),
-                    p.get("recall_at_10"),
-                )
-            )
-        fmt = ("{}", "{:.0f}", "{:.1f}", "{:.1f}", "{:.0f}", "{:.2f}", "{:.2f}", "{:.2f}", "{:.0f}", "{:.3f}", "{:.3f}")
-        for r in rows:
-            print(_row(*(f.format(v) if v is not None else "-" for f, v in zip(fmt, r, strict=True))))
-        print("\nRatios (peer / newsqa; above 1 means newsqa is better for times and memory):\n")
-        print(_row("peer", "build time", "cold start", "warm p50", "query RSS"))
-        print(_row("---", "---:", "---:", "---:", "---:"))
-        for p in peers:
-            print(
-                _row(
-                    p["system"],
-                    f"{p['build_s'] / ours['build_s']:.2f}",
-                    f"{p['cold_first_answer_s'] / ours['cold_p50_s']:.2f}",
-                    f"{p['warm_p50_ms'] / ours['warm_p50_ms']:.2f}",
-                    f"{p['query_rss_mb'] / ours['query_rss_mb']:.2f}",
-                )
-            )
-        print()
+        _report_bbc(ours, peers)
+        _report_ratios(ours, peers)
     inc = _load("scale-incremental.json")
     if inc:
-        full = inc["full"]
-        print(f"### Incremental updates ({full['documents']} BBC articles, {full['passages']} passages)\n")
-        print(_row("step", "wall s", "texts embedded", "share of the full build"))
-        print(_row("---", "---:", "---:", "---:"))
-        print(_row("full build", f"{full['build_s']:.1f}", full["embedded_texts"], "100%"))
-        for step in ("add_one", "change_one", "remove_one"):
-            r = inc[step]
-            share = f"{100 * r['share_of_full_build']:.1f}%"
-            print(_row(step.replace("_", " ") + " article", f"{r['update_s']:.1f}", r["embedded_texts"], share))
-        print()
+        _report_incremental(inc)
     synth = [x for x in (_load("scale-synth-100000.json"), _load("scale-synth-1000000.json")) if x]
     if synth or ours:
-        print("### Query latency and memory by size\n")
-        print(_row("passages", "vector index", "index on disk", "cold p50 s", "cold p95 s", "warm p50 ms (k=10)"))
-        print(_row("---:", "---", "---:", "---:", "---:", "---:"))
-        for r in ([ours] if ours else []) + synth:
-            kind = r["vector_index"]["kind"] if isinstance(r.get("vector_index"), dict) else "?"
-            cells = (f"{r['passages']:,}", kind, f"{r['index_bytes'] / 1e9:.2f} GB", f"{r['cold_p50_s']:.2f}")
-            print(_row(*cells, f"{r['cold_p95_s']:.2f}", f"{r['warm_p50_ms']:.1f}"))
-        print("\n(continued)\n")
-        print(_row("passages", "warm p95 ms (k=10)", "warm p50 / p95 ms (k=3)", "resident after queries", "torch"))
-        print(_row("---:", "---:", "---:", "---:", "---"))
-        for r in ([ours] if ours else []) + synth:
-            k3 = f"{r['warm_k3_p50_ms']:.1f} / {r['warm_k3_p95_ms']:.1f}"
-            rss = f"{r['query_rss_mb']:.0f} MB"
-            print(
-                _row(
-                    f"{r['passages']:,}",
-                    f"{r['warm_p95_ms']:.1f}",
-                    k3,
-                    rss,
-                    "imported" if r["torch_imported"] else "not imported",
-                )
+        _report_sizes(([ours] if ours else []) + synth)
+
+
+def _report_backends(backends: dict) -> None:
+    """The build encoders table (bench/backends.py)."""
+    s = backends["settings"]
+    print(f"### Build encoders ({s['n']} BBC passages of ~{s['words']} words, best of {s['repeat']})\n")
+    print(_row("backend", "passages/s", "speed-up vs sentence-transformers fp32", "min cosine", "top-10 kept"))
+    print(_row("---", "---:", "---:", "---:", "---:"))
+    for r in backends["rows"]:
+        cells = (r["backend"], f"{r['per_s']:.1f}", f"{r['speedup']:.2f}x", f"{r['min_cos']:.6f}")
+        print(_row(*cells, f"{100 * r['top10']:.1f}%"))
+    print()
+
+
+def _report_seeds(seeds: dict) -> None:
+    """Cold one-shot questions on the seeds."""
+    print("### Cold one-shot question on the seeds\n")
+    print(f'`python ask.py -q "When did the withdrawal finish?"`, {len(seeds["cold_runs"])} runs: ', end="")
+    print(f"p50 {seeds['cold_p50_s']:.2f} s, p95 {seeds['cold_p95_s']:.2f} s; torch imported: ", end="")
+    print(f"{'yes' if seeds['torch_imported'] else 'no'}, sentence_transformers: ", end="")
+    st_imported = "yes" if seeds["sentence_transformers_imported"] else "no"
+    print(f"{st_imported}, bm25s: {'yes' if seeds['bm25s_imported'] else 'no'}.\n")
+
+
+def _report_bbc(ours: dict, peers: list) -> None:
+    """newsqa and its peers on the BBC passages."""
+    print(f"### BBC, {ours['passages']} passages: newsqa and peers on the same corpus and queries\n")
+    head = ("system", "build s", "passages/s", "index MB", "build peak RSS MB", "cold s", "warm p50 ms")
+    print(_row(*head, "warm p95 ms", "query RSS MB", "recall@1", "recall@10"))
+    print(_row("---", *["---:"] * 10))
+    rows = [
+        (
+            f"newsqa hybrid ({ours['backend']}, k=10, full answer)",
+            ours["build_s"],
+            ours["passages_per_s"],
+            ours["index_bytes"] / 1e6,
+            ours["build_peak_rss_mb"],
+            ours["cold_p50_s"],
+            ours["warm_p50_ms"],
+            ours["warm_p95_ms"],
+            ours["query_rss_mb"],
+            ours.get("recall_at_1"),
+            ours.get("recall_at_10"),
+        )
+    ]
+    for p in peers:
+        rows.append(
+            (
+                p["system"],
+                p["build_s"],
+                p["passages_per_s"],
+                p["index_bytes"] / 1e6,
+                p["build_peak_rss_mb"],
+                p["cold_first_answer_s"],
+                p["warm_p50_ms"],
+                p["warm_p95_ms"],
+                p["query_rss_mb"],
+                p.get("recall_at_1"),
+                p.get("recall_at_10"),
             )
+        )
+    fmt = ("{}", "{:.0f}", "{:.1f}", "{:.1f}", "{:.0f}", "{:.2f}", "{:.2f}", "{:.2f}", "{:.0f}", "{:.3f}", "{:.3f}")
+    for r in rows:
+        print(_row(*(f.format(v) if v is not None else "-" for f, v in zip(fmt, r, strict=True))))
+
+
+def _report_ratios(ours: dict, peers: list) -> None:
+    """Each peer's figures over ours."""
+    print("\nRatios (peer / newsqa; above 1 means newsqa is better for times and memory):\n")
+    print(_row("peer", "build time", "cold start", "warm p50", "query RSS"))
+    print(_row("---", "---:", "---:", "---:", "---:"))
+    for p in peers:
+        print(
+            _row(
+                p["system"],
+                f"{p['build_s'] / ours['build_s']:.2f}",
+                f"{p['cold_first_answer_s'] / ours['cold_p50_s']:.2f}",
+                f"{p['warm_p50_ms'] / ours['warm_p50_ms']:.2f}",
+                f"{p['query_rss_mb'] / ours['query_rss_mb']:.2f}",
+            )
+        )
+    print()
+
+
+def _report_incremental(inc: dict) -> None:
+    """Incremental updates against a full build."""
+    full = inc["full"]
+    print(f"### Incremental updates ({full['documents']} BBC articles, {full['passages']} passages)\n")
+    print(_row("step", "wall s", "texts embedded", "share of the full build"))
+    print(_row("---", "---:", "---:", "---:"))
+    print(_row("full build", f"{full['build_s']:.1f}", full["embedded_texts"], "100%"))
+    for step in ("add_one", "change_one", "remove_one"):
+        r = inc[step]
+        share = f"{100 * r['share_of_full_build']:.1f}%"
+        print(_row(step.replace("_", " ") + " article", f"{r['update_s']:.1f}", r["embedded_texts"], share))
+    print()
+
+
+def _report_sizes(results: list) -> None:
+    """Query latency and memory by index size."""
+    print("### Query latency and memory by size\n")
+    print(_row("passages", "vector index", "index on disk", "cold p50 s", "cold p95 s", "warm p50 ms (k=10)"))
+    print(_row("---:", "---", "---:", "---:", "---:", "---:"))
+    for r in results:
+        kind = r["vector_index"]["kind"] if isinstance(r.get("vector_index"), dict) else "?"
+        cells = (f"{r['passages']:,}", kind, f"{r['index_bytes'] / 1e9:.2f} GB", f"{r['cold_p50_s']:.2f}")
+        print(_row(*cells, f"{r['cold_p95_s']:.2f}", f"{r['warm_p50_ms']:.1f}"))
+    print("\n(continued)\n")
+    print(_row("passages", "warm p95 ms (k=10)", "warm p50 / p95 ms (k=3)", "resident after queries", "torch"))
+    print(_row("---:", "---:", "---:", "---:", "---"))
+    for r in results:
+        k3 = f"{r['warm_k3_p50_ms']:.1f} / {r['warm_k3_p95_ms']:.1f}"
+        rss = f"{r['query_rss_mb']:.0f} MB"
+        print(
+            _row(
+                f"{r['passages']:,}",
+                f"{r['warm_p95_ms']:.1f}",
+                k3,
+                rss,
+                "imported" if r["torch_imported"] else "not imported",
+            )
+        )
 
 
 if __name__ == "__main__":

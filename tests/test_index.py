@@ -15,6 +15,7 @@ from qa import ChunkSettings, EmptyCorpusError, IndexLocationError, Retriever
 from qa.embed.reference import HashEmbedder
 from qa.indexing.build import ensure_index
 from qa.storage.generations import CURRENT, FORMAT_VERSION, MANIFEST, read_index
+from qa.storage.manifest import ModelInfo
 
 
 class Counting(HashEmbedder):
@@ -77,7 +78,7 @@ def test_first_use_builds_then_reuses_without_embedding(corpus, tmp_path):
     stored, messages = build(corpus, index, embedder)
     assert embedder.embedded == stored.count + sentence_count(stored) > stored.count > 0
     assert any("first build" in m for m in messages.infos)
-    manifest = stored.manifest
+    manifest = json.loads((stored.path / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["format_version"] == FORMAT_VERSION and manifest["model"] == {
         "name": "hash",
         "dim": 256,
@@ -85,10 +86,11 @@ def test_first_use_builds_then_reuses_without_embedding(corpus, tmp_path):
         "metric": "inner_product",
         "backend": "hash",
     }
-    assert manifest["chunking"] == ChunkSettings().to_dict()
-    assert manifest["vector_index"]["kind"] == "flat"
+    assert stored.manifest.model == ModelInfo(name="hash", dim=256, backend="hash")
+    assert stored.manifest.chunking == manifest["chunking"] == ChunkSettings().to_dict()
+    assert stored.manifest.vector_index.kind == "flat"
     assert set(stored.documents) == {"a.txt", "world/b.md"}
-    assert {"faiss-cpu", "numpy", "python"} <= set(manifest["versions"])
+    assert {"faiss-cpu", "numpy", "python"} <= set(stored.manifest.versions)
 
     again, messages = build(corpus, index, embedder)
     assert embedder.calls == 1, "an unchanged corpus is never re-embedded"
@@ -276,7 +278,7 @@ def test_an_interrupted_build_resumes_from_its_checkpoint(tmp_path, monkeypatch)
     stored, messages = build(docs, index, resumed)
     assert any("Resuming an interrupted build: 5 documents" in m for m in messages.infos), messages.infos
     assert resumed.calls == 7, "only the 7 documents not committed before the interrupt are embedded"
-    assert stored.manifest["last_build"]["resumed"] is True
+    assert stored.manifest.last_build.resumed is True
     fresh, _ = build(docs, tmp_path / "fresh", Counting())
     assert [p.text for p in passages_of(stored)] == [p.text for p in passages_of(fresh)]
     assert len(stored.documents) == 12 and stored.vectors.ntotal == stored.count == fresh.count
@@ -348,8 +350,8 @@ def test_larger_indexes_use_8_bit_codes_and_update_in_place(tmp_path, monkeypatc
     docs, index = tmp_path / "docs", tmp_path / "idx"
     _many_articles(docs, 60)
     stored, _ = build(docs, index, RandomVectors())
-    spec = stored.manifest["vector_index"]
-    assert spec["kind"] == kind and (kind == "sq8" or 1 <= spec["nprobe"] <= spec["nlist"])
+    spec = stored.manifest.vector_index
+    assert spec.kind == kind and (kind == "sq8" or 1 <= spec.nprobe <= spec.nlist)
     target = (docs / "story042.txt").read_text()
     retriever = Retriever(stored, RandomVectors(), str(docs))
     assert retriever.search(target, 1, mode="dense").hits[0].passage.doc_key == "story042.txt"
@@ -359,7 +361,7 @@ def test_larger_indexes_use_8_bit_codes_and_update_in_place(tmp_path, monkeypatc
     embedder = RandomVectors()
     updated, _ = build(docs, index, embedder)
     assert embedder.embedded == 2 and updated.vectors.ntotal == updated.count == stored.count
-    assert updated.manifest["vector_index"] == spec, "updated in place: same trained index"
+    assert updated.manifest.vector_index == spec, "updated in place: same trained index"
     retriever = Retriever(updated, RandomVectors(), str(docs))
     hit = retriever.search(extra, 1, mode="dense").hits[0]
     assert hit.passage.doc_key == "extra.txt" and hit.dense_score > 0.999
@@ -424,10 +426,10 @@ def test_a_damaged_live_store_is_rebuilt(corpus, tmp_path):
 
 def test_a_store_damaged_while_answering_is_one_clear_error(corpus, tmp_path):
     from qa.errors import IndexDamagedError
-    from qa.storage.database import PassageStore
+    from qa.storage.database import PassageDatabase
 
     stored, _ = build(corpus, tmp_path / "idx")
-    broken = PassageStore(stored.path / "store.sqlite")
+    broken = PassageDatabase(stored.path / "store.sqlite")
     broken._db.close()  # noqa: SLF001 - stands in for a file SQLite can no longer read
     broken._db = __import__("sqlite3").connect(":memory:")  # noqa: SLF001 - no tables: every read fails
     with pytest.raises(IndexDamagedError, match="damaged .*--rebuild"):
@@ -468,3 +470,123 @@ def test_a_resumed_update_takes_reverted_documents_back_from_the_live_index(tmp_
     assert any("Resuming" in m for m in messages.infos)
     assert embedder.calls == 1, "only story003 is embedded; story001 comes back from the live index"
     assert [p.text for p in passages_of(stored)] == [p.text for p in passages_of(build(docs, tmp_path / "fresh")[0])]
+
+
+# -- the on-disk contract: what every index since format 4 holds, and what a build must keep writing ---------
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+LEGACY_COLUMNS = ["key", "path", "source_id", "sha256", "title", "publisher", "published", "url", "encoding", "byline"]
+MANIFEST_KEYS = {
+    "created_at": None,
+    "model": ["name", "dim", "normalized", "metric", "backend"],
+    "chunking": ["min_words", "max_words", "overlap"],
+    "extraction": ["fingerprint"],
+    "corpus": ["kind", "root"],
+    "counts": ["documents", "passages"],
+    "vector_index": ["kind", "nlist", "nprobe"],
+    "build_key": None,
+    "last_build": ["embedded_passages", "reused_documents", "resumed"],
+    "versions": None,
+    "format": None,
+    "format_version": None,
+    "files": None,
+}
+SQLITE_COLUMNS = {
+    "documents": ["key", "position", "sha256", "meta"],
+    "passages": [
+        "row",
+        "uid",
+        "doc",
+        "start",
+        "end",
+        "line_start",
+        "line_end",
+        "text",
+        "vector",
+        "spans",
+        "sentence_vectors",
+    ],
+    "files": ["relpath", "size", "mtime_ns", "sha256", "documents"],
+    "state": ["key", "value"],
+}
+BM25_FILES = [
+    "bm25/data.csc.index.npy",
+    "bm25/indices.csc.index.npy",
+    "bm25/indptr.csc.index.npy",
+    "bm25/params.index.json",
+    "bm25/rows.npy",
+    "bm25/stopwords.json",
+    "bm25/vocab.index.json",
+]
+
+
+def test_a_format_4_manifest_loads_and_is_written_back_the_same():
+    from qa.storage.manifest import Manifest
+
+    text = (GOLDEN / "manifest-format4.json").read_text(encoding="utf-8")  # written before the manifest was typed
+    manifest = Manifest.from_dict(json.loads(text))
+    assert manifest.model.name == "all-MiniLM-L6-v2" and manifest.counts.passages == 47
+    assert json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n" == text, "same keys, order, values"
+
+
+def test_documents_json_columns_are_named_not_positional():
+    from dataclasses import make_dataclass
+
+    from qa.records import DocumentMeta
+    from qa.storage.generations import DOCUMENT_COLUMNS, documents_from_rows, documents_rows
+
+    assert list(DOCUMENT_COLUMNS) == LEGACY_COLUMNS
+    row = ["k", "p.txt", "id1", "ab12", "T", "Pub", "2022-01-13", "u", "utf-8", "B"]
+    values = dict(zip(LEGACY_COLUMNS, row, strict=True))
+    meta = DocumentMeta(**values)
+    assert documents_rows([meta]) == [row]
+    assert documents_from_rows([row]) == {"k": meta}
+    # a record with the same fields in another order is written in the same column order
+    shuffled = make_dataclass("Shuffled", list(reversed(LEGACY_COLUMNS)))(**values)
+    assert documents_rows([shuffled]) == [row]
+
+
+def test_the_on_disk_format_is_pinned(corpus, tmp_path):
+    import hashlib
+    import sqlite3
+
+    import faiss
+
+    from qa.extract.article import EXTRACTOR_ID
+    from qa.indexing.changes import build_key
+
+    index = tmp_path / "idx"
+    stored, _ = build(corpus, index, HashEmbedder())
+    gen = stored.path
+    assert {p.name for p in index.iterdir()} - {".lock"} == {CURRENT, gen.name}
+    manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+    assert sorted(manifest["files"]) == sorted(["documents.json", "store.sqlite", "vectors.faiss", *BM25_FILES])
+    assert {p.relative_to(gen).as_posix() for p in gen.rglob("*") if p.is_file()} == {*manifest["files"], MANIFEST}
+    assert list(manifest) == list(MANIFEST_KEYS)
+    for key, members in MANIFEST_KEYS.items():
+        assert members is None or list(manifest[key]) == members, key
+    assert manifest["format"] == "newsqa-index" and manifest["format_version"] == FORMAT_VERSION == 4
+    rows = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
+    assert rows == [[getattr(meta, c) for c in LEGACY_COLUMNS] for meta in stored.documents.values()]
+    db = sqlite3.connect(gen / "store.sqlite")
+    try:
+        for table, columns in SQLITE_COLUMNS.items():
+            assert [r[1] for r in db.execute(f"PRAGMA table_info({table})")] == columns, table
+        passage_rows = sorted(r for (r,) in db.execute("SELECT row FROM passages"))
+    finally:
+        db.close()
+    vectors = faiss.read_index(str(gen / "vectors.faiss"))
+    assert sorted(faiss.vector_to_array(vectors.id_map).tolist()) == passage_rows, "FAISS id = passage row"
+    parts = ["hash", 256, ChunkSettings().to_dict(), EXTRACTOR_ID, FORMAT_VERSION]
+    expected = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    assert manifest["build_key"] == build_key(HashEmbedder(), ChunkSettings()) == expected
+
+
+def test_build_keys_of_indexes_built_before_the_restructure_are_unchanged():
+    from qa.indexing.changes import build_key
+
+    class MiniLM:  # what build_key reads of the default model
+        name, dim = "all-MiniLM-L6-v2", 384
+
+    recorded = json.loads((GOLDEN / "manifest-format4.json").read_text(encoding="utf-8"))["build_key"]
+    assert build_key(MiniLM(), ChunkSettings()) == recorded  # type: ignore[arg-type]

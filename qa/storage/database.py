@@ -1,4 +1,4 @@
-"""The passage store: documents, passages, their vectors and sentence vectors in one SQLite file.
+"""The passage database: documents, passages, their vectors and sentence vectors in one SQLite file.
 
 Every passage has a `row`: an integer assigned when it is first stored and never reused or changed
 afterwards. FAISS ids, BM25 rows and everything the retriever passes around are these rows, so an
@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -46,9 +46,10 @@ CREATE TABLE IF NOT EXISTS files (relpath TEXT PRIMARY KEY, size INTEGER, mtime_
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _PASSAGE_COLUMNS = 'row, uid, doc, start, "end", line_start, line_end, text'
+_T = TypeVar("_T")
 
 
-class PassageStore:
+class PassageDatabase:
     """One SQLite file. Opened read-only (immutable) to answer, writable while a build fills it."""
 
     def __init__(self, path: Path, *, writable: bool = False) -> None:
@@ -61,7 +62,7 @@ class PassageStore:
         else:
             uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
-            self._db.execute("SELECT count(*) FROM state").fetchone()  # fails now if it is not our store
+            self._db.execute("SELECT count(*) FROM state").fetchone()  # fails now if it is not our database
         self._lock = threading.Lock()
         self._dim: int | None = None
         self.passage = lru_cache(maxsize=4096)(self._passage)
@@ -71,7 +72,7 @@ class PassageStore:
 
     # -- reads -------------------------------------------------------------------------------------
 
-    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._db.execute(sql, tuple(params)).fetchall()
@@ -89,7 +90,7 @@ class PassageStore:
     def integrity_ok(self) -> bool:
         """SQLite's own consistency check (a checkpoint is checked before a build resumes from it)."""
         try:
-            return self._query("PRAGMA quick_check")[0][0] == "ok"
+            return bool(self._query("PRAGMA quick_check")[0][0] == "ok")
         except IndexDamagedError:
             return False
 
@@ -225,7 +226,7 @@ class PassageStore:
             yield np.array([r[0] for r in records], dtype=np.int64), [r[1] for r in records]
             last = records[-1][0]
 
-    # -- writes (a build's own store) --------------------------------------------------------------
+    # -- writes (a build's own database) -----------------------------------------------------------
 
     def set_state(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
@@ -317,11 +318,11 @@ class PassageStore:
             self._db.execute("COMMIT")
 
 
-def _to_passage(record: tuple) -> Passage:
+def _to_passage(record: tuple[Any, ...]) -> Passage:
     return Passage(record[1], record[2], record[3], record[4], record[5], record[6], record[7])
 
 
-def _parts(values: list, size: int = 900) -> Iterator[list]:
+def _parts(values: list[_T], size: int = 900) -> Iterator[list[_T]]:
     """SQLite limits the number of ? in one statement."""
     for begin in range(0, len(values), size):
         yield values[begin : begin + size]

@@ -6,7 +6,8 @@ Layout of an index folder::
     gen-<time>-<rand>/       one complete, immutable build
         manifest.json        format, model, backend, chunking, vector index kind, counts, file sizes, versions
         store.sqlite         documents, passages (text, offsets, vectors, sentence spans and vectors), files
-        documents.json       the documents' metadata in corpus order again, one array of field lists (fast)
+        documents.json       the documents' metadata in corpus order again: one array of rows, each row the
+                             DOCUMENT_COLUMNS of one document in that order (a cold start parses it fast)
         vectors.faiss        FAISS index over the passages' L2-normalised vectors; FAISS id = passage row
         bm25/                bm25s index over the passage texts, rows.npy maps its documents to rows
     .build-<key>/            a build in progress: its store.sqlite is committed document by document, so
@@ -24,8 +25,8 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import astuple, dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +38,48 @@ import qa.storage.vectors as ann
 from qa.errors import IndexBusyError, IndexDamagedError, IndexLocationError
 from qa.records import DocumentMeta, Passage
 from qa.storage.bm25 import LexicalIndex
-from qa.storage.database import PassageStore
+from qa.storage.database import PassageDatabase
+from qa.storage.manifest import FORMAT, FORMAT_VERSION, MANIFEST, Manifest, read_manifest, write_manifest
 
-__all__ = ["DocumentMeta", "StoredIndex", "read_index", "begin_build", "finish_build", "build_lock"]
+__all__ = [
+    "CURRENT",
+    "DOCUMENTS",
+    "DOCUMENT_COLUMNS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "STORE",
+    "VECTORS",
+    "StoredIndex",
+    "begin_build",
+    "build_lock",
+    "checkpoint_documents",
+    "finish_build",
+    "live_generation",
+    "read_index",
+    "remove_stale",
+]
 
-FORMAT = "newsqa-index"
-FORMAT_VERSION = 4
 CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 STORE = "store.sqlite"
 DOCUMENTS = "documents.json"
 LEXICAL = "bm25"
 _GENERATION = re.compile(r"^gen-[0-9T]+-[0-9a-f]{8}$")
 _BUILD_PREFIX = ".build-"
+# the columns of documents.json, in the order every index since format 4 has written them
+DOCUMENT_COLUMNS = (
+    "key",
+    "path",
+    "source_id",
+    "sha256",
+    "title",
+    "publisher",
+    "published",
+    "url",
+    "encoding",
+    "byline",
+)
 
 
 @dataclass
@@ -58,9 +87,9 @@ class StoredIndex:
     """A loaded generation. Vectors and BM25 are in memory (or mapped); passages are read on demand."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     documents: dict[str, DocumentMeta]
-    store: PassageStore
+    _database: PassageDatabase
     vectors: faiss.Index
     lexical: LexicalIndex
 
@@ -69,48 +98,51 @@ class StoredIndex:
         return int(self.vectors.ntotal)
 
     def passage(self, row: int) -> Passage:
-        return self.store.passage(int(row))
+        return self._database.passage(int(row))
 
     def passages(self, rows: Iterable[int]) -> dict[int, Passage]:
-        return self.store.passages(rows)
+        return self._database.passages(rows)
 
     def sentences_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """Spans (k, 2) and float16 vectors (k, dim) of passage `row`'s sentences."""
-        return self.store.sentences_of(row)
+        return self._database.sentences_of(row)
 
     def vectors_of(self, rows: Iterable[int]) -> dict[int, np.ndarray]:
-        return self.store.vectors(rows)
+        return self._database.vectors(rows)
 
     def iter_passages(self) -> Iterator[tuple[int, Passage]]:
         """(row, passage) for every passage: documents in corpus order, passages in text order."""
-        return self.store.iter_in_order()
+        return self._database.iter_in_order()
 
     def sentences(self, rows: Iterable[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """row -> (spans (k, 2), float16 vectors (k, dim)) of each passage's sentences."""
-        return self.store.sentences(rows)
+        return self._database.sentences(rows)
 
     def rows_of_documents(self, keys: Iterable[str]) -> np.ndarray:
         """Ascending rows of every passage of these documents."""
-        return self.store.rows_of_documents(keys)
+        return self._database.rows_of_documents(keys)
 
     def files(self) -> dict[str, dict[str, Any]]:
         """The corpus files the index was built from: relpath -> size, mtime_ns, sha256, documents."""
-        return self.store.files()
+        return self._database.files()
 
     def document_passages(self, key: str) -> list[tuple[int, Passage]]:
         """(row, passage) of one document's passages, in text order."""
-        return self.store.document_passages(key)
+        return self._database.document_passages(key)
 
     def passage_with_id(self, passage_id: str) -> tuple[int, Passage] | None:
-        return self.store.passage_with_id(passage_id)
+        return self._database.passage_with_id(passage_id)
 
     def passage_counts(self) -> dict[str, int]:
         """Document key -> how many passages it has."""
-        return self.store.passage_counts()
+        return self._database.passage_counts()
 
     @property
     def ann(self) -> ann.AnnSpec:
-        return ann.AnnSpec.from_dict(self.manifest.get("vector_index", {}))
+        return self.manifest.vector_index
+
+    def close(self) -> None:
+        self._database.close()
 
 
 def read_index(index_dir: Path) -> StoredIndex | None:
@@ -128,35 +160,39 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     if not _GENERATION.match(name) or not (index_dir / name).is_dir():
         raise IndexDamagedError(f"{CURRENT} names no build of this tool ({name[:40]!r})")
     gen = index_dir / name
-    manifest = _read_manifest(gen)
-    for filename, size in manifest.get("files", {}).items():
-        try:
-            actual = (gen / filename).stat().st_size
-        except OSError:  # missing, or removed by a build that finished meanwhile
-            actual = None
-        if actual != size:
-            raise IndexDamagedError(f"{filename} is {'missing' if actual is None else 'truncated or altered'}")
+    manifest = read_manifest(gen)
+    manifest.check(gen)
     try:
         vectors = ann.read(str(gen / VECTORS))
-        passages = PassageStore(gen / STORE)
-        documents = _documents(gen, passages)
+        database = PassageDatabase(gen / STORE)
+        documents = _documents(gen, database)
         lexical = LexicalIndex.load(gen / LEXICAL)
     except (RuntimeError, OSError, ValueError, TypeError, KeyError, sqlite3.Error) as exc:
         raise IndexDamagedError(f"cannot read the index files ({str(exc).splitlines()[0][:120]})") from exc
-    counts = manifest.get("counts", {})
-    if not (vectors.ntotal == lexical.size == counts.get("passages")) or len(documents) != counts.get("documents"):
+    counts = manifest.counts
+    if not (vectors.ntotal == lexical.size == counts.passages) or len(documents) != counts.documents:
         raise IndexDamagedError("vectors, passages and manifest disagree on counts")
-    if vectors.d != manifest.get("model", {}).get("dim") or passages.dim != vectors.d:
+    if vectors.d != manifest.model.dim or database.dim != vectors.d:
         raise IndexDamagedError("vector dimension differs from the manifest")
-    return StoredIndex(gen, manifest, documents, passages, vectors, lexical)
+    return StoredIndex(gen, manifest, documents, database, vectors, lexical)
 
 
-def _documents(gen: Path, passages: PassageStore) -> dict[str, DocumentMeta]:
-    """The generation's documents in corpus order, from documents.json (fast) or the store."""
+def documents_rows(documents: Iterable[DocumentMeta]) -> list[list[Any]]:
+    """documents.json's rows: each document's DOCUMENT_COLUMNS, by name, in that order."""
+    return [[getattr(meta, column) for column in DOCUMENT_COLUMNS] for meta in documents]
+
+
+def documents_from_rows(rows: list[list[Any]]) -> dict[str, DocumentMeta]:
+    """documents.json's rows back into records, in their order (keyed by document key)."""
+    metas = (DocumentMeta(**dict(zip(DOCUMENT_COLUMNS, row, strict=True))) for row in rows)
+    return {meta.key: meta for meta in metas}
+
+
+def _documents(gen: Path, database: PassageDatabase) -> dict[str, DocumentMeta]:
+    """The generation's documents in corpus order, from documents.json (fast) or the database."""
     if not (gen / DOCUMENTS).is_file():
-        return passages.documents()
-    rows = json.loads((gen / DOCUMENTS).read_text(encoding="utf-8"))  # one array of field lists
-    return {row[0]: DocumentMeta(*row) for row in rows}
+        return database.documents()
+    return documents_from_rows(json.loads((gen / DOCUMENTS).read_text(encoding="utf-8")))
 
 
 def live_generation(index_dir: Path) -> str | None:
@@ -168,11 +204,11 @@ def live_generation(index_dir: Path) -> str | None:
     return name if _GENERATION.match(name) else None
 
 
-def begin_build(index_dir: Path, key: str, dim: int, seed: Path | None) -> tuple[Path, PassageStore, bool]:
-    """The work folder of a build with this `key` and its writable store; True when resuming one.
+def begin_build(index_dir: Path, key: str, dim: int, seed: Path | None) -> tuple[Path, PassageDatabase, bool]:
+    """The work folder of a build with this `key` and its writable database; True when resuming one.
 
     A build interrupted earlier with the same key is resumed from what it committed. Otherwise the
-    store starts as a copy of `seed` (the live generation's store, so unchanged documents keep their
+    database starts as a copy of `seed`'s (the live generation's, so unchanged documents keep their
     rows and vectors) or empty. Work folders of other keys are stale and removed.
     """
     work = index_dir / f"{_BUILD_PREFIX}{key[:16]}"
@@ -180,25 +216,33 @@ def begin_build(index_dir: Path, key: str, dim: int, seed: Path | None) -> tuple
         for entry in index_dir.iterdir():
             if entry.name.startswith(_BUILD_PREFIX) and entry != work:
                 shutil.rmtree(entry, ignore_errors=True)
-        if (work / STORE).is_file():
-            try:
-                store = PassageStore(work / STORE, writable=True)
-                intact = store.integrity_ok()
-                if intact and store.state("build_key") == key:
-                    return work, store, True
-                store.close()
-            except Exception:  # noqa: BLE001 - an unreadable leftover: start over
-                pass
+        checkpoint = _checkpoint(work, key)
+        if checkpoint is not None:
+            return work, checkpoint, True
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         if seed is not None and (seed / STORE).is_file():
             shutil.copyfile(seed / STORE, work / f"{STORE}.partial")
             os.replace(work / f"{STORE}.partial", work / STORE)  # a half-copied file never looks resumable
-        store = PassageStore(work / STORE, writable=True)
-        store.set_state("dim", str(dim))
-        store.set_state("seeded_from", seed.name if seed is not None else "")
-        store.set_state("build_key", key)
-        return work, store, False
+        database = PassageDatabase(work / STORE, writable=True)
+        database.set_state("dim", str(dim))
+        database.set_state("seeded_from", seed.name if seed is not None else "")
+        database.set_state("build_key", key)
+        return work, database, False
+
+
+def _checkpoint(work: Path, key: str) -> PassageDatabase | None:
+    """The intact database an interrupted build with this key left in `work`, opened for writing."""
+    if not (work / STORE).is_file():
+        return None
+    try:
+        database = PassageDatabase(work / STORE, writable=True)
+        if database.integrity_ok() and database.state("build_key") == key:
+            return database
+        database.close()
+    except Exception:  # noqa: BLE001 - an unreadable leftover: start over
+        pass
+    return None
 
 
 def checkpoint_documents(index_dir: Path, key: str) -> int:
@@ -207,50 +251,26 @@ def checkpoint_documents(index_dir: Path, key: str) -> int:
     if not path.is_file():
         return 0
     try:
-        st = PassageStore(path)
+        database = PassageDatabase(path)
         try:
-            return st.document_count() if st.state("build_key") == key else 0
+            return database.document_count() if database.state("build_key") == key else 0
         finally:
-            st.close()
+            database.close()
     except sqlite3.Error:
         return 0
 
 
 def finish_build(
-    index_dir: Path,
-    work: Path,
-    store: PassageStore,
-    manifest: dict[str, Any],
-    vectors: faiss.Index,
-    lexical: LexicalIndex,
+    work: Path, database: PassageDatabase, manifest: Manifest, vectors: faiss.Index, lexical: LexicalIndex
 ) -> Path:
     """Complete the work folder into a generation and switch CURRENT to it in one atomic rename.
 
-    A crash or Ctrl-C at any point leaves the previous generation live and intact.
+    `manifest` is written with the sizes of the files. A crash or Ctrl-C at any point leaves the
+    previous generation live and intact.
     """
+    index_dir = work.parent
     try:
-        metas = [astuple(meta) for meta in store.documents().values()]
-        store.close()
-        # the document list once more, as one JSON array: a cold start parses it in one call
-        _write_text(work / DOCUMENTS, json.dumps(metas, ensure_ascii=False))
-        faiss.write_index(vectors, str(work / VECTORS))
-        shutil.rmtree(work / LEXICAL, ignore_errors=True)
-        lexical.save(work / LEXICAL)
-        (work / MANIFEST).unlink(missing_ok=True)
-        manifest = {
-            **manifest,
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "files": {
-                path.relative_to(work).as_posix(): path.stat().st_size
-                for path in sorted(work.rglob("*"))
-                if path.is_file()
-            },
-        }
-        _write_text(work / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        for path in work.rglob("*"):
-            if path.is_file():
-                _fsync(path)
+        _write_generation(work, database, manifest, vectors, lexical)
         gen = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         os.rename(work, gen)
         if (index_dir / CURRENT).is_dir():  # a damaged pointer: ours to replace
@@ -265,6 +285,27 @@ def finish_build(
     return gen
 
 
+def _write_generation(
+    work: Path, database: PassageDatabase, manifest: Manifest, vectors: faiss.Index, lexical: LexicalIndex
+) -> None:
+    """Write every file of the generation beside the database, the manifest last, and sync them to disk."""
+    rows = documents_rows(database.documents().values())
+    database.close()
+    # the document list once more, as one JSON array: a cold start parses it in one call
+    _write_text(work / DOCUMENTS, json.dumps(rows, ensure_ascii=False))
+    faiss.write_index(vectors, str(work / VECTORS))
+    shutil.rmtree(work / LEXICAL, ignore_errors=True)
+    lexical.save(work / LEXICAL)
+    (work / MANIFEST).unlink(missing_ok=True)
+    files = {
+        path.relative_to(work).as_posix(): path.stat().st_size for path in sorted(work.rglob("*")) if path.is_file()
+    }
+    write_manifest(work, replace(manifest, files=files))
+    for path in work.rglob("*"):
+        if path.is_file():
+            _fsync(path)
+
+
 def remove_stale(index_dir: Path, keep: str | None) -> None:
     """Delete old generations and abandoned temporary folders (only our own names, under the lock)."""
     for entry in index_dir.iterdir():
@@ -274,7 +315,7 @@ def remove_stale(index_dir: Path, keep: str | None) -> None:
 
 
 @contextlib.contextmanager
-def build_lock(index_dir: Path, timeout: float, on_wait=None) -> Iterator[None]:
+def build_lock(index_dir: Path, timeout: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the index's build lock; waits up to `timeout` seconds for another build to finish."""
     lock = FileLock(str(index_dir / ".lock"))
     try:
@@ -305,26 +346,6 @@ def _index_location(index_dir: Path) -> Iterator[None]:
         raise
     except OSError as exc:
         raise IndexLocationError(f"cannot use {index_dir} as an index folder: {exc.strerror or exc}") from exc
-
-
-def _read_manifest(gen: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise IndexDamagedError("manifest.json is missing") from exc
-    except (OSError, ValueError) as exc:
-        raise IndexDamagedError("manifest.json is truncated or not JSON") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexDamagedError("not an index written by this tool")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexDamagedError(
-            f"written by another version of this tool (format {manifest.get('format_version')}, not {FORMAT_VERSION})"
-        )
-    shape = {"model": dict, "chunking": dict, "corpus": dict, "counts": dict, "files": dict, "vector_index": dict}
-    wrong = [key for key, kind in shape.items() if not isinstance(manifest.get(key), kind)]
-    if wrong:
-        raise IndexDamagedError(f"manifest.json has an unexpected structure ({', '.join(wrong)})")
-    return manifest
 
 
 def _write_text(path: Path, text: str) -> None:

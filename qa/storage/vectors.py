@@ -80,7 +80,7 @@ def empty(spec: AnnSpec, dim: int) -> faiss.Index:
         index.metric_type = faiss.METRIC_INNER_PRODUCT
         index.nprobe = spec.nprobe
         index.own_fields = True
-        quantizer.this.disown()
+        quantizer.this.disown()  # type: ignore[attr-defined]  # SWIG's ownership handle, not in faiss's stubs
         return index
     raise ValueError(f"unknown vector index kind {spec.kind!r}")
 
@@ -92,7 +92,7 @@ def add(index: faiss.Index, rows: np.ndarray, vectors: np.ndarray) -> None:
 
 def remove(index: faiss.Index, rows: list[int]) -> None:
     if rows:
-        index.remove_ids(np.array(sorted(rows), dtype=np.int64))
+        index.remove_ids(np.array(sorted(rows), dtype=np.int64))  # type: ignore[arg-type]  # faiss wraps arrays
 
 
 def search(
@@ -100,13 +100,13 @@ def search(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(scores, rows) of the `depth` nearest passages to each query (rows among `allowed`); -1 pads."""
     queries = np.ascontiguousarray(queries.reshape(-1, index.d), dtype=np.float32)
-    params = None
+    params: faiss.SearchParameters | None = None
     if isinstance(index, faiss.IndexIVF):
-        params = faiss.SearchParametersIVF(nprobe=index.nprobe)
+        params = faiss.SearchParametersIVF(nprobe=index.nprobe)  # type: ignore[call-arg]  # faiss's keyword wrapper
         if allowed is not None:
             params.sel = faiss.IDSelectorBatch(allowed)
     elif allowed is not None:
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
     if params is None:
         return index.search(queries, depth)
     return index.search(queries, depth, params=params)

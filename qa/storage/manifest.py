@@ -1,0 +1,171 @@
+"""manifest.json, typed: what a generation was built from and with, the sizes of its files, its format."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.errors import IndexDamagedError
+from qa.storage.vectors import AnnSpec
+
+FORMAT = "newsqa-index"
+FORMAT_VERSION = 4
+MANIFEST = "manifest.json"
+# the members that must be JSON objects; a manifest lacking one cannot be trusted
+_OBJECTS = ("model", "chunking", "corpus", "counts", "files", "vector_index")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The embedding model the vectors come from, and the encoder that computed them."""
+
+    name: str
+    dim: int
+    backend: str  # every backend's vectors are within cosine 0.999 of the reference (tests/test_backends.py)
+    normalized: bool = True
+    metric: str = "inner_product"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dim": self.dim,
+            "normalized": self.normalized,
+            "metric": self.metric,
+            "backend": self.backend,
+        }
+
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    kind: str  # "folder" or "jsonl"
+    root: str
+
+
+@dataclass(frozen=True)
+class Counts:
+    documents: int
+    passages: int
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    """What the build that wrote this generation did."""
+
+    embedded_passages: int = 0  # texts embedded: passages and their sentences
+    reused_documents: int = 0
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One generation's manifest.json. `files` (relpath -> size) is filled in when the generation is written."""
+
+    created_at: str
+    model: ModelInfo
+    chunking: dict[str, Any]  # ChunkSettings.to_dict()
+    extractor: str  # EXTRACTOR_ID, written as extraction.fingerprint
+    corpus: CorpusInfo
+    counts: Counts
+    vector_index: AnnSpec
+    build_key: str
+    last_build: LastBuild = field(default_factory=LastBuild)
+    versions: dict[str, str] = field(default_factory=dict)
+    files: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object, keys in the order manifests have always had."""
+        return {
+            "created_at": self.created_at,
+            "model": self.model.to_dict(),
+            "chunking": dict(self.chunking),
+            "extraction": {"fingerprint": self.extractor},
+            "corpus": {"kind": self.corpus.kind, "root": self.corpus.root},
+            "counts": {"documents": self.counts.documents, "passages": self.counts.passages},
+            "vector_index": self.vector_index.to_dict(),
+            "build_key": self.build_key,
+            "last_build": {
+                "embedded_passages": self.last_build.embedded_passages,
+                "reused_documents": self.last_build.reused_documents,
+                "resumed": self.last_build.resumed,
+            },
+            "versions": dict(self.versions),
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "files": dict(self.files),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Manifest:
+        """Parse a manifest; raises IndexDamagedError when it is foreign, of another format or malformed."""
+        checked = _checked(data)
+        try:
+            return _parsed(checked)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise IndexDamagedError(f"manifest.json has an unexpected structure ({exc})") from exc
+
+    def check(self, gen: Path) -> None:
+        """Raise IndexDamagedError unless every file the manifest lists has the size it recorded."""
+        for filename, size in self.files.items():
+            try:
+                actual: int | None = (gen / filename).stat().st_size
+            except OSError:  # missing, or removed by a build that finished meanwhile
+                actual = None
+            if actual != size:
+                raise IndexDamagedError(f"{filename} is {'missing' if actual is None else 'truncated or altered'}")
+
+
+def read_manifest(gen: Path) -> Manifest:
+    """The manifest of generation folder `gen`; raises IndexDamagedError when it is missing or unusable."""
+    try:
+        data = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexDamagedError("manifest.json is missing") from exc
+    except (OSError, ValueError) as exc:
+        raise IndexDamagedError("manifest.json is truncated or not JSON") from exc
+    return Manifest.from_dict(data)
+
+
+def write_manifest(gen: Path, manifest: Manifest) -> None:
+    (gen / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _checked(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise IndexDamagedError("not an index written by this tool")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise IndexDamagedError(
+            f"written by another version of this tool (format {data.get('format_version')}, not {FORMAT_VERSION})"
+        )
+    wrong = [key for key in _OBJECTS if not isinstance(data.get(key), dict)]
+    if wrong:
+        raise IndexDamagedError(f"manifest.json has an unexpected structure ({', '.join(wrong)})")
+    return data
+
+
+def _parsed(data: dict[str, Any]) -> Manifest:
+    model, corpus, counts, last = data["model"], data["corpus"], data["counts"], data.get("last_build") or {}
+    return Manifest(
+        created_at=str(data.get("created_at", "")),
+        model=ModelInfo(
+            name=str(model["name"]),
+            dim=int(model["dim"]),
+            backend=str(model.get("backend", "none")),
+            normalized=bool(model.get("normalized", True)),
+            metric=str(model.get("metric", "inner_product")),
+        ),
+        chunking=dict(data["chunking"]),
+        extractor=str((data.get("extraction") or {}).get("fingerprint", "")),
+        corpus=CorpusInfo(kind=str(corpus.get("kind", "folder")), root=str(corpus.get("root", ""))),
+        counts=Counts(documents=int(counts["documents"]), passages=int(counts["passages"])),
+        vector_index=AnnSpec.from_dict(data["vector_index"]),
+        build_key=str(data.get("build_key", "")),
+        last_build=LastBuild(
+            embedded_passages=int(last.get("embedded_passages", 0)),
+            reused_documents=int(last.get("reused_documents", 0)),
+            resumed=bool(last.get("resumed", False)),
+        ),
+        versions={str(k): str(v) for k, v in (data.get("versions") or {}).items()},
+        files={str(k): int(v) for k, v in data["files"].items()},
+    )

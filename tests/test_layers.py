@@ -1,0 +1,95 @@
+"""The package's stages import one way only: fronts -> search -> indexing -> stages -> text and records.
+
+Every `import qa...` / `from qa... import` in qa/ (lazy ones inside functions too) is read from the
+source with `ast`, so an upward import fails here before it becomes a cycle somewhere else.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+QA = Path(__file__).resolve().parent.parent / "qa"
+
+# lower numbers are lower layers; a module may import its own layer or lower ones, never higher
+LAYERS = {
+    "errors": 0,
+    "records": 0,
+    "paths": 0,
+    "version": 0,
+    "text": 0,
+    "inputs": 1,
+    "ingest": 2,
+    "extract": 2,
+    "chunk": 2,
+    "embed": 2,
+    "storage": 2,
+    "indexing": 3,
+    "search": 4,
+    "fronts": 5,
+}
+# the package's public face and the import shims kept for documented deep paths: they sit on top
+TOP = {"__init__", "cli", "server", "indexer", "evaluate"}
+
+
+def _part(module: str) -> str:
+    """`qa.storage.vectors` -> `storage`; `qa` -> `__init__`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names if alias.name.split(".")[0] == "qa"]
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}:{node.lineno}: use absolute imports (from qa.x import ...)"
+            if node.module and node.module.split(".")[0] == "qa":
+                found.append((node.lineno, node.module))
+    return found
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in QA.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_every_part_of_the_package_has_a_layer():
+    parts = {_part(".".join(("qa", *p.relative_to(QA).with_suffix("").parts))) for p in _modules()}
+    assert parts - TOP <= set(LAYERS), f"give these a layer in tests/test_layers.py: {parts - TOP - set(LAYERS)}"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(QA)))
+def test_nothing_imports_upward(path: Path):
+    own = _part(".".join(("qa", *path.relative_to(QA).with_suffix("").parts)))
+    if own in TOP:
+        return
+    upward = [
+        f"line {line}: {module} ({_part(module)}, layer {LAYERS.get(_part(module))}) from {own} (layer {LAYERS[own]})"
+        for line, module in _imports(path)
+        if _part(module) in TOP or LAYERS[_part(module)] > LAYERS[own]
+    ]
+    assert not upward, "imports upward:\n" + "\n".join(upward)
+
+
+def test_no_cycles_between_parts():
+    graph: dict[str, set[str]] = {}
+    for path in _modules():
+        own = _part(".".join(("qa", *path.relative_to(QA).with_suffix("").parts)))
+        if own not in TOP:
+            graph.setdefault(own, set()).update(_part(m) for _, m in _imports(path) if _part(m) != own)
+    done: set[str] = set()
+
+    def visit(node: str, trail: list[str]) -> None:
+        assert node not in trail, "import cycle: " + " -> ".join([*trail[trail.index(node) :], node])
+        if node in done:
+            return
+        for other in sorted(graph.get(node, ())):
+            visit(other, [*trail, node])
+        done.add(node)
+
+    for node in sorted(graph):
+        visit(node, [])
