@@ -21,8 +21,8 @@ import uvicorn
 
 from qa import Retriever
 from qa.embed.reference import HashEmbedder
-from qa.fronts.server import SearchRequest, SearchResponse, create_app
-from qa.search.retriever import MODES
+from qa.fronts.server import SearchRequest, SearchResponse, create_app, serve
+from qa.inputs import MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -375,13 +375,13 @@ def test_parallel_searches_agree(port, retriever):
         assert status == 200 and body == as_json(retriever.search(question).to_dict())
 
 
-def test_python_m_qa_server_serves_a_corpus(tmp_path):
+def test_python_m_qa_server_serves_a_corpus_with_follow_ups(tmp_path):
     docs = write_corpus(tmp_path / "docs")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "QA_MODEL": "hash"}
-    command = [sys.executable, "-m", "qa.fronts.server", "--docs", str(docs), "--index", str(tmp_path / "idx")]
+    command = [sys.executable, "-m", "qa.server", "--docs", str(docs), "--index", str(tmp_path / "idx")]
     process = subprocess.Popen(
         [*command, "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -398,6 +398,24 @@ def test_python_m_qa_server_serves_a_corpus(tmp_path):
         assert status == 200 and body["passages"] > 0
         status, _, body = call(port, "GET", "/health", headers={"Host": "attacker.example"})
         assert status == 400, "serve() on localhost only answers requests addressed to localhost"
+        follow_up = {"question": "and when did they start?", "context": ["fuel price protests"]}
+        status, _, body = call(port, "POST", "/search", follow_up)
+        assert status == 200 and body["question"] == "and when did they start?"
+        assert "fuel" in body["searched_for"].lower(), "python -m qa.server resolves follow-ups as ask.py serve does"
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_serve_runs_the_app_with_the_follow_up_resolver(retriever, monkeypatch):
+    """`ask.py serve` and `python -m qa.server` both end in serve(), which builds the app with serving_app()."""
+    served = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **settings: served.append((app, settings)))
+    serve(retriever, port=9)
+    [(app, settings)] = served
+    assert settings["host"] == "127.0.0.1" and settings["port"] == 9
+    with running_server(app) as port:
+        follow_up = {"question": "When will they leave?", "context": ["Why did troops go to Kazakhstan?"]}
+        status, _, body = call(port, "POST", "/search", follow_up)
+    assert status == 200 and body["question"] == "When will they leave?"
+    assert body["searched_for"] != "When will they leave?" and "Kazakhstan" in body["searched_for"]

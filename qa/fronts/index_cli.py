@@ -12,10 +12,12 @@ from typing import Annotated
 import typer
 
 from qa.chunk import ChunkSettings
-from qa.embed.reference import load_embedder
+from qa.embed import load_embedder
 from qa.errors import BadInputError
-from qa.indexing.build import ensure_index, index_status, read_excluded, scan_corpus, write_excluded
+from qa.fronts.console import ConsoleReporter
+from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, write_excluded
 from qa.ingest.corpus import CORPUS_SUFFIXES
+from qa.inputs import AUTO_BACKEND, BACKENDS, check_backend
 from qa.paths import default_docs, default_index_dir
 from qa.storage.generations import live_generation
 
@@ -33,9 +35,7 @@ _Model = Annotated[
 ]
 _Backend = Annotated[
     str,
-    typer.Option(
-        help="Encoder for new passages: auto, openvino-bf16, openvino-fp16, torch-bf16, onnxruntime-fp32, torch-fp32."
-    ),
+    typer.Option(help=f"Encoder for new passages: {', '.join((AUTO_BACKEND, *BACKENDS))}."),
 ]
 
 
@@ -82,11 +82,12 @@ def update(
     docs: _Docs = None,
     index: _Index = None,
     model: _Model = None,
-    backend: _Backend = "auto",
+    backend: _Backend = AUTO_BACKEND,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild from scratch.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Bring the index in step with the corpus now (questions do this on their own when needed)."""
+    check_backend(backend, "--backend")
     docs_path, index_dir = _where(docs, index)
     _update(docs_path, index_dir, model, backend, rebuild, quiet)
 
@@ -97,32 +98,15 @@ def add(
     docs: _Docs = None,
     index: _Index = None,
     model: _Model = None,
-    backend: _Backend = "auto",
+    backend: _Backend = AUTO_BACKEND,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Add articles: files outside the corpus folder are copied into it; removed ones are taken back."""
+    check_backend(backend, "--backend")
     docs_path, index_dir = _where(docs, index)
     root = _folder(docs_path)
     excluded = read_excluded(index_dir)
-    plan: list[tuple[Path, Path]] = []
-    for file in files:
-        if not file.exists():
-            raise BadInputError(f"no such file: {file}")
-        if not file.is_file():
-            raise BadInputError(f"{file} is not a file (add the articles in it one by one, or use --docs)")
-        if not file.name.lower().endswith(CORPUS_SUFFIXES):
-            raise BadInputError(f"{file}: not an article file ({', '.join(CORPUS_SUFFIXES)})")
-        inside = _relative(file, root)
-        if inside is not None:
-            excluded.discard(inside)
-            continue
-        target = root / file.name
-        if any(t == target for _, t in plan):
-            raise BadInputError(f"two of the files are named {file.name}; rename one first")
-        if target.exists() and (not target.is_file() or target.read_bytes() != file.read_bytes()):
-            raise BadInputError(f"{target} already exists with other content; rename {file} first")
-        plan.append((file, target))
-        excluded.discard(file.name)
+    plan = _copies(files, root, excluded)
     for source, target in plan:  # checked everything first: a bad file in the list copies nothing
         if not target.exists():  # copied aside, then renamed: an interrupted copy is never an article
             partial = root / f".{target.name}.partial"
@@ -155,19 +139,37 @@ def remove(
     before = read_excluded(index_dir)
     write_excluded(index_dir, excluded)
     try:
-        _update(docs_path, index_dir, model, "auto", False, quiet)
+        _update(docs_path, index_dir, model, AUTO_BACKEND, False, quiet)
     except BaseException:
         write_excluded(index_dir, before)  # the index did not change: neither does the list
         raise
 
 
+def _copies(files: list[Path], root: Path, excluded: set[str]) -> list[tuple[Path, Path]]:
+    """(file, where it goes in the corpus) for each file from outside it; files inside leave `excluded`."""
+    plan: list[tuple[Path, Path]] = []
+    for file in files:
+        if not file.exists():
+            raise BadInputError(f"no such file: {file}")
+        if not file.is_file():
+            raise BadInputError(f"{file} is not a file (add the articles in it one by one, or use --docs)")
+        if not file.name.lower().endswith(CORPUS_SUFFIXES):
+            raise BadInputError(f"{file}: not an article file ({', '.join(CORPUS_SUFFIXES)})")
+        inside = _relative(file, root)
+        if inside is not None:
+            excluded.discard(inside)
+            continue
+        target = root / file.name
+        if any(t == target for _, t in plan):
+            raise BadInputError(f"two of the files are named {file.name}; rename one first")
+        if target.exists() and (not target.is_file() or target.read_bytes() != file.read_bytes()):
+            raise BadInputError(f"{target} already exists with other content; rename {file} first")
+        plan.append((file, target))
+        excluded.discard(file.name)
+    return plan
+
+
 def _update(docs: Path, index_dir: Path, model: str | None, backend: str, rebuild: bool, quiet: bool) -> None:
-    from qa.embed.bulk import AUTO, BACKENDS
-    from qa.fronts.cli import ConsoleReporter  # the one-shot CLI's reporter: messages on stderr, a bar on a terminal
-
-    if backend != AUTO and backend not in BACKENDS:
-        raise BadInputError(f"unknown --backend {backend!r}; choose one of: {', '.join((AUTO, *BACKENDS))}")
-
     reporter = ConsoleReporter(quiet)
     before = live_generation(index_dir)
     try:
@@ -180,10 +182,10 @@ def _update(docs: Path, index_dir: Path, model: str | None, backend: str, rebuil
     if stored.path.name == before:
         print(f"Up to date: {held}")
         return
-    last = stored.manifest.get("last_build", {})
+    last = stored.manifest.last_build
     print(
-        f"Updated: {held}; embedded {last.get('embedded_passages', 0)} passages and sentences,"
-        f" kept {last.get('reused_documents', 0)} documents as they were"
+        f"Updated: {held}; embedded {last.embedded_passages} passages and sentences,"
+        f" kept {last.reused_documents} documents as they were"
     )
 
 

@@ -27,18 +27,11 @@ def result_json(result: SearchResult, question_id: Any = None, *, with_id: bool 
 
 
 def passage_json(passage: Passage, source: Source) -> str:
+    """One line of `--passages`: the passage's fields with its path and record id after the id."""
+    fields = passage.to_dict()
+    passage_id, text = fields.pop("id"), fields.pop("text")
     return json.dumps(
-        {
-            "id": passage.id,
-            "path": source.path,
-            "source_id": source.id,
-            "start": passage.start,
-            "end": passage.end,
-            "line_start": passage.line_start,
-            "line_end": passage.line_end,
-            "text": passage.text,
-        },
-        ensure_ascii=False,
+        {"id": passage_id, "path": source.path, "source_id": source.id, **fields, "text": text}, ensure_ascii=False
     )
 
 
@@ -162,7 +155,7 @@ def _runs(positions: list[int]) -> list[tuple[int, int]]:
 
 def _wrap(text: str, width: int) -> str:
     """Indent and wrap each line for reading; the terminal also folds runs of blank lines."""
-    lines = []
+    lines: list[str] = []
     for line in _BLANK_RUNS.sub("\n\n", text).split("\n"):
         wrapped = textwrap.wrap(line, width=width, break_long_words=False, break_on_hyphens=False)
         if wrapped:

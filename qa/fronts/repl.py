@@ -15,9 +15,10 @@ from rich.text import Text
 
 from qa.errors import QAError
 from qa.fronts.present import location, render_result, source_label
-from qa.records import Passage, SearchResult, Source
+from qa.inputs import DEFAULT_K, DEFAULT_MODE, MAX_K, MODES
+from qa.records import IndexedDocument, Passage, SearchResult
 from qa.search.followup import Turn, resolve
-from qa.search.retriever import MAX_K, MODES, Retriever
+from qa.search.retriever import Retriever
 
 PROMPT = "ask> "
 CONTEXT_PASSAGES = 2  # /open shows this many passages of the article on each side of the hit
@@ -62,8 +63,8 @@ def open_history(path: Path) -> tuple[Any, str | None]:
 def run_repl(
     retriever: Retriever,
     *,
-    k: int = 3,
-    mode: str = "hybrid",
+    k: int = DEFAULT_K,
+    mode: str = DEFAULT_MODE,
     history_file: Path | None = None,
     input: Any = None,
     output: Any = None,
@@ -83,7 +84,7 @@ def run_repl(
         if warning:
             console.print(Text(warning, style="yellow"), soft_wrap=True)
         lines = _prompt_lines(history, input, output)
-    articles = len({passage.doc_key for passage, _ in retriever.passages()})
+    articles = retriever.document_count
     console.print(
         Text(f"{len(retriever)} passages from {articles} articles. Ask a question, /help for commands, Ctrl-D leaves."),
         style="dim",
@@ -130,12 +131,10 @@ class Chat:
 
     retriever: Retriever
     console: Console
-    k: int = 3
-    mode: str = "hybrid"
+    k: int = DEFAULT_K
+    mode: str = DEFAULT_MODE
     turns: list[Turn] = field(default_factory=list)
     last: SearchResult | None = None
-    _articles: dict[str, list[Passage]] | None = None
-    _sources: dict[str, Source] = field(default_factory=dict)
 
     def handle(self, line: str) -> bool:
         """Act on one line of input; False when the chat should end."""
@@ -213,15 +212,15 @@ class Chat:
         return False
 
     def sources(self, args: list[str]) -> None:
-        articles = self._indexed()
+        articles = self._articles()
         self.say(f"{len(articles)} articles, {len(self.retriever)} passages:")
-        for number, (key, passages) in enumerate(articles.items(), start=1):
-            source = self._sources[key]
+        for number, article in enumerate(articles, start=1):
+            source, passages = article.source, article.passages
             line = Text(f"[{number}] ", style="bold cyan")
             line.append(source_label(source) or "(no title)", style="bold")
             self.console.print(line, soft_wrap=True)
             where = source.path + (f"#{source.id}" if source.id else "")
-            count = f"{len(passages)} passage{'s' if len(passages) != 1 else ''}"
+            count = f"{passages} passage{'s' if passages != 1 else ''}"
             self.console.print(Text(f"    {where} ({count})", style="cyan"), soft_wrap=True)
 
     def open(self, args: list[str]) -> None:
@@ -240,7 +239,7 @@ class Chat:
             self.say(f"usage: /{command} N, a passage of the last answer from 1 to {count}", "red")
             return
         hit = self.last.hits[int(args[0]) - 1 if args else 0]
-        passages = self._indexed().get(hit.passage.doc_key, [])
+        passages = self.retriever.document_passages(hit.passage.doc_key)
         at = next((i for i, passage in enumerate(passages) if passage.id == hit.passage.id), None)
         if at is None:
             self.say("that passage is no longer in the index; ask again", "red")
@@ -256,31 +255,28 @@ class Chat:
             self.say(f"    … {first} passage{'s' if first != 1 else ''} before", "dim")
         width = max(40, min(self.console.width, 100) - 6)
         for index in range(first, last):
-            passage = passages[index]
-            lines = _lines(passage.line_start, passage.line_end)
-            marked = index == at
-            label = f"▶ [{hit.rank}] lines {lines}" if marked else f"  lines {lines}"
-            self.console.print(Text(label, style="bold yellow" if marked else "dim"), soft_wrap=True)
-            body = "\n".join(
-                (("┃ " if marked else "  ") + "  " + line).rstrip()
-                for paragraph in passage.text.split("\n")
-                for line in (textwrap.wrap(paragraph, width) or [""])
-            )
-            self.console.print(Text(body, style="bold" if marked else ""), soft_wrap=True)
+            self._print_passage(passages[index], hit.rank if index == at else None, width)
         if last < len(passages):
             more = len(passages) - last
             hint = f"; /article {hit.rank} shows them all" if around is not None else ""
             self.say(f"    … {more} passage{'s' if more != 1 else ''} after{hint}", "dim")
 
-    def _indexed(self) -> dict[str, list[Passage]]:
-        """Each indexed article's passages in document order, articles in index order (read once)."""
-        if self._articles is None:
-            articles: dict[str, list[Passage]] = {}
-            for passage, source in self.retriever.passages():
-                articles.setdefault(passage.doc_key, []).append(passage)
-                self._sources.setdefault(passage.doc_key, source)
-            self._articles = {key: sorted(passages, key=lambda p: p.start) for key, passages in articles.items()}
-        return self._articles
+    def _print_passage(self, passage: Passage, rank: int | None, width: int) -> None:
+        """One passage under its lines, wrapped; the hit's own (with its `rank`) marked."""
+        lines = _lines(passage.line_start, passage.line_end)
+        marked = rank is not None
+        label = f"▶ [{rank}] lines {lines}" if marked else f"  lines {lines}"
+        self.console.print(Text(label, style="bold yellow" if marked else "dim"), soft_wrap=True)
+        body = "\n".join(
+            (("┃ " if marked else "  ") + "  " + line).rstrip()
+            for paragraph in passage.text.split("\n")
+            for line in (textwrap.wrap(paragraph, width) or [""])
+        )
+        self.console.print(Text(body, style="bold" if marked else ""), soft_wrap=True)
+
+    def _articles(self) -> list[IndexedDocument]:
+        """The indexed articles that have passages, in corpus order."""
+        return [article for article in self.retriever.documents() if article.passages]
 
     def say(self, message: str, style: str = "") -> None:
         self.console.print(Text(message, style=style), soft_wrap=True)

@@ -1,0 +1,70 @@
+"""The .jsonl question files of `--questions` and `--eval`, read and checked whole before any work."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.errors import BadInputError, EmptyQuestionError
+from qa.inputs import check_question
+from qa.records import GradedQuestion
+from qa.search.evaluate import graded_question
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """One line of a --questions file; its `id` is echoed only when the line has one (null included)."""
+
+    question: str
+    id: Any = None
+    has_id: bool = False
+
+
+def read_questions(path: Path) -> list[AskedQuestion]:
+    """Every {"id"?, "question"} line of `path`, checked."""
+    return [AskedQuestion(record["question"], record.get("id"), "id" in record) for _, record in _records(path)]
+
+
+def read_graded(path: Path) -> list[GradedQuestion]:
+    """Every {"id"?, "question", "answers"?} line of `path`, checked (answers too)."""
+    return [graded_question(record, where) for where, record in _records(path)]
+
+
+def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(`path:line`, record) of each line holding a question; a bad line refuses the whole file."""
+    records = list(_lines(path))
+    if not records:
+        raise BadInputError(f"{path}: no questions")
+    return records
+
+
+def _lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    for lineno, line in enumerate(_read(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInputError(f"{where}: not JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("question"), str):
+            raise BadInputError(f'{where}: expected {{"id"?, "question": "..."}}')
+        try:
+            check_question(record["question"])
+        except EmptyQuestionError:
+            raise BadInputError(f"{where}: the question is empty") from None
+        except BadInputError:
+            raise BadInputError(f"{where}: the question holds invalid Unicode") from None
+        yield where, record
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BadInputError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"cannot read {path}: {exc}") from None

@@ -1,0 +1,168 @@
+"""The app factory: the JSON API and the chat page's files over one opened Retriever."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fastapi import FastAPI, Query
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qa.fronts.server.errors import InvalidRequest, install_error_handlers, shortened
+from qa.fronts.server.middleware import BodyLimit, SecurityHeaders
+from qa.fronts.server.models import Health, PassageContext, PassageOut, SearchRequest, SearchResponse, error_responses
+from qa.inputs import MAX_QUESTION_CHARS, check_question
+from qa.records import Passage
+from qa.search.retriever import Retriever
+from qa.version import __version__
+
+Resolver = Callable[[str, list[str]], str]
+MAX_BODY = 16_384
+MAX_AROUND = 10  # passages each side that /passages/{id}/context returns at most
+STATIC = Path(__file__).resolve().parent.parent / "static"
+# the page's files, served from memory by name: no route maps a request onto the file system
+PAGE_FILES = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/static/app.css": ("app.css", "text/css; charset=utf-8"),
+}
+_PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(
+    retriever: Retriever,
+    *,
+    max_body: int = MAX_BODY,
+    max_question: int = MAX_QUESTION_CHARS,
+    resolve: Resolver | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+) -> FastAPI:
+    """The HTTP API and chat page over one opened retriever.
+
+    `resolve(question, context)` (optional) turns a follow-up into the query actually searched; the
+    answer then carries it as `searched_for`. With `allowed_hosts`, requests whose Host header names
+    another host get 400 (stops DNS rebinding against a server on localhost).
+    """
+    app = FastAPI(
+        title="newsqa",
+        version=__version__,
+        summary="Answers questions about news articles with verbatim, cited passages. Never generates text.",
+        description=(
+            "Every answer is passages quoted exactly from the indexed articles, with their sources. "
+            'Errors are JSON `{"error": "one line"}` with status 400 (malformed JSON, library refusal), '
+            f"404 (unknown passage or route), 405 (wrong method), 413 (body over {max_body} bytes), "
+            "415 (body not sent as application/json) or 422 (invalid request: blank question, question "
+            f"over {max_question} characters, wrong type, k out of range, unknown mode or field)."
+        ),
+    )
+    app.add_middleware(BodyLimit, max_body=max_body)
+    app.add_middleware(SecurityHeaders, allowed_hosts=tuple(allowed_hosts) if allowed_hosts else None)
+    install_error_handlers(app)
+    _add_search(app, retriever, max_question, resolve)
+    _add_passages(app, retriever)
+    _add_health(app, retriever)
+    _add_page(app)
+    return app
+
+
+def _add_search(app: FastAPI, retriever: Retriever, max_question: int, resolve: Resolver | None) -> None:
+    @app.post(
+        "/search",
+        response_model=SearchResponse,
+        responses=error_responses(400, 413, 415, 422),
+        summary="Answer a question with verbatim passages",
+    )
+    def search(request: SearchRequest) -> Response:
+        """The `k` passages that best answer the question, best first, as `ask.py --json` prints them."""
+        question = check_question(_within(request.question, "question", max_question))
+        context = [_within(turn, "context item", max_question) for turn in request.context]
+        searched = question
+        if resolve is not None:
+            resolved = resolve(question, context)
+            searched = resolved if isinstance(resolved, str) and resolved.strip() else question
+        result = retriever.search(
+            searched, request.k, request.mode, source=request.source, since=request.since, until=request.until
+        )
+        payload = result.to_dict()
+        if resolve is not None:
+            payload["question"] = question
+            payload["searched_for"] = searched
+        return JSONResponse(payload)
+
+
+def _within(text: str, name: str, max_question: int) -> str:
+    if len(text) > max_question:
+        raise InvalidRequest(f"{name} is {len(text)} characters long; the limit is {max_question}")
+    return text
+
+
+def _add_passages(app: FastAPI, retriever: Retriever) -> None:
+    @app.get(
+        "/passages/{passage_id}",
+        response_model=PassageOut,
+        responses=error_responses(404),
+        summary="One stored passage with its source",
+    )
+    def passage(passage_id: str) -> Response:
+        """The passage with this id (from an answer's `passages[].id` or `also_in[].id`) and its source."""
+        found = _stored(retriever, passage_id)
+        return JSONResponse({**found.to_dict(), "source": retriever.source(found.doc_key).to_dict()})
+
+    @app.get(
+        "/passages/{passage_id}/context",
+        response_model=PassageContext,
+        responses=error_responses(404, 422),
+        summary="A passage with its neighbours in its article",
+    )
+    def passage_context(
+        passage_id: str,
+        before: int = Query(2, ge=0, le=MAX_AROUND, description="Passages to include before it."),
+        after: int = Query(2, ge=0, le=MAX_AROUND, description="Passages to include after it."),
+    ) -> Response:
+        """The passage and up to `before`/`after` indexed passages of the same article around it, in order."""
+        found = _stored(retriever, passage_id)
+        siblings = retriever.document_passages(found.doc_key)
+        at = next(i for i, sibling in enumerate(siblings) if sibling.id == found.id)
+        first, last = max(0, at - before), min(len(siblings), at + after + 1)
+        listed = [{**p.to_dict(), "current": i == at} for i, p in enumerate(siblings[first:last], start=first)]
+        return JSONResponse(
+            {
+                "id": passage_id,
+                "source": retriever.source(found.doc_key).to_dict(),
+                "passages": listed,
+                "more_before": first > 0,
+                "more_after": last < len(siblings),
+            }
+        )
+
+
+def _stored(retriever: Retriever, passage_id: str) -> Passage:
+    found = retriever.passage(passage_id)
+    if found is None:
+        raise StarletteHTTPException(404, f"no passage with id {shortened(passage_id)!r} in this index")
+    return found
+
+
+def _add_health(app: FastAPI, retriever: Retriever) -> None:
+    @app.get("/health", response_model=Health, summary="Liveness and the size of the loaded index")
+    def health() -> Response:
+        """`ok` and how many passages the loaded index holds."""
+        return JSONResponse({"status": "ok", "passages": len(retriever)})
+
+
+def _add_page(app: FastAPI) -> None:
+    for route, (name, media_type) in PAGE_FILES.items():
+        body = (STATIC / name).read_bytes()  # read once, when the app is made
+        app.add_api_route(route, _page_file(body, media_type), methods=["GET"], include_in_schema=False)
+
+
+def _page_file(body: bytes, media_type: str) -> Callable[[], Response]:
+    def endpoint() -> Response:
+        headers = {"Content-Security-Policy": _PAGE_POLICY, "Cache-Control": "no-cache"}
+        return Response(body, media_type=media_type, headers=headers)
+
+    return endpoint

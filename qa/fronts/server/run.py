@@ -1,0 +1,50 @@
+"""Serving: the one app both `ask.py serve` and `python -m qa.server` run, and the latter's command line."""
+
+from __future__ import annotations
+
+import argparse
+
+from fastapi import FastAPI
+
+from qa.errors import QAError
+from qa.fronts.server.app import create_app
+from qa.fronts.server.middleware import LOOPBACK_HOSTS
+from qa.inputs import DEFAULT_MODE
+from qa.search.followup import history_resolver
+from qa.search.retriever import Retriever
+
+
+def serving_app(retriever: Retriever, host: str, *, mode: str = DEFAULT_MODE) -> FastAPI:
+    """The served app: follow-ups resolved against the request's context; on localhost, only localhost Hosts."""
+    allowed = LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None
+    return create_app(retriever, resolve=history_resolver(retriever, mode), allowed_hosts=allowed)
+
+
+def serve(
+    retriever: Retriever,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    mode: str = DEFAULT_MODE,
+    log_level: str = "info",
+) -> None:
+    """Serve the API and the chat page with uvicorn until interrupted (localhost only by default)."""
+    import uvicorn
+
+    uvicorn.run(serving_app(retriever, host, mode=mode), host=host, port=port, log_level=log_level)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m qa.server`: open the corpus's index, then serve it as `ask.py serve` does."""
+    parser = argparse.ArgumentParser(prog="python -m qa.server", description="Serve the API and the chat page.")
+    parser.add_argument("--docs", help="folder of articles or a .jsonl file (default: seeds/)")
+    parser.add_argument("--index", help="index folder (default: one per corpus under index/)")
+    parser.add_argument("--model", help="local sentence-transformers model folder (or $QA_MODEL)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    args = parser.parse_args(argv)
+    try:
+        retriever = Retriever.open(docs=args.docs, index=args.index, model=args.model)
+    except QAError as exc:
+        parser.exit(exc.exit_code, f"error: {exc}\n")
+    serve(retriever, host=args.host, port=args.port)
