@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import qa.storage.generations as store  # noqa: E402
-import qa.storage.vectors as ann
+import qa.storage.vectors as ann  # noqa: E402
 from qa.embed.onnx import query_embedder  # noqa: E402
 from qa.embed.reference import load_embedder  # noqa: E402
 

@@ -31,7 +31,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 import qa.embed.bulk as bulk  # noqa: E402
+from qa.embed.onnx import export  # noqa: E402
 from qa.embed.reference import load_embedder  # noqa: E402
+from qa.embed.runtimes.openvino_embedder import OpenVinoEmbedder  # noqa: E402
+from qa.inputs import BACKENDS  # noqa: E402
 
 BBC = Path("/work/shared/data/bbc")
 REFERENCE = "sentence-transformers-fp32"
@@ -83,9 +86,7 @@ def top(queries: np.ndarray, passages_: np.ndarray) -> np.ndarray:
 
 def make(name: str, reference):
     if name == "openvino-onnx-bf16":  # the ONNX export instead of the IR converted from torch
-        from qa.embed.onnx import export
-
-        return bulk.OpenVinoEmbedder(export(reference.path), reference.path, reference.name, reference.dim, "bf16")
+        return OpenVinoEmbedder(export(reference.path), reference.path, reference.name, reference.dim, "bf16")
     return bulk.bulk_embedder(reference, name)
 
 
@@ -118,9 +119,9 @@ def main() -> None:
         return
     names = [name.strip() for name in args.backends.split(",") if name.strip()]
     for name in names:
-        if name not in (*bulk.BACKENDS, *EXPERIMENTAL):
-            parser.error(f"unknown backend {name} (choose from {', '.join((*bulk.BACKENDS, *EXPERIMENTAL))})")
-    auto = bulk._auto_choice(load_embedder(None).path)
+        if name not in (*BACKENDS, *EXPERIMENTAL):
+            parser.error(f"unknown backend {name} (choose from {', '.join((*BACKENDS, *EXPERIMENTAL))})")
+    auto = bulk.auto_backend(load_embedder(None).path)
     print(f"auto picks {auto} here; available: {', '.join(bulk.available_backends())}", file=sys.stderr)
     passthrough = ["--n", str(args.n), "--words", str(args.words), "--queries", str(args.queries)]
     passthrough += ["--repeat", str(args.repeat), "--tokens-per-batch", str(args.tokens_per_batch)]

@@ -11,8 +11,10 @@ import pytest
 from conftest import ROOT, SEEDS, dev_questions
 
 import qa.embed.bulk as bulk
+from qa.embed.pooling import mean_pool, model_inputs, normalise, sentence_vectors
 from qa.embed.reference import HashEmbedder, SentenceTransformerEmbedder, load_embedder
 from qa.errors import BackendError, QAError
+from qa.inputs import BACKENDS
 
 pytestmark = pytest.mark.model
 
@@ -63,7 +65,7 @@ def top10(queries: np.ndarray, passages: np.ndarray) -> np.ndarray:
     return np.argsort(-(queries @ passages.T), axis=1, kind="stable")[:, :10]
 
 
-@pytest.mark.parametrize("backend", bulk.BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_backend_matches_the_reference(backend, built, sample, real_embedder):
     if backend not in built:
         pytest.skip(f"{backend} is not available here")
@@ -149,6 +151,33 @@ def test_other_embedders_come_back_unchanged():
     assert bulk.bulk_embedder(hashed, "torch-fp32") is hashed
     with pytest.raises(BackendError):
         bulk.bulk_embedder(hashed, "nonsense")
+
+
+def test_the_backend_a_build_records_for_an_embedder_used_as_it_is():
+    """The manifest's model.backend: "hash" for the hash model, "reference" for any other model that encodes."""
+    renamed = HashEmbedder()
+    renamed.name = "other"
+    assert bulk.bulk_embedder(renamed).backend == "reference"
+    assert load_embedder(None).backend == "reference"
+
+
+def test_pooling_averages_the_real_tokens_and_normalises():
+    """Padding never moves a vector: the shared pooling masks it out, then scales each row to unit length."""
+
+    class Encoding:
+        def __init__(self, ids):
+            self.ids, self.attention_mask, self.type_ids = ids, [1] * len(ids), [0] * len(ids)
+
+    arrays = model_inputs([Encoding([5, 6, 7]), Encoding([8])], width=4)
+    assert arrays["input_ids"].tolist() == [[5, 6, 7, 0], [8, 0, 0, 0]]
+    assert arrays["attention_mask"].tolist() == [[1, 1, 1, 0], [1, 0, 0, 0]]
+    hidden = np.random.default_rng(0).standard_normal((2, 4, 3)).astype(np.float32)
+    pooled = mean_pool(hidden, arrays["attention_mask"])
+    np.testing.assert_allclose(pooled, [hidden[0, :3].mean(axis=0), hidden[1, 0]], rtol=1e-6)
+    vectors = sentence_vectors(hidden, arrays["attention_mask"])
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-6)
+    assert not normalise(np.zeros((1, 3))).any()
 
 
 def test_importing_bulk_imports_no_runtime():

@@ -1,4 +1,4 @@
-"""Embedding: text -> L2-normalised float32 vectors, behind a tiny interface with a fake for tests."""
+"""The reference embedder (a local sentence-transformers model), a hashing fake for tests, and the model lookup."""
 
 from __future__ import annotations
 
@@ -7,59 +7,64 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.embed.protocol import REFERENCE_BACKEND, Embedder, Progress, embedding_text
 from qa.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# Embedder, Progress and embedding_text live in qa.embed.protocol; imported from here too
+__all__ = [
+    "BATCH_SIZE",
+    "DEFAULT_MODEL_NAME",
+    "HASH_MODEL",
+    "MODEL_ENV",
+    "Embedder",
+    "HashEmbedder",
+    "Progress",
+    "SentenceTransformerEmbedder",
+    "embedding_text",
+    "load_embedder",
+]
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 HASH_MODEL = "hash"  # deterministic bag-of-words hashing embedder: tests and smoke checks only
 MODEL_ENV = "QA_MODEL"
 BATCH_SIZE = 32
 
-Progress = Callable[[int, int], None]
-
-
-class Embedder(Protocol):
-    """What the index needs from a model: a stable name, a dimension, and normalised vectors."""
-
-    name: str
-
-    @property
-    def dim(self) -> int: ...
-
-    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
-
-
-def embedding_text(text: str) -> str:
-    """What the model sees: whitespace collapsed. The stored passage text is never changed."""
-    return " ".join(text.split())
-
 
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model directory, loaded on first use, never fetched from a hub."""
 
+    backend = REFERENCE_BACKEND
+
     def __init__(self, path: Path, name: str) -> None:
         self.path = path
         self.name = name
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._load_lock = threading.Lock()
         # fast tokenizers raise "Already borrowed" when shared across threads; encode one at a time
         self._encode_lock = threading.Lock()
 
     @property
     def dim(self) -> int:
-        return _model_dim(self.path) or self._loaded().get_embedding_dimension()
+        dim = _model_dim(self.path) or self._loaded().get_embedding_dimension()
+        if dim is None:
+            raise ModelNotFoundError(f"the model at {self.path} does not state its embedding dimension")
+        return dim
 
     @property
     def loaded(self) -> bool:
         """Whether the model (and torch) has been loaded in this process."""
         return self._model is not None
 
-    def _loaded(self):
+    def _loaded(self) -> SentenceTransformer:
         with self._load_lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -73,7 +78,7 @@ class SentenceTransformerEmbedder:
                     raise ModelNotFoundError(
                         f"sentence-transformers is not installed ({exc.name}): pip install -c constraints.txt -e ."
                     ) from exc
-                hf_logging.disable_progress_bar()
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 try:
                     self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
                 except (OSError, ValueError) as exc:
@@ -110,6 +115,11 @@ class HashEmbedder:
     @property
     def dim(self) -> int:
         return self._dim
+
+    @property
+    def backend(self) -> str:
+        # what builds have always recorded: "hash" for the hash model, "reference" for a renamed subclass
+        return HASH_MODEL if self.name == HASH_MODEL else REFERENCE_BACKEND
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self._dim), dtype=np.float32)

@@ -1,0 +1,1 @@
+"""Bulk runtimes for index builds: the reference model's vectors from OpenVINO, torch or onnxruntime."""
