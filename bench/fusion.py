@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpora  # noqa: E402
 
 from qa import Retriever  # noqa: E402
-from qa.search.retriever import _convex, _min_max  # noqa: E402
+from qa.search.candidates import dense_candidates, lexical_candidates  # noqa: E402
+from qa.search.ranking import convex, min_max  # noqa: E402
 
 WORK = Path("/tmp/newsqa-bench")
 
@@ -39,8 +40,8 @@ def main() -> None:
     vectors = retriever._embedder.embed([q["question"] for q in questions])  # noqa: SLF001
     lists = []
     for q, vector in zip(questions, vectors, strict=True):
-        dense = retriever._dense(vector, 100, None)  # noqa: SLF001
-        lexical = retriever._lexical(q["question"], 100, None)  # noqa: SLF001
+        dense = dense_candidates(index, vector, 100, None)
+        lexical = lexical_candidates(index, q["question"], 100, None)
         good = set()
         candidates = index.passages(dense.keys() | lexical.keys())
         for row, passage in candidates.items():
@@ -71,8 +72,8 @@ def main() -> None:
 
         return rank
 
-    def convex(weight: float):
-        return lambda dense, lexical: ordered(_convex(_min_max(dense), _min_max(lexical), weight))
+    def convex_fusion(weight: float):
+        return lambda dense, lexical: ordered(convex(min_max(dense), min_max(lexical), weight))
 
     print(f"{args.dataset}: {len(lists)} questions; recall@1, recall@5")
     print(f"  dense only          {score(lambda dense, _: ordered({r: s for r, (_, s) in dense.items()}))}")
@@ -81,7 +82,7 @@ def main() -> None:
         for lexical_weight in (1.0, 1.5, 2.0):
             print(f"  rrf k={k} bm25 x{lexical_weight}  {score(rrf(k, lexical_weight))}")
     for weight in (0.3, 0.4, 0.5, 0.6, 0.7):
-        print(f"  convex dense={weight}    {score(convex(weight))}")
+        print(f"  convex dense={weight}    {score(convex_fusion(weight))}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,14 @@
-"""Question answering over news articles with verbatim, cited passages: no generated text, ever."""
+"""Question answering over news articles with verbatim, cited passages: no generated text, ever.
+
+The public API: open a `Retriever` over a folder of articles (or a .jsonl file) and `search` it; keep an
+index up to date with `ensure_index`, look at it with `index_status`, score it with `evaluate`, and see
+what article extraction keeps of a file with `explain_file`. Everything else is internal.
+"""
 
 from qa.chunk import ChunkSettings
+from qa.embed.protocol import Embedder
 from qa.errors import (
+    BackendError,
     BadInputError,
     DocsNotFoundError,
     EmptyCorpusError,
@@ -12,27 +19,67 @@ from qa.errors import (
     ModelNotFoundError,
     QAError,
 )
-from qa.records import Highlight, Hit, Passage, SearchResult, Source
+from qa.extract.article import Extraction, explain_file
+from qa.indexing import ensure_index, index_status
+from qa.records import (
+    AlsoIn,
+    Changes,
+    Document,
+    Evidence,
+    GradedQuestion,
+    Highlight,
+    Hit,
+    IndexedDocument,
+    IndexStatus,
+    IngestWarning,
+    Passage,
+    Reporter,
+    SearchResult,
+    SilentReporter,
+    Source,
+    Value,
+    ValueSource,
+)
+from qa.search.evaluate import Report, evaluate
 from qa.search.retriever import Retriever
-
-__version__ = "0.1.0"
+from qa.version import __version__
 
 __all__ = [
+    "AlsoIn",
+    "BackendError",
     "BadInputError",
+    "Changes",
     "ChunkSettings",
     "DocsNotFoundError",
+    "Document",
+    "Embedder",
     "EmptyCorpusError",
     "EmptyQuestionError",
+    "Evidence",
+    "Extraction",
+    "GradedQuestion",
     "Highlight",
     "Hit",
     "IndexBusyError",
     "IndexDamagedError",
     "IndexLocationError",
+    "IndexStatus",
+    "IndexedDocument",
+    "IngestWarning",
     "ModelNotFoundError",
     "Passage",
     "QAError",
+    "Report",
+    "Reporter",
     "Retriever",
     "SearchResult",
+    "SilentReporter",
     "Source",
+    "Value",
+    "ValueSource",
     "__version__",
+    "ensure_index",
+    "evaluate",
+    "explain_file",
+    "index_status",
 ]

@@ -53,6 +53,6 @@ class IndexBusyError(QAError):
 
 
 class BackendError(QAError):
-    """A bulk embedding backend was asked for that is unknown or cannot run here (qa/bulk.py)."""
+    """A bulk embedding backend was asked for that is unknown or cannot run here (qa/embed/bulk.py)."""
 
     exit_code = 2

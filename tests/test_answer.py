@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa import Retriever
+from qa import BadInputError, Retriever
 from qa.embed.reference import HashEmbedder
 from qa.fronts.cli import main
-from qa.records import AlsoIn, Highlight, Hit, Passage, SearchResult, Source
+from qa.records import AlsoIn, GradedQuestion, Highlight, Hit, Passage, SearchResult, Source
+from qa.search.evaluate import evaluate, graded_question
 from qa.search.highlight import best_sentence, carries, question_of
 from qa.search.values import normalise_date_value, normalise_number, values_of
 
@@ -268,3 +269,20 @@ def test_a_number_in_a_sentence_sharing_no_word_with_the_question_is_not_a_value
     ]
     values = values_of(question_of("How many troops were sent?"), hits)
     assert [v.value for v in values] == ["2,500"]
+
+
+def test_evaluate_takes_graded_questions_and_echoes_their_ids(corpus, tmp_path):
+    retriever = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
+    records = [
+        {"id": 7, "question": "When does the withdrawal end?", "answers": ["January 19", " "]},
+        {"question": "What is the capital of Australia?"},
+    ]
+    graded = [graded_question(record, f"dev.jsonl:{n}") for n, record in enumerate(records, start=1)]
+    assert graded == [
+        GradedQuestion("When does the withdrawal end?", ("January 19",), 7),
+        GradedQuestion("What is the capital of Australia?", (), None),
+    ]
+    report = evaluate(retriever, graded, k=2, mode="hybrid").to_dict()
+    assert [(q["id"], q["answerable"], q["rank"]) for q in report["questions"]] == [(7, True, 1), (None, False, None)]
+    with pytest.raises(BadInputError, match='dev.jsonl:3: "answers" must be a list of strings'):
+        graded_question({"question": "q", "answers": [1]}, "dev.jsonl:3")

@@ -12,7 +12,8 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.storage.bm25 import _STEMMER, LexicalIndex
+from qa.storage.bm25 import LexicalIndex
+from qa.text.words import stem_words
 
 TEXTS = [
     "Russian troops began withdrawing from Kazakhstan on Thursday, the defence ministry said.",
@@ -31,7 +32,7 @@ def saved(tmp_path_factory):
     rows = np.array([3, 7, 8, 20, 21, 40], dtype=np.int64)
     LexicalIndex.build(TEXTS, rows).save(folder)
     reference = bm25s.BM25()
-    reference.index(bm25s.tokenize(TEXTS, stopwords="en", stemmer=_STEMMER, show_progress=False), show_progress=False)
+    reference.index(bm25s.tokenize(TEXTS, stopwords="en", stemmer=stem_words, show_progress=False), show_progress=False)
     return LexicalIndex.load(folder), reference, rows
 
 
@@ -41,7 +42,7 @@ def test_scores_equal_bm25s(saved, words):
     ours, reference, rows = saved
     query = " ".join(words)
     got_rows, got_scores = ours.search(query, 10)
-    tokens = bm25s.tokenize([query], stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    tokens = bm25s.tokenize([query], stopwords="en", stemmer=stem_words, return_ids=False, show_progress=False)
     expected = {}
     if tokens[0] and reference.get_tokens_ids(tokens[0]):
         scores = reference.get_scores(tokens[0])

@@ -9,6 +9,7 @@ import pytest
 from qa import BadInputError, EmptyQuestionError, Hit, Retriever, SearchResult
 from qa.embed.reference import HashEmbedder
 from qa.ingest.corpus import decode
+from qa.search.ranking import DENSE_WEIGHT, fuse, in_corpus_order
 
 
 def open_hash(docs, tmp_path):
@@ -95,3 +96,19 @@ def test_jsonl_corpus_reports_record_ids(tmp_path):
         "published": "2022-01-13",
         "byline": None,
     }
+
+
+def test_fusion_modes_and_the_corpus_order_of_ties():
+    dense = {1: (1, 0.9), 2: (2, 0.5)}
+    lexical = {2: (1, 7.0), 3: (2, 3.0)}
+    assert fuse(dense, lexical, "dense") == {1: 0.9, 2: 0.5}
+    assert fuse(dense, lexical, "bm25") == {2: 7.0, 3: 3.0}
+    assert fuse(dense, lexical, "hybrid") == pytest.approx({1: DENSE_WEIGHT, 2: 1 - DENSE_WEIGHT, 3: 0.0})
+    positions = {5: (1, 0), 4: (0, 10), 7: (0, 2)}  # row -> (document's place in the corpus, offset)
+    ranked = [(5, 1.0), (4, 1.0), (7, 1.0), (9, 0.5)]
+    assert in_corpus_order(ranked, 3, lambda rows: {row: positions[row] for row in rows}) == [
+        (7, 1.0),
+        (4, 1.0),
+        (5, 1.0),
+        (9, 0.5),
+    ]

@@ -26,9 +26,8 @@ from qa.embed.runtimes.torch_embedder import TorchEmbedder
 from qa.errors import BackendError
 from qa.inputs import AUTO_BACKEND, BACKENDS
 
-AUTO = AUTO_BACKEND  # the old name, until every caller imports qa.inputs.AUTO_BACKEND
 
-__all__ = ["AUTO", "BACKENDS", "auto_backend", "available_backends", "bulk_embedder"]
+__all__ = ["auto_backend", "available_backends", "bulk_embedder"]
 
 _INSTALL = {
     "openvino": "pip install -c constraints.txt openvino",

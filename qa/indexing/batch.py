@@ -29,7 +29,7 @@ class LazyEncoder:
             from qa.embed.bulk import bulk_embedder  # imports a runtime (OpenVINO, torch) only when a build embeds
 
             self._bulk = bulk_embedder(self._embedder, self._backend)
-            self.name = getattr(self._bulk, "backend", "reference")
+            self.name = self._bulk.backend
         return self._bulk.embed(texts)
 
 

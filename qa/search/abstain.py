@@ -10,6 +10,7 @@ their own corpora) and off-topic ones (each set asked of the other corpus); see 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from qa.records import Evidence
 
@@ -30,3 +31,10 @@ def confidence(evidence: Evidence) -> float:
 
 def answered(evidence: Evidence) -> bool:
     return confidence(evidence) >= ANSWER_MIN
+
+
+def evidence_of(
+    passage_cosines: Iterable[float], sentence_cosines: Iterable[float], coverages: Iterable[float]
+) -> Evidence:
+    """The evidence of the top hits: the best of each measure over them (0 when none has it)."""
+    return Evidence(max([0.0, *passage_cosines]), max([0.0, *sentence_cosines]), max([0.0, *coverages]))

@@ -6,10 +6,12 @@ strings (case-insensitive). A line without answers (or with an empty list) shoul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from qa.errors import BadInputError
+from qa.records import GradedQuestion, SearchResult
 from qa.search.retriever import Retriever
 
 
@@ -34,7 +36,7 @@ class Report:
         answerable = [q for q in self.questions if q.answerable]
         other = [q for q in self.questions if not q.answerable]
 
-        def share(count: int, total: int) -> float | None:
+        def share(count: float, total: int) -> float | None:
             return round(count / total, 4) if total else None
 
         return {
@@ -55,33 +57,36 @@ class Report:
         return {"summary": self.summary(), "questions": [asdict(q) for q in self.questions]}
 
 
-def answers_of(record: dict[str, Any], where: str) -> list[str]:
+def graded_question(record: dict[str, Any], where: str) -> GradedQuestion:
+    """One line of an evaluation file, its "answers" checked (`where` names the line in errors)."""
+    question = record.get("question")
+    if not isinstance(question, str):
+        raise BadInputError(f'{where}: expected {{"id"?, "question": "..."}}')
     answers = record.get("answers")
     if answers is None:
-        return []
+        answers = []
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         raise BadInputError(f'{where}: "answers" must be a list of strings')
-    return [a for a in answers if a.strip()]
+    return GradedQuestion(question, tuple(a for a in answers if a.strip()), record.get("id"))
 
 
-def evaluate(retriever: Retriever, records: list[dict[str, Any]], *, k: int, mode: str, **filters: Any) -> Report:
-    scores = []
-    results = retriever.search_many([r["question"] for r in records], k=k, mode=mode, **filters)
-    for record, result in zip(records, results, strict=True):
-        answers = [a.lower() for a in record["_answers"]]
-        holds = [any(a in hit.text.lower() for a in answers) for hit in result.hits]
-        rank = holds.index(True) + 1 if any(holds) else None
-        top = result.hits[0] if result.hits else None
-        highlighted = (top.highlight_text or "").lower() if top else ""
-        scores.append(
-            QuestionScore(
-                id=record.get("id"),
-                question=record["question"],
-                answerable=bool(answers),
-                rank=rank,
-                in_highlight=bool(answers) and any(a in highlighted for a in answers),
-                answered=result.answered,
-                confidence=result.confidence,
-            )
-        )
-    return Report(k=k, mode=mode, questions=tuple(scores))
+def evaluate(retriever: Retriever, questions: Sequence[GradedQuestion], *, k: int, mode: str, **filters: Any) -> Report:
+    """How well the retriever answers `questions`: each one's rank of the first answer, and the summary."""
+    results = retriever.search_many([q.question for q in questions], k=k, mode=mode, **filters)
+    return Report(k=k, mode=mode, questions=tuple(_score(q, r) for q, r in zip(questions, results, strict=True)))
+
+
+def _score(graded: GradedQuestion, result: SearchResult) -> QuestionScore:
+    answers = [a.lower() for a in graded.answers]
+    holds = [any(a in hit.text.lower() for a in answers) for hit in result.hits]
+    top = result.hits[0] if result.hits else None
+    highlighted = (top.highlight_text or "").lower() if top else ""
+    return QuestionScore(
+        id=graded.id,
+        question=graded.question,
+        answerable=bool(answers),
+        rank=holds.index(True) + 1 if any(holds) else None,
+        in_highlight=bool(answers) and any(a in highlighted for a in answers),
+        answered=result.answered,
+        confidence=result.confidence,
+    )

@@ -27,9 +27,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
-import Stemmer
+from qa.records import SearchResult
+from qa.text.words import DOTTED_WORD, FUNCTION_WORDS
+from qa.text.words import stem as stem_of
+
+if TYPE_CHECKING:
+    from qa.search.retriever import Retriever
 
 # Measured with bench/followups.py (23 dialogues over the seeds, hybrid turn-2 hit@1): carrying the last
 # query's words does most of the work; one salient passage word helps the dense mode, more of them pull the
@@ -38,7 +43,6 @@ MAX_CARRIED = 10  # content words carried over from the last turn's query
 MAX_SALIENT = 1  # salient words taken from the last turn's top passages
 PASSAGES_PER_TURN = 2  # how many top passages a turn keeps for salience
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.,-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _CONNECTIVES = (
     "and",
     "but",
@@ -67,20 +71,6 @@ _BEFORE_THAT = frozenset(
     "is was were are be been did does do will would can could has have had about of after before for by to "
     "with in on from at like than".split()
 )
-# question words, auxiliaries and other words that carry no topic; they are never carried over
-_STOPWORDS = frozenset(
-    """
-    a about above after again against all also am an and any are aren't as at be because been before being
-    below between both but by can could did didn't do does doesn't doing don't down during each else ever
-    exactly few for from further get got had has have having he her here hers herself him himself his how
-    i if in into is isn't it it's its itself just kind least let like many may me might more most much must my
-    myself no nor not now of off on once only or other our ours out over own per really same say says she
-    should so some such than that the their theirs them themselves then there these they this those through
-    to too under until up upon us very was wasn't we were weren't what when where whether which while who
-    whom whose why will with within without would yet you your also according mr mrs ms s t
-    said tell told know please overall total still
-    """.split()
-)
 _TRIM = "'’.,-"  # stripped from the ends of a word
 _TITLE_WORD = re.compile(r"^[A-Z][A-Za-z'’.-]*$|^[A-Z0-9]{2,}$")
 
@@ -94,7 +84,9 @@ class Turn:
     passages: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, question: str, result: Any, query: str | None = None, *, passages: int = PASSAGES_PER_TURN) -> Turn:
+    def of(
+        cls, question: str, result: SearchResult, query: str | None = None, *, passages: int = PASSAGES_PER_TURN
+    ) -> Turn:
         """The turn for a question and its `SearchResult` (the texts of its top `passages` hits)."""
         return cls(question, query or question, tuple(hit.text for hit in result.hits[:passages]))
 
@@ -136,7 +128,7 @@ def followup_reason(question: str) -> str | None:
     connective = _CONNECTIVE.match(question)
     if connective:
         return f"starts with {' '.join(connective.group(0).split()).strip(',').lower()!r}"
-    words = [word.lower() for word in _WORD.findall(question)]
+    words = [word.lower() for word in DOTTED_WORD.findall(question)]
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else None
         previous = words[position - 1] if position else None
@@ -155,16 +147,16 @@ def followup_reason(question: str) -> str | None:
 
 def content_words(text: str) -> list[str]:
     """The words of `text` that carry its topic, in order (stopwords and question words dropped)."""
-    words = (word.strip(_TRIM) for word in _WORD.findall(text))
-    return [word for word in words if word and word.lower() not in _STOPWORDS]
+    words = (word.strip(_TRIM) for word in DOTTED_WORD.findall(text))
+    return [word for word in words if word and word.lower() not in FUNCTION_WORDS]
 
 
 def names(text: str) -> list[str]:
     """Capitalised words other than stopwords: 'Shoigu', 'Almaty'; the first word only in capitals ('CSTO')."""
     found = []
-    for position, word in enumerate(_WORD.findall(text)):
+    for position, word in enumerate(DOTTED_WORD.findall(text)):
         word = word.strip(_TRIM)
-        if word.lower() in _STOPWORDS or not _TITLE_WORD.match(word) or (position == 0 and not word.isupper()):
+        if word.lower() in FUNCTION_WORDS or not _TITLE_WORD.match(word) or (position == 0 and not word.isupper()):
             continue
         found.append(word)
     return found
@@ -180,12 +172,12 @@ def salient_words(passages: Sequence[str]) -> list[str]:
     named: set[str] = set()
     for text in passages:
         sentence_start = True
-        for match in _WORD.finditer(text):
+        for match in DOTTED_WORD.finditer(text):
             raw = match.group(0)
             word = raw.strip(_TRIM)
             starts = sentence_start
             sentence_start = text[match.end() : match.end() + 1] in (".", "!", "?")
-            if not word or word.lower() in _STOPWORDS or word.isdigit() or len(word) < 3:
+            if not word or word.lower() in FUNCTION_WORDS or word.isdigit() or len(word) < 3:
                 continue
             stem = _stem(word)
             counts[stem] += 1
@@ -213,15 +205,10 @@ def _new_words(words: Sequence[str], seen: set[str], limit: int) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _stem(word: str) -> str:
-    return _stemmer().stemWord(word.lower().replace("’", "'").removesuffix("'s"))
+    return stem_of(word.lower().replace("’", "'").removesuffix("'s"))
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def history_resolver(retriever: Any, mode: str = "hybrid", *, turns: int = 3) -> Callable[[str, list[str]], str]:
+def history_resolver(retriever: Retriever, mode: str = "hybrid", *, turns: int = 3) -> Callable[[str, list[str]], str]:
     """For the HTTP API, whose client sends only its previous questions: replay the last `turns` of them
     (each resolved against the ones before it and searched) to get the context for the new question."""
 

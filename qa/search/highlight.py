@@ -9,36 +9,18 @@ from bench/highlight.py on SQuAD dev; see the README.
 from __future__ import annotations
 
 import re
-import threading
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
 
 import numpy as np
-import Stemmer
 
-from qa.records import Highlight, Passage
+from qa.records import Highlight, Hit, Passage
+from qa.storage.generations import StoredIndex
+from qa.text.figures import DATE, NAME, NUMBER
 from qa.text.sentences import line_spans, sentence_spans
+from qa.text.words import WORD, stem_words, stopwords
 
 W_LEXICAL = 0.5  # weight of the share of question words found in the sentence (bench/highlight.py)
 W_KIND = 0.10  # bonus for carrying what a when / how many / who question asks for
-
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
-_MONTHS = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
-_WEEKDAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-DATE = re.compile(
-    rf"\b(?:{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}"
-    rf"(?:,?\s+\d{{4}})?|{_MONTHS}\s+\d{{4}}|{_WEEKDAYS}|(?:1[89]|20)\d\d|yesterday|today|tomorrow|last\s+(?:week|month|year))\b",
-    re.IGNORECASE,
-)
-_NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve dozen dozens hundred hundreds thousand "
-    "thousands million millions billion billions half"
-)
-NUMBER = re.compile(rf"\b\d[\d,.]*\b|\b(?:{'|'.join(_NUMBER_WORDS.split())})\b", re.IGNORECASE)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 
 _KINDS = (
     ("count", re.compile(r"^\s*(?:how\s+(?:many|much|long|old|far)|what\s+(?:number|percentage|amount))\b", re.I)),
@@ -70,9 +52,9 @@ def question_of(text: str) -> Question:
 
 def terms(text: str) -> list[str]:
     """Stemmed, lower-cased content words (stopwords dropped)."""
-    stop = _stopwords()
-    words = [w.lower().strip("'’-") for w in _WORD.findall(text)]
-    return _stemmer().stemWords([w for w in words if w and w not in stop])
+    stop = stopwords()
+    words = [w.lower().strip("'’-") for w in WORD.findall(text)]
+    return stem_words(w for w in words if w and w not in stop)
 
 
 def carries(kind: str | None, sentence: str) -> bool:
@@ -81,7 +63,7 @@ def carries(kind: str | None, sentence: str) -> bool:
     if kind == "count":
         return any(not DATE.fullmatch(m.group()) for m in NUMBER.finditer(sentence))
     if kind == "name":
-        return bool(_NAME.search(sentence))
+        return bool(NAME.search(sentence))
     return False
 
 
@@ -102,9 +84,7 @@ def best_sentence(
         for start, end in sentence_spans(passage.text, line_start, line_end):
             raw = (passage.start + start, passage.start + end)
             sentence = passage.text[start:end]
-            cosine = cosine_of.get(raw)
-            if cosine is None:  # too short to have a vector of its own: only its words count
-                cosine = 0.0
+            cosine = cosine_of.get(raw, 0.0)  # a sentence too short to have a vector: only its words count
             score = cosine + W_LEXICAL * overlap(question, sentence)
             if question.kind and carries(question.kind, sentence):
                 score += W_KIND
@@ -119,18 +99,14 @@ def overlap(question: Question, sentence: str) -> float:
     return len(question.terms & set(terms(sentence))) / len(question.terms)
 
 
-_local = threading.local()
-
-
-def _stemmer() -> Stemmer.Stemmer:
-    # a PyStemmer object must not be shared between threads; the Retriever is used from several
-    if not hasattr(_local, "stemmer"):
-        _local.stemmer = Stemmer.Stemmer("english")
-    return _local.stemmer
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    import justext
-
-    return frozenset(justext.get_stoplist("English")) | {"did", "does", "do", "say", "said"}
+def highlight_hits(
+    index: StoredIndex, question: Question, vector: np.ndarray, hits: list[Hit], rows: list[int]
+) -> tuple[list[Hit], list[Scored | None]]:
+    """Each hit (stored at the matching row) with its best sentence marked, and how that sentence scored."""
+    marked: list[Hit] = []
+    scored: list[Scored | None] = []
+    for hit, row in zip(hits, rows, strict=True):
+        best = best_sentence(question, vector, hit.passage, index.sentences_of(row))
+        marked.append(replace(hit, highlight=best.highlight if best else None))
+        scored.append(best)
+    return marked, scored

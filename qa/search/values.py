@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 
 from qa.records import Hit, Value, ValueSource
-from qa.search.highlight import DATE, NUMBER, Question, terms
+from qa.search.highlight import Question, terms
+from qa.text.figures import DATE, NUMBER
+from qa.text.words import WORD
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _MONTH_NAMES = "January February March April May June July August September October November December".split()
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _SMALL = {
@@ -67,7 +68,7 @@ def _nearest(question: Question, sentence: str) -> tuple[str, int, int] | None:
     candidates = _candidates(question.kind, sentence)
     if not candidates:
         return None
-    words = list(_WORD.finditer(sentence))
+    words = list(WORD.finditer(sentence))
     # positions (word indices) of the question's words in the sentence
     anchors = [i for i, word in enumerate(words) if set(terms(word.group())) & question.terms]
 

@@ -12,11 +12,12 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import Stemmer
 
-_STEMMER = Stemmer.Stemmer("english")
+from qa.text.words import stem_words
+
 _ROWS = "rows.npy"
 _STOPWORDS = "stopwords.json"  # the exact list bm25s removed at build time
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token_pattern (scikit-learn's)
@@ -25,11 +26,11 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token_pattern 
 class LexicalIndex:
     """A BM25 index over passages; its document i is the passage whose row is `rows[i]` (ascending)."""
 
-    def __init__(self, rows: np.ndarray, columns: _Columns | None, model=None) -> None:  # noqa: ANN001
+    def __init__(self, rows: np.ndarray, columns: _Columns | None, model: Any = None) -> None:
         self.rows = rows
         self.size = len(rows)
         self._columns = columns  # None when no passage has a single indexable word
-        self._model = model  # the bm25s model right after a build (saved by save())
+        self._model = model  # the bm25s.BM25 model right after a build (saved by save()); bm25s has no types
 
     @classmethod
     def build(cls, texts: Sequence[str], rows: np.ndarray | None = None) -> LexicalIndex:
@@ -41,7 +42,7 @@ class LexicalIndex:
         rows = np.arange(len(texts), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
         if len(rows) > 1 and np.any(np.diff(rows) <= 0):
             raise ValueError("BM25 rows must be ascending")
-        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, show_progress=False)
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=stem_words, show_progress=False)
         if not tokens.vocab:
             return cls(rows, None)
         model = bm25s.BM25()
@@ -130,7 +131,7 @@ class _Columns:
     def scores(self, query: str) -> np.ndarray | None:
         """BM25 of every passage for `query`, as bm25s computes it (a repeated term counts again)."""
         words = [w for w in _TOKEN.findall(query.lower()) if w not in self.stopwords]
-        ids = [self.vocab[t] for t in _STEMMER.stemWords(words) if t in self.vocab] if words else []
+        ids = [self.vocab[t] for t in stem_words(words) if t in self.vocab] if words else []
         if not ids:
             return None
         starts, ends = self.indptr[ids], self.indptr[np.asarray(ids) + 1]

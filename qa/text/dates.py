@@ -23,4 +23,5 @@ def normalise_date(value: str) -> str | None:
         return None
     if parsed.year == 1900:
         return None
-    return parsed.date().isoformat()
+    day: dt.date = parsed.date()
+    return day.isoformat()
