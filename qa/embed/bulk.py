@@ -26,7 +26,6 @@ from qa.embed.runtimes.torch_embedder import TorchEmbedder
 from qa.errors import BackendError
 from qa.inputs import AUTO_BACKEND, BACKENDS
 
-
 __all__ = ["auto_backend", "available_backends", "bulk_embedder"]
 
 _INSTALL = {

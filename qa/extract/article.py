@@ -275,7 +275,7 @@ def _blocks(text: str) -> list[_Draft]:
         pos = start
         bullet = _BULLET.match(text[start:end])
         bulleted = bullet is not None and start + bullet.end() < end
-        if bulleted:
+        if bullet is not None and bulleted:
             start += bullet.end()
         content = text[start:end]
         draft = _Draft(start, end, line, content, len(_WORD.findall(content)))
@@ -351,9 +351,10 @@ def _follows_card_title(drafts: list[_Draft], i: int) -> bool:
     j = i - 1
     while j >= 0 and drafts[j].kind == "dateline":
         j -= 1
-    if j < 0 or drafts[j].kind != "repeat" or drafts[j].original is None:
+    first = drafts[j].original if j >= 0 and drafts[j].kind == "repeat" else None
+    if first is None:
         return False
-    original = drafts[drafts[j].original]
+    original = drafts[first]
     return original.kind == SHORT and original.words <= 15 and not _SENTENCE_END.search(original.text)
 
 

@@ -6,9 +6,9 @@ from qa.ingest.corpus import (
     CorpusFile,
     decode,
     file_sha256,
-    is_encodable,
     read_documents,
     scan,
 )
+from qa.text.encoding import is_encodable
 
 __all__ = ["CORPUS_SUFFIXES", "Corpus", "CorpusFile", "decode", "file_sha256", "is_encodable", "read_documents", "scan"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from qa.text.dates import normalise_date
 
@@ -33,7 +34,7 @@ def html_text(markup: str) -> HtmlText:
     # trafilatura logs "discarding data" at WARNING for every thin page; the indexer reports skips itself
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
-    found = None
+    found: Any = None  # trafilatura's Document (untyped here)
     for favor_recall in (False, True):  # precise first; a short page may need the recall setting
         found = trafilatura.bare_extraction(
             markup, with_metadata=True, include_comments=False, include_tables=True, favor_recall=favor_recall
