@@ -112,3 +112,30 @@ def test_fusion_modes_and_the_corpus_order_of_ties():
         (5, 1.0),
         (9, 0.5),
     ]
+
+
+def test_the_document_api_the_fronts_use(seeds, tmp_path):
+    retriever = open_hash(seeds, tmp_path)
+    documents = retriever.documents()
+    assert retriever.document_count == len(documents) == 5
+    assert [d.key for d in documents] == sorted(d.key for d in documents)  # corpus order: file names here
+    assert sum(d.passages for d in documents) == len(retriever)
+    every = {}
+    for passage, source in retriever.passages():
+        every.setdefault(passage.doc_key, []).append(passage)
+        assert retriever.source(passage.doc_key) == source
+    for document in documents:
+        listed = retriever.document_passages(document.key)
+        assert listed == sorted(every[document.key], key=lambda p: p.start)
+        assert len(listed) == document.passages
+    assert retriever.document_passages("no such document") == []
+
+
+def test_passages_are_found_by_id_shown_or_not(seeds, tmp_path):
+    retriever = open_hash(seeds, tmp_path)
+    shown = retriever.search("How many troops did the CSTO send?", k=2).hits[0].passage
+    assert retriever.passage(shown.id) == shown  # remembered from the answer
+    fresh = open_hash(seeds, tmp_path)  # nothing shown yet: found in the database
+    for passage, _ in list(fresh.passages())[::7]:
+        assert fresh.passage(passage.id) == passage
+    assert fresh.passage("0000000000000000") is None

@@ -81,7 +81,7 @@ def export(model_path: Path) -> Path | None:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shapes: the axes are declared dynamic
             torch.onnx.export(
-                _last_hidden_state(model),
+                transformer_module(model, pooled=False),
                 example,
                 str(partial),
                 input_names=list(MODEL_INPUTS),
@@ -98,11 +98,12 @@ def export(model_path: Path) -> Path | None:
     return target
 
 
-def _last_hidden_state(model: Any) -> Any:
-    """The transformer as a torch module of the three inputs giving only its token vectors (what is exported)."""
+def transformer_module(model: Any, *, pooled: bool) -> Any:
+    """The transformer as a torch module of the three model inputs, as exported: its token vectors, or with
+    `pooled` unit sentence vectors (mean pooling over the real tokens and L2 norm inside the graph)."""
     import torch
 
-    class _LastHiddenState(torch.nn.Module):
+    class _Transformer(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
@@ -113,6 +114,10 @@ def _last_hidden_state(model: Any) -> Any:
             hidden: torch.Tensor = self.model(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
-            return hidden
+            if not pooled:
+                return hidden
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            sentence = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(sentence, dim=-1)
 
-    return _LastHiddenState()
+    return _Transformer()

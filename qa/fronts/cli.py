@@ -18,7 +18,8 @@ except ImportError:  # pragma: no cover - older typer on the real click
 from qa.errors import QAError
 from qa.fronts.actions import AskOptions, run
 from qa.fronts.console import ConsoleReporter
-from qa.inputs import AUTO_BACKEND, BACKENDS, DEFAULT_K, DEFAULT_MODE, MAX_K
+from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption
+from qa.inputs import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K
 
 __all__ = ["ConsoleReporter", "app", "ask", "main"]  # ConsoleReporter: bench/scale.py imports it from here
 
@@ -27,21 +28,11 @@ EXIT_INTERRUPTED = 130
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 _MODE_HELP = "Retrieval: hybrid (BM25 + dense, fused), dense or bm25."
-_BACKEND_HELP = f"Encoder for (re)building: {', '.join((AUTO_BACKEND, *BACKENDS))}."
+_BACKEND_HELP = f"Encoder for (re)building: {BACKEND_NAMES}."
 _Question = Annotated[str | None, typer.Argument(help="The question to answer.", show_default=False)]
 _Top = Annotated[int, typer.Option("--top", "-k", min=1, max=MAX_K, help="How many passages to show.")]
 _Mode = Annotated[str, typer.Option(help=_MODE_HELP)]
 _Json = Annotated[bool, typer.Option("--json", help="Print JSON (one object per question).")]
-_Docs = Annotated[
-    Path | None,
-    typer.Option(help="Folder of .txt/.md/.html articles or a .jsonl file. (default: seeds/)", show_default=False),
-]
-_Index = Annotated[
-    Path | None, typer.Option(help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False)
-]
-_Model = Annotated[
-    str | None, typer.Option(envvar="QA_MODEL", help="Local sentence-transformers model folder.", show_default=False)
-]
 _Questions = Annotated[
     Path | None, typer.Option(help='Answer each {"id"?, "question"} line of a .jsonl file.', show_default=False)
 ]
@@ -84,9 +75,9 @@ def ask(
     top: _Top = DEFAULT_K,
     mode: _Mode = DEFAULT_MODE,
     json_output: _Json = False,
-    docs: _Docs = None,
-    index: _Index = None,
-    model: _Model = None,
+    docs: DocsOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
     questions: _Questions = None,
     evaluate_file: _Eval = None,
     passages: _Passages = False,

@@ -15,27 +15,18 @@ from qa.chunk import ChunkSettings
 from qa.embed import load_embedder
 from qa.errors import BadInputError
 from qa.fronts.console import ConsoleReporter
+from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption
 from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, write_excluded
 from qa.ingest.corpus import CORPUS_SUFFIXES
-from qa.inputs import AUTO_BACKEND, BACKENDS, check_backend
+from qa.inputs import AUTO_BACKEND, check_backend
 from qa.paths import default_docs, default_index_dir
 from qa.storage.generations import live_generation
 
 index_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
 
-_Docs = Annotated[
-    Path | None,
-    typer.Option(help="Folder of .txt/.md/.html articles or a .jsonl file. (default: seeds/)", show_default=False),
-]
-_Index = Annotated[
-    Path | None, typer.Option(help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False)
-]
-_Model = Annotated[
-    str | None, typer.Option(envvar="QA_MODEL", help="Local sentence-transformers model folder.", show_default=False)
-]
 _Backend = Annotated[
     str,
-    typer.Option(help=f"Encoder for new passages: {', '.join((AUTO_BACKEND, *BACKENDS))}."),
+    typer.Option(help=f"Encoder for new passages: {BACKEND_NAMES}."),
 ]
 
 
@@ -46,9 +37,9 @@ def _where(docs: Path | None, index: Path | None) -> tuple[Path, Path]:
 
 @index_app.command()
 def status(
-    docs: _Docs = None,
-    index: _Index = None,
-    model: _Model = None,
+    docs: DocsOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the index of the corpus and whether the corpus changed since it was built (builds nothing)."""
@@ -79,9 +70,9 @@ def status(
 
 @index_app.command()
 def update(
-    docs: _Docs = None,
-    index: _Index = None,
-    model: _Model = None,
+    docs: DocsOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
     backend: _Backend = AUTO_BACKEND,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild from scratch.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
@@ -95,9 +86,9 @@ def update(
 @index_app.command()
 def add(
     files: Annotated[list[Path], typer.Argument(help="Article files (.txt, .md, .html) to add.", show_default=False)],
-    docs: _Docs = None,
-    index: _Index = None,
-    model: _Model = None,
+    docs: DocsOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
     backend: _Backend = AUTO_BACKEND,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -119,9 +110,9 @@ def add(
 @index_app.command()
 def remove(
     files: Annotated[list[Path], typer.Argument(help="Article files of the corpus to leave out.", show_default=False)],
-    docs: _Docs = None,
-    index: _Index = None,
-    model: _Model = None,
+    docs: DocsOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Leave articles out of the index. The files stay where they are; `index add FILE` takes them back."""

@@ -120,13 +120,17 @@ def read_documents(corpus: Corpus, file: CorpusFile) -> tuple[list[Document], li
     return _read_text_file(data, key, shown)
 
 
+def _decoded(data: bytes, shown: str) -> tuple[str, str, list[IngestWarning]]:
+    """The text, its encoding, and a warning when it was not UTF-8."""
+    text, encoding = decode(data)
+    warnings = [IngestWarning(shown, f"not valid UTF-8; read as {encoding}")] if encoding != "utf-8" else []
+    return text, encoding, warnings
+
+
 def _read_text_file(data: bytes, key: str, shown: str) -> tuple[list[Document], list[IngestWarning]]:
     if looks_binary(data):
         return [], [IngestWarning(shown, "skipped: binary file")]
-    text, encoding = decode(data)
-    warnings = []
-    if encoding != "utf-8":
-        warnings.append(IngestWarning(shown, f"not valid UTF-8; read as {encoding}"))
+    text, encoding, warnings = _decoded(data, shown)
     if not text.strip():
         return [], [*warnings, IngestWarning(shown, "skipped: empty file")]
     doc = Document(key=key, path=key, source_id=None, text=text, sha256=text_sha256(text), encoding=encoding)
@@ -166,10 +170,7 @@ def _read_html_file(data: bytes, key: str, shown: str) -> tuple[list[Document], 
 def _read_jsonl(data: bytes, shown: str) -> tuple[list[Document], list[IngestWarning]]:
     if looks_binary(data):
         return [], [IngestWarning(shown, "skipped: binary file")]
-    text, encoding = decode(data)
-    warnings = []
-    if encoding != "utf-8":
-        warnings.append(IngestWarning(shown, f"not valid UTF-8; read as {encoding}"))
+    text, encoding, warnings = _decoded(data, shown)
     docs: list[Document] = []
     seen: set[str] = set()
     for lineno, line in _numbered_lines(text):

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from qa.embed.onnx_export import export_dir
+from qa.embed.onnx_export import export_dir, transformer_module
 from qa.embed.pooling import MODEL_INPUTS
 from qa.embed.runtimes.openvino_core import import_openvino, telemetry_off
 from qa.embed.runtimes.torch_embedder import transformers_auto_model
@@ -58,30 +58,8 @@ def _convert(openvino: Any, model_path: Path, folder: Path) -> None:
     example = tuple(torch.ones(2, 16, dtype=torch.long) for _ in MODEL_INPUTS)
     with torch.no_grad(), warnings.catch_warnings(), telemetry_off():
         warnings.simplefilter("ignore")  # tracer warnings: the shapes stay dynamic
-        converted = openvino.convert_model(_pooled(model), example_input=example)
+        converted = openvino.convert_model(transformer_module(model, pooled=True), example_input=example)
     for port, name in zip(converted.inputs, MODEL_INPUTS, strict=True):
         port.get_tensor().set_names({name})
     folder.mkdir(parents=True, exist_ok=True)
     openvino.save_model(converted, str(folder / "model.xml"), compress_to_fp16=False)
-
-
-def _pooled(model: Any) -> Any:
-    """The transformer as a torch module giving unit sentence vectors: mean pooling and L2 norm in the graph."""
-    import torch
-
-    class _Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(
-            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
-        ) -> torch.Tensor:
-            hidden = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1)
-
-    return _Pooled()

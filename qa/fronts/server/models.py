@@ -131,23 +131,22 @@ class SearchResponse(_Open):
     )
 
 
-class PassageOut(_Open):
+class _PassageFields(_Open):
+    """What `Passage.to_dict()` gives: the verbatim slice and where it lies in its source."""
+
     id: str
     text: str
     start: int
     end: int
     line_start: int
     line_end: int
+
+
+class PassageOut(_PassageFields):
     source: SourceOut
 
 
-class ContextPassage(_Open):
-    id: str
-    text: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
+class ContextPassage(_PassageFields):
     current: bool = Field(description="True for the passage that was asked for.")
 
 
