@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,39 @@ def _sandbox(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("QA_MODEL", raising=False)
+
+
+@pytest.fixture
+def hash_model(monkeypatch):
+    """`ask.py` and `Retriever.open` without an embedder use the hashing embedder: instant, deterministic."""
+    monkeypatch.setenv("QA_MODEL", "hash")
+
+
+@pytest.fixture
+def cli(capsys) -> Callable[..., tuple[int, str, str]]:
+    """Run ask.py's entry point in this process: `cli("question", "--json")` -> (exit code, stdout, stderr)."""
+    from qa.fronts.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(argv))
+        out, err = capsys.readouterr()
+        code = exit_info.value.code
+        return (code if isinstance(code, int) else 0), out, err
+
+    return run
+
+
+@pytest.fixture
+def open_hashed(tmp_path) -> Callable[..., object]:
+    """`open_hashed(docs)`: a Retriever over `docs` with the hashing embedder, its index in tmp_path/idx."""
+    from qa import Retriever
+    from qa.embed import HashEmbedder
+
+    def open_(docs: Path, index: Path | None = None) -> Retriever:
+        return Retriever.open(docs=docs, index=index or tmp_path / "idx", embedder=HashEmbedder())
+
+    return open_
 
 
 @pytest.fixture

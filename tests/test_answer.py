@@ -10,9 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa import BadInputError, Retriever
-from qa.embed.reference import HashEmbedder
-from qa.fronts.cli import main
+from qa import BadInputError
 from qa.records import AlsoIn, GradedQuestion, Highlight, Hit, Passage, SearchResult, Source
 from qa.search.evaluate import evaluate, graded_question
 from qa.search.highlight import best_sentence, carries, question_of
@@ -172,20 +170,8 @@ def test_agreeing_sources_are_not_a_disagreement():
     assert not SearchResult("q", hits=hits, values=values).disagree
 
 
-@pytest.fixture()
-def hash_model(monkeypatch):
-    monkeypatch.setenv("QA_MODEL", "hash")
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
-
-
-def test_library_results_carry_highlight_confidence_and_evidence(corpus, tmp_path):
-    retriever = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
+def test_library_results_carry_highlight_confidence_and_evidence(corpus, tmp_path, open_hashed):
+    retriever = open_hashed(corpus)
     result = retriever.search("When does the withdrawal end?", k=2)
     top = result.hits[0]
     assert top.highlight is not None and top.highlight_text == "The withdrawal ends on January 19."
@@ -194,30 +180,30 @@ def test_library_results_carry_highlight_confidence_and_evidence(corpus, tmp_pat
     assert set(result.to_dict()["evidence"]) == {"passage_cosine", "sentence_cosine", "coverage"}
 
 
-def test_abstaining_result_says_so_and_still_shows_passages(capsys, corpus, tmp_path, hash_model, monkeypatch):
+def test_abstaining_result_says_so_and_still_shows_passages(cli, corpus, tmp_path, hash_model, monkeypatch):
     monkeypatch.setattr("qa.search.retriever.answered", lambda evidence: False)
-    code, out, _ = run(capsys, "fuel prices", "-k", "1", "--docs", str(corpus), "--index", str(tmp_path / "i"))
+    code, out, _ = cli("fuel prices", "-k", "1", "--docs", str(corpus), "--index", str(tmp_path / "i"))
     assert code == 0
     assert out.startswith("The articles don't seem to answer this. Closest passages:\n")
     assert "Protests started" in out
-    code, out, _ = run(capsys, "fuel prices", "--json", "--docs", str(corpus), "--index", str(tmp_path / "i"))
+    code, out, _ = cli("fuel prices", "--json", "--docs", str(corpus), "--index", str(tmp_path / "i"))
     result = json.loads(out)
     assert result["answered"] is False and result["passages"]
 
 
-def test_terminal_lists_disagreeing_values_with_their_sources(capsys, tmp_path, hash_model):
+def test_terminal_lists_disagreeing_values_with_their_sources(cli, tmp_path, hash_model):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("Troops\n\nAbout 2,500 troops were sent by the alliance last week.\n", encoding="utf-8")
     (docs / "b.txt").write_text("Troops\n\nAbout 2,000 troops were sent by the alliance last week.\n", encoding="utf-8")
-    code, out, _ = run(capsys, "How many troops were sent?", "--docs", str(docs), "--index", str(tmp_path / "i"))
+    code, out, _ = cli("How many troops were sent?", "--docs", str(docs), "--index", str(tmp_path / "i"))
     assert code == 0
     assert "The sources disagree:" in out
     assert re.search(r"• 2,500: \S*/a\.txt \[1\]", out), out
     assert re.search(r"• 2,000: \S*/b\.txt \[1, also in\]", out), "the copy with another figure is not hidden"
 
 
-def test_eval_scores_a_file_of_questions(capsys, corpus, tmp_path, hash_model):
+def test_eval_scores_a_file_of_questions(cli, corpus, tmp_path, hash_model):
     graded = tmp_path / "dev.jsonl"
     graded.write_text(
         '{"id": "a", "question": "When does the withdrawal end?", "answers": ["January 19"]}\n'
@@ -226,7 +212,7 @@ def test_eval_scores_a_file_of_questions(capsys, corpus, tmp_path, hash_model):
         encoding="utf-8",
     )
     args = ["--eval", str(graded), "--docs", str(corpus), "--index", str(tmp_path / "i"), "-k", "2"]
-    code, out, _ = run(capsys, *args, "--json")
+    code, out, _ = cli(*args, "--json")
     assert code == 0
     report = json.loads(out)
     summary = report["summary"]
@@ -234,7 +220,7 @@ def test_eval_scores_a_file_of_questions(capsys, corpus, tmp_path, hash_model):
     assert summary["hit@1"] == 0.5 and summary["hit@2"] == 0.5 and summary["mrr"] == 0.5
     assert summary["answer_in_highlight"] == 0.5
     assert [q["rank"] for q in report["questions"]] == [1, None, None]
-    code, out, _ = run(capsys, *args)
+    code, out, _ = cli(*args)
     assert code == 0 and "answer_in_highlight" in out and "When does the withdrawal end?" in out
 
 
@@ -245,20 +231,20 @@ def test_eval_scores_a_file_of_questions(capsys, corpus, tmp_path, hash_model):
         ("not json", "dev.jsonl:1: not JSON"),
     ],
 )
-def test_eval_refuses_bad_lines_in_one_line(capsys, corpus, tmp_path, hash_model, line, message):
+def test_eval_refuses_bad_lines_in_one_line(cli, corpus, tmp_path, hash_model, line, message):
     graded = tmp_path / "dev.jsonl"
     graded.write_text(line + "\n", encoding="utf-8")
-    code, out, err = run(capsys, "--eval", str(graded), "--docs", str(corpus), "--index", str(tmp_path / "i"))
+    code, out, err = cli("--eval", str(graded), "--docs", str(corpus), "--index", str(tmp_path / "i"))
     assert (code, out) == (2, "")
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "i").exists(), "refused before any index work"
 
 
-def test_search_many_gives_what_search_gives(corpus, tmp_path):
-    retriever = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
+def test_search_many_gives_what_search_gives(corpus, tmp_path, open_hashed):
+    retriever = open_hashed(corpus)
     questions = ["When does the withdrawal end?", "fuel prices", "police vehicles", "troops"]
     many = list(retriever.search_many(questions, k=2, batch=3))
-    fresh = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
+    fresh = open_hashed(corpus)
     assert [r.to_dict() for r in many] == [fresh.search(q, k=2).to_dict() for q in questions]
 
 
@@ -271,8 +257,8 @@ def test_a_number_in_a_sentence_sharing_no_word_with_the_question_is_not_a_value
     assert [v.value for v in values] == ["2,500"]
 
 
-def test_evaluate_takes_graded_questions_and_echoes_their_ids(corpus, tmp_path):
-    retriever = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
+def test_evaluate_takes_graded_questions_and_echoes_their_ids(corpus, tmp_path, open_hashed):
+    retriever = open_hashed(corpus)
     records = [
         {"id": 7, "question": "When does the withdrawal end?", "answers": ["January 19", " "]},
         {"question": "What is the capital of Australia?"},

@@ -10,27 +10,15 @@ import sys
 import pytest
 from conftest import ROOT
 
-from qa.fronts.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _hash_model(monkeypatch):
-    monkeypatch.setenv("QA_MODEL", "hash")
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
+pytestmark = pytest.mark.usefixtures("hash_model")
 
 
 def ask_args(docs, tmp_path, *extra):
     return ["--docs", str(docs), "--index", str(tmp_path / "idx"), *extra]
 
 
-def test_json_contract(capsys, seeds, tmp_path):
-    code, out, err = run(capsys, "When did the withdrawal finish?", "--json", *ask_args(seeds, tmp_path))
+def test_json_contract(cli, seeds, tmp_path):
+    code, out, err = cli("When did the withdrawal finish?", "--json", *ask_args(seeds, tmp_path))
     assert code == 0
     result = json.loads(out)
     assert set(result) == {"question", "answered", "confidence", "evidence", "disagree", "values", "passages"}
@@ -51,13 +39,13 @@ def test_json_contract(capsys, seeds, tmp_path):
     assert "Indexing" in err and "Index ready" in err
 
 
-def test_quiet_build_prints_nothing_on_stderr(capsys, corpus, tmp_path):
-    code, out, err = run(capsys, "fuel", "--quiet", "--json", *ask_args(corpus, tmp_path))
+def test_quiet_build_prints_nothing_on_stderr(cli, corpus, tmp_path):
+    code, out, err = cli("fuel", "--quiet", "--json", *ask_args(corpus, tmp_path))
     assert code == 0 and err == ""
 
 
-def test_terminal_view_shows_rank_source_lines_and_text(capsys, corpus, tmp_path):
-    code, out, _ = run(capsys, "police vehicles", "--top", "1", *ask_args(corpus, tmp_path))
+def test_terminal_view_shows_rank_source_lines_and_text(cli, corpus, tmp_path):
+    code, out, _ = cli("police vehicles", "--top", "1", *ask_args(corpus, tmp_path))
     assert code == 0
     lines = out.splitlines()
     assert re.fullmatch(r"\[1\] score [01]\.\d{3} \(cosine -?\d\.\d\d, bm25 \d+\.\d\)", lines[0]), lines[0]
@@ -65,13 +53,13 @@ def test_terminal_view_shows_rank_source_lines_and_text(capsys, corpus, tmp_path
     assert "Protests started after a sharp rise in fuel prices. Police vehicles were set\n    ablaze." in out
 
 
-def test_questions_file_answers_each_line_in_order_with_ids(capsys, corpus, tmp_path):
+def test_questions_file_answers_each_line_in_order_with_ids(cli, corpus, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text(
         '{"id": "a", "question": "fuel prices"}\n\n{"question": "troops leave"}\n{"id": 7, "question": "January 19"}\n',
         encoding="utf-8",
     )
-    code, out, _ = run(capsys, "--questions", str(questions), "--json", "-k", "1", *ask_args(corpus, tmp_path))
+    code, out, _ = cli("--questions", str(questions), "--json", "-k", "1", *ask_args(corpus, tmp_path))
     assert code == 0
     results = [json.loads(line) for line in out.splitlines()]
     assert [r.get("id", "-") for r in results] == ["a", "-", 7]
@@ -79,8 +67,8 @@ def test_questions_file_answers_each_line_in_order_with_ids(capsys, corpus, tmp_
     assert list(results[0])[0] == "id"
 
 
-def test_passages_lists_every_indexed_passage(capsys, corpus, tmp_path):
-    code, out, _ = run(capsys, "--passages", *ask_args(corpus, tmp_path))
+def test_passages_lists_every_indexed_passage(cli, corpus, tmp_path):
+    code, out, _ = cli("--passages", *ask_args(corpus, tmp_path))
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert {"id", "path", "source_id", "start", "end", "text"} <= set(rows[0])
@@ -89,11 +77,11 @@ def test_passages_lists_every_indexed_passage(capsys, corpus, tmp_path):
         assert open(row["path"], encoding="utf-8").read()[row["start"] : row["end"]] == row["text"]
 
 
-def test_bad_files_warn_but_do_not_stop_the_build(capsys, corpus, tmp_path):
+def test_bad_files_warn_but_do_not_stop_the_build(cli, corpus, tmp_path):
     (corpus / "latin.txt").write_bytes("Caf\xe9 owners protested fuel prices.".encode("latin-1"))
     (corpus / "empty.txt").write_text("")
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02")
-    code, out, err = run(capsys, "café owners", "--json", "-k", "1", *ask_args(corpus, tmp_path))
+    code, out, err = cli("café owners", "--json", "-k", "1", *ask_args(corpus, tmp_path))
     assert code == 0
     assert json.loads(out)["passages"][0]["source"]["path"].endswith("latin.txt")
     for line in (
@@ -104,12 +92,12 @@ def test_bad_files_warn_but_do_not_stop_the_build(capsys, corpus, tmp_path):
         assert line.format(corpus) in err.splitlines()
 
 
-def test_damaged_index_is_rebuilt_with_a_message(capsys, corpus, tmp_path):
-    run(capsys, "fuel", *ask_args(corpus, tmp_path))
+def test_damaged_index_is_rebuilt_with_a_message(cli, corpus, tmp_path):
+    cli("fuel", *ask_args(corpus, tmp_path))
     gen = tmp_path / "idx" / (tmp_path / "idx" / "CURRENT").read_text().strip()
     data = (gen / "vectors.faiss").read_bytes()
     (gen / "vectors.faiss").write_bytes(data[: len(data) // 2])
-    code, out, err = run(capsys, "fuel", "--json", *ask_args(corpus, tmp_path))
+    code, out, err = cli("fuel", "--json", *ask_args(corpus, tmp_path))
     assert code == 0 and json.loads(out)["passages"]
     assert "the existing index is unusable (vectors.faiss is truncated or altered), rebuilding it" in err
 
@@ -132,13 +120,13 @@ def test_damaged_index_is_rebuilt_with_a_message(capsys, corpus, tmp_path):
         (["q", "--docs", "{docs}", "--index", "{tmp}/bad.jsonl"], "error: cannot use {tmp}/bad.jsonl as an index"),
     ],
 )
-def test_errors_are_one_line_with_exit_code_2(capsys, corpus, tmp_path, argv, message):
+def test_errors_are_one_line_with_exit_code_2(cli, corpus, tmp_path, argv, message):
     (tmp_path / "emptydir").mkdir()
     (tmp_path / "bad.jsonl").write_text('{"question": "ok"}\n{oops\n', encoding="utf-8")
     argv = [a.format(docs=corpus, tmp=tmp_path) for a in argv]
     if "--index" not in argv:
         argv += ["--index", str(tmp_path / "idx")]
-    code, out, err = run(capsys, *argv)
+    code, out, err = cli(*argv)
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1, err
@@ -146,21 +134,21 @@ def test_errors_are_one_line_with_exit_code_2(capsys, corpus, tmp_path, argv, me
     assert "Traceback" not in err
 
 
-def test_unexpected_errors_are_one_line_exit_1_and_traceback_only_with_debug(capsys, corpus, tmp_path, monkeypatch):
+def test_unexpected_errors_are_one_line_exit_1_and_traceback_only_with_debug(cli, corpus, tmp_path, monkeypatch):
     import qa.search.retriever as retrieve
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(retrieve.Retriever, "open", boom)
-    code, _, err = run(capsys, "q", *ask_args(corpus, tmp_path))
+    code, _, err = cli("q", *ask_args(corpus, tmp_path))
     assert (code, err) == (1, "error: unexpected RuntimeError: disk on fire\n")
-    code, _, err = run(capsys, "q", "--debug", *ask_args(corpus, tmp_path))
+    code, _, err = cli("q", "--debug", *ask_args(corpus, tmp_path))
     assert code == 1 and "Traceback" in err and err.endswith("error: unexpected RuntimeError: disk on fire\n")
 
 
-def test_help_lists_every_option(capsys):
-    code, out, _ = run(capsys, "--help")
+def test_help_lists_every_option(cli):
+    code, out, _ = cli("--help")
     assert code == 0
     for option in (
         "--top",

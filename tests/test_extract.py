@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa import Retriever
-from qa.embed.reference import HashEmbedder
 from qa.extract.article import Extraction, extract
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -511,8 +509,8 @@ def test_seed_invariants(prefix):
 # --------------------------------------------------------------------------------------------- through the index
 
 
-def test_indexed_passages_hold_no_chrome_and_are_exact_slices(seeds, tmp_path):
-    retriever = Retriever.open(docs=seeds, index=tmp_path / "idx", embedder=HashEmbedder())
+def test_indexed_passages_hold_no_chrome_and_are_exact_slices(seeds, tmp_path, open_hashed):
+    retriever = open_hashed(seeds)
     count = 0
     for passage, source in retriever.passages():
         raw = read(Path(source.path))

@@ -132,12 +132,10 @@ def test_dialogue_benchmark_file_is_well_formed():
         assert followup_reason(dialogue["turns"][0]) is None, dialogue["turns"][0]
 
 
-def test_history_resolver_carries_the_previous_question_into_a_follow_up(corpus, tmp_path):
-    from qa import Retriever
-    from qa.embed.reference import HashEmbedder
+def test_history_resolver_carries_the_previous_question_into_a_follow_up(corpus, tmp_path, open_hashed):
     from qa.search.followup import history_resolver
 
-    retriever = Retriever.open(docs=corpus, index=tmp_path / "idx", embedder=HashEmbedder())
+    retriever = open_hashed(corpus)
     resolve_with = history_resolver(retriever)
     assert resolve_with("What set police vehicles ablaze?", []) == "What set police vehicles ablaze?"
     query = resolve_with("and when did they start?", ["Why did the fuel price protests happen?"])

@@ -6,9 +6,6 @@ import json
 
 import pytest
 
-from qa import Retriever
-from qa.embed.reference import HashEmbedder
-from qa.fronts.cli import main
 from qa.ingest.html import html_text
 
 STORY = (
@@ -63,8 +60,8 @@ def test_html_text_keeps_the_article_and_reads_the_page_metadata():
     assert not page.whole_page
 
 
-def test_html_pages_are_indexed_beside_text_files(pages, tmp_path):
-    retriever = Retriever.open(docs=pages, index=tmp_path / "idx", embedder=HashEmbedder())
+def test_html_pages_are_indexed_beside_text_files(pages, tmp_path, open_hashed):
+    retriever = open_hashed(pages)
     indexed = list(retriever.passages())
     paths = {source.path for _, source in indexed}
     assert paths == {str(pages / "notes.txt"), str(pages / "story.html")}
@@ -84,23 +81,16 @@ def test_html_pages_are_indexed_beside_text_files(pages, tmp_path):
     assert "2,500" in hits[0].passage.text
 
 
-def test_html_offsets_index_the_extracted_text(pages, tmp_path):
-    retriever = Retriever.open(docs=pages, index=tmp_path / "idx", embedder=HashEmbedder())
+def test_html_offsets_index_the_extracted_text(pages, tmp_path, open_hashed):
+    retriever = open_hashed(pages)
     text = html_text(PAGE).text
     for passage, source in retriever.passages():
         if source.path.endswith("story.html"):
             assert text[passage.start : passage.end] == passage.text
 
 
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
-
-
-def test_explain_an_html_page(pages, capsys):
-    code, out, err = run(capsys, "--explain", str(pages / "story.html"), "--json")
+def test_explain_an_html_page(pages, cli):
+    code, out, err = cli("--explain", str(pages / "story.html"), "--json")
     assert code == 0, err
     report = json.loads(out)
     assert report["title"] == "Troops leave Kazakhstan"
@@ -109,11 +99,11 @@ def test_explain_an_html_page(pages, capsys):
     assert report["blocks"] and all(block["keep"] for block in report["blocks"])
 
 
-def test_unreadable_html_pages_are_skipped_with_a_warning(pages, tmp_path, capsys, monkeypatch):
+def test_unreadable_html_pages_are_skipped_with_a_warning(pages, tmp_path, cli, monkeypatch):
     monkeypatch.setenv("QA_MODEL", "hash")
     (pages / "empty.htm").write_text("<html><body></body></html>", encoding="utf-8")
     (pages / "blob.html").write_bytes(b"\x00\x01\x02 not markup")
-    code, out, err = run(capsys, "--docs", str(pages), "--index", str(tmp_path / "idx"), "fuel prices", "-k", "1")
+    code, out, err = cli("--docs", str(pages), "--index", str(tmp_path / "idx"), "fuel prices", "-k", "1")
     assert code == 0, err
     assert "Fuel prices" in out
     assert "trafilatura" not in err and "discarding data" not in err, "library log lines stay out of the terminal"

@@ -6,71 +6,59 @@ import json
 
 import pytest
 
-from qa.fronts.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _hash_model(monkeypatch):
-    monkeypatch.setenv("QA_MODEL", "hash")
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+pytestmark = pytest.mark.usefixtures("hash_model")
 
 
 def where(corpus, tmp_path):
     return ["--docs", str(corpus), "--index", str(tmp_path / "idx")]
 
 
-def status(capsys, corpus, tmp_path) -> dict:
-    code, out, _ = run(capsys, "index", "status", "--json", *where(corpus, tmp_path))
+def status(cli, corpus, tmp_path) -> dict:
+    code, out, _ = cli("index", "status", "--json", *where(corpus, tmp_path))
     assert code == 0
     return json.loads(out)
 
 
-def test_status_before_and_after_a_build(capsys, corpus, tmp_path):
-    before = status(capsys, corpus, tmp_path)
+def test_status_before_and_after_a_build(corpus, tmp_path, cli):
+    before = status(cli, corpus, tmp_path)
     assert before["generation"] is None and before["documents"] == 0
-    code, out, _ = run(capsys, "index", "update", *where(corpus, tmp_path))
+    code, out, _ = cli("index", "update", *where(corpus, tmp_path))
     assert code == 0 and out.startswith("Updated: 2 documents")
-    after = status(capsys, corpus, tmp_path)
+    after = status(cli, corpus, tmp_path)
     assert after["documents"] == 2 and after["pending"] is None and after["vector_index"] == "flat"
     assert after["backend"] == "hash"
-    code, out, _ = run(capsys, "index", "update", *where(corpus, tmp_path))
+    code, out, _ = cli("index", "update", *where(corpus, tmp_path))
     assert code == 0 and out.startswith("Up to date: 2 documents")
     (corpus / "a.txt").write_text("Changed text about the harbour.", encoding="utf-8")
-    changed = status(capsys, corpus, tmp_path)
+    changed = status(cli, corpus, tmp_path)
     assert changed["changes"]["changed"] == ["a.txt"] and "documents changed" in changed["pending"]
-    code, out, _ = run(capsys, "index", "status", *where(corpus, tmp_path))
+    code, out, _ = cli("index", "status", *where(corpus, tmp_path))
     assert "up to date: no: the documents changed (0 added, 1 changed, 0 removed)" in out
 
 
-def test_add_copies_an_article_in_and_embeds_only_it(capsys, corpus, tmp_path):
-    run(capsys, "index", "update", *where(corpus, tmp_path))
+def test_add_copies_an_article_in_and_embeds_only_it(cli, corpus, tmp_path):
+    cli("index", "update", *where(corpus, tmp_path))
     article = tmp_path / "outside" / "volcano.txt"
     article.parent.mkdir()
     article.write_text("Lava from the volcano reached the sea on Tuesday.", encoding="utf-8")
-    code, out, _ = run(capsys, "index", "add", str(article), *where(corpus, tmp_path))
+    code, out, _ = cli("index", "add", str(article), *where(corpus, tmp_path))
     assert code == 0 and "3 documents" in out and "embedded 2 passages and sentences" in out
     assert (corpus / "volcano.txt").read_text(encoding="utf-8") == article.read_text(encoding="utf-8")
-    code, out, _ = run(capsys, "--json", "-k", "1", "volcano lava", *where(corpus, tmp_path))
+    code, out, _ = cli("--json", "-k", "1", "volcano lava", *where(corpus, tmp_path))
     assert json.loads(out)["passages"][0]["source"]["path"].endswith("volcano.txt")
 
 
-def test_remove_leaves_the_file_and_add_takes_it_back(capsys, corpus, tmp_path):
-    run(capsys, "index", "update", *where(corpus, tmp_path))
-    code, out, _ = run(capsys, "index", "remove", "a.txt", *where(corpus, tmp_path))
+def test_remove_leaves_the_file_and_add_takes_it_back(corpus, tmp_path, cli):
+    cli("index", "update", *where(corpus, tmp_path))
+    code, out, _ = cli("index", "remove", "a.txt", *where(corpus, tmp_path))
     assert code == 0 and "1 documents" in out and (corpus / "a.txt").exists()
-    state = status(capsys, corpus, tmp_path)
+    state = status(cli, corpus, tmp_path)
     assert state["excluded"] == ["a.txt"] and state["documents"] == 1 and state["pending"] is None
-    code, out, _ = run(capsys, "--passages", *where(corpus, tmp_path))
+    code, out, _ = cli("--passages", *where(corpus, tmp_path))
     assert out and all(json.loads(line)["path"].endswith("b.md") for line in out.splitlines())
-    code, out, _ = run(capsys, "index", "add", str(corpus / "a.txt"), *where(corpus, tmp_path))
+    code, out, _ = cli("index", "add", str(corpus / "a.txt"), *where(corpus, tmp_path))
     assert code == 0 and "2 documents" in out and "embedded 0 passages" not in out
-    assert status(capsys, corpus, tmp_path)["excluded"] == []
+    assert status(cli, corpus, tmp_path)["excluded"] == []
 
 
 @pytest.mark.parametrize(
@@ -81,42 +69,41 @@ def test_remove_leaves_the_file_and_add_takes_it_back(capsys, corpus, tmp_path):
         (["index", "frobnicate"], "No such command 'frobnicate'"),
     ],
 )
-def test_bad_index_commands_get_one_line_and_exit_2(capsys, corpus, tmp_path, argv, message):
-    code, out, err = run(capsys, *argv, *where(corpus, tmp_path))
+def test_bad_index_commands_get_one_line_and_exit_2(cli, corpus, tmp_path, argv, message):
+    code, out, err = cli(*argv, *where(corpus, tmp_path))
     assert code == 2 and out == "" and message in err and len(err.strip().splitlines()) == 1
 
 
-def test_add_refuses_to_overwrite_a_different_article(capsys, corpus, tmp_path):
+def test_add_refuses_to_overwrite_a_different_article(cli, corpus, tmp_path):
     other = tmp_path / "a.txt"
     other.write_text("Not the same article.", encoding="utf-8")
     original = (corpus / "a.txt").read_text(encoding="utf-8")
-    code, _, err = run(capsys, "index", "add", str(other), *where(corpus, tmp_path))
+    code, _, err = cli("index", "add", str(other), *where(corpus, tmp_path))
     assert code == 2 and "already exists with other content" in err
     assert (corpus / "a.txt").read_text(encoding="utf-8") == original
 
 
-def test_add_and_remove_need_a_folder_corpus(capsys, tmp_path):
+def test_add_and_remove_need_a_folder_corpus(cli, tmp_path):
     records = tmp_path / "docs.jsonl"
     records.write_text('{"id": "1", "text": "One article."}\n', encoding="utf-8")
-    code, _, err = run(capsys, "index", "remove", "1", *where(records, tmp_path))
+    code, _, err = cli("index", "remove", "1", *where(records, tmp_path))
     assert code == 2 and "is not a folder" in err
 
 
-def test_status_names_a_damaged_index_without_touching_it(capsys, corpus, tmp_path):
-    run(capsys, "index", "update", *where(corpus, tmp_path))
+def test_status_names_a_damaged_index_without_touching_it(cli, corpus, tmp_path):
+    cli("index", "update", *where(corpus, tmp_path))
     live = tmp_path / "idx" / (tmp_path / "idx" / "CURRENT").read_text().strip()
     (live / "vectors.faiss").write_bytes(b"garbage")
-    code, out, _ = run(capsys, "index", "status", *where(corpus, tmp_path))
+    code, out, _ = cli("index", "status", *where(corpus, tmp_path))
     assert code == 0 and "unusable (vectors.faiss is truncated or altered)" in out
     assert (live / "vectors.faiss").read_bytes() == b"garbage", "status repairs nothing"
 
 
-def test_add_refuses_two_files_of_the_same_name(capsys, corpus, tmp_path):
+def test_add_refuses_two_files_of_the_same_name(corpus, tmp_path, cli):
     for folder in ("one", "two"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "same.txt").write_text(f"Article from {folder}.", encoding="utf-8")
-    code, _, err = run(
-        capsys,
+    code, _, err = cli(
         "index",
         "add",
         str(tmp_path / "one" / "same.txt"),
@@ -126,15 +113,15 @@ def test_add_refuses_two_files_of_the_same_name(capsys, corpus, tmp_path):
     assert code == 2 and "two of the files are named same.txt" in err and not (corpus / "same.txt").exists()
 
 
-def test_remove_refuses_to_empty_the_index(capsys, corpus, tmp_path):
-    run(capsys, "index", "update", *where(corpus, tmp_path))
-    code, _, err = run(capsys, "index", "remove", "a.txt", "world/b.md", *where(corpus, tmp_path))
+def test_remove_refuses_to_empty_the_index(corpus, tmp_path, cli):
+    cli("index", "update", *where(corpus, tmp_path))
+    code, _, err = cli("index", "remove", "a.txt", "world/b.md", *where(corpus, tmp_path))
     assert code == 2 and "would leave no article" in err
-    assert status(capsys, corpus, tmp_path)["excluded"] == []
+    assert status(cli, corpus, tmp_path)["excluded"] == []
 
 
-def test_unknown_backend_is_refused_before_any_work(capsys, corpus, tmp_path):
-    code, _, err = run(capsys, "index", "update", "--backend", "bogus", *where(corpus, tmp_path))
+def test_unknown_backend_is_refused_before_any_work(cli, corpus, tmp_path):
+    code, _, err = cli("index", "update", "--backend", "bogus", *where(corpus, tmp_path))
     assert code == 2 and "unknown --backend 'bogus'" in err and not (tmp_path / "idx").exists()
-    code, _, err = run(capsys, "--backend", "bogus", "troops", *where(corpus, tmp_path))
+    code, _, err = cli("--backend", "bogus", "troops", *where(corpus, tmp_path))
     assert code == 2 and "unknown --backend 'bogus'" in err

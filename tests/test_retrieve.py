@@ -6,18 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from qa import BadInputError, EmptyQuestionError, Hit, Retriever, SearchResult
-from qa.embed.reference import HashEmbedder
+from qa import BadInputError, EmptyQuestionError, Hit, SearchResult
 from qa.ingest.corpus import decode
 from qa.search.ranking import DENSE_WEIGHT, fuse, in_corpus_order
 
 
-def open_hash(docs, tmp_path):
-    return Retriever.open(docs=docs, index=tmp_path / "idx", embedder=HashEmbedder())
-
-
-def test_hits_are_exact_slices_of_their_files(seeds, tmp_path):
-    retriever = open_hash(seeds, tmp_path)
+def test_hits_are_exact_slices_of_their_files(seeds, tmp_path, open_hashed):
+    retriever = open_hashed(seeds)
     result = retriever.search("When did the withdrawal finish?", k=5)
     assert isinstance(result, SearchResult) and len(result.hits) == 5
     for hit in result.hits:
@@ -31,8 +26,8 @@ def test_hits_are_exact_slices_of_their_files(seeds, tmp_path):
     assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
 
 
-def test_every_indexed_passage_is_an_exact_slice(seeds, tmp_path):
-    retriever = open_hash(seeds, tmp_path)
+def test_every_indexed_passage_is_an_exact_slice(seeds, tmp_path, open_hashed):
+    retriever = open_hashed(seeds)
     count = 0
     for passage, source in retriever.passages():
         with open(source.path, "rb") as fh:
@@ -43,16 +38,16 @@ def test_every_indexed_passage_is_an_exact_slice(seeds, tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
-def test_modes_rank_the_matching_article_first(corpus, tmp_path, mode):
-    retriever = open_hash(corpus, tmp_path)
+def test_modes_rank_the_matching_article_first(corpus, tmp_path, mode, open_hashed):
+    retriever = open_hashed(corpus)
     hit = retriever.search("What happened to police vehicles?", k=1, mode=mode).hits[0]
     assert hit.source.path.endswith("world/b.md")
     assert (hit.bm25_score is not None) == (mode != "dense")
     assert (hit.dense_score is not None) == (mode != "bm25")
 
 
-def test_k_larger_than_the_index_returns_everything(corpus, tmp_path):
-    retriever = open_hash(corpus, tmp_path)
+def test_k_larger_than_the_index_returns_everything(corpus, tmp_path, open_hashed):
+    retriever = open_hashed(corpus)
     assert len(retriever.search("troops", k=50).hits) == len(retriever)
 
 
@@ -65,14 +60,14 @@ def test_k_larger_than_the_index_returns_everything(corpus, tmp_path):
         ("q", 3, "sparse", BadInputError),
     ],
 )
-def test_bad_arguments_raise_typed_errors(corpus, tmp_path, question, k, mode, error):
-    retriever = open_hash(corpus, tmp_path)
+def test_bad_arguments_raise_typed_errors(corpus, tmp_path, question, k, mode, error, open_hashed):
+    retriever = open_hashed(corpus)
     with pytest.raises(error):
         retriever.search(question, k=k, mode=mode)
 
 
-def test_search_is_deterministic_and_thread_safe(seeds, tmp_path):
-    retriever = open_hash(seeds, tmp_path)
+def test_search_is_deterministic_and_thread_safe(seeds, tmp_path, open_hashed):
+    retriever = open_hashed(seeds)
     questions = ["troops", "fuel prices", "Almaty airport", "Putin clockwork", "detained people"] * 8
     serial = [retriever.search(q, k=4).to_dict() for q in questions]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -80,14 +75,14 @@ def test_search_is_deterministic_and_thread_safe(seeds, tmp_path):
     assert parallel == serial
 
 
-def test_jsonl_corpus_reports_record_ids(tmp_path):
+def test_jsonl_corpus_reports_record_ids(tmp_path, open_hashed):
     docs = tmp_path / "news.jsonl"
     docs.write_text(
         '{"id": "n1", "text": "Fuel prices rose sharply.", "title": "Fuel", "published": "Jan 13, 2022"}\n'
         '{"id": "n2", "text": "Troops left Almaty."}\n',
         encoding="utf-8",
     )
-    hit = open_hash(docs, tmp_path).search("fuel prices", k=1).hits[0]
+    hit = open_hashed(docs).search("fuel prices", k=1).hits[0]
     assert hit.source.to_dict() == {
         "path": str(docs),
         "id": "n1",
@@ -114,8 +109,8 @@ def test_fusion_modes_and_the_corpus_order_of_ties():
     ]
 
 
-def test_the_document_api_the_fronts_use(seeds, tmp_path):
-    retriever = open_hash(seeds, tmp_path)
+def test_the_document_api_the_fronts_use(seeds, tmp_path, open_hashed):
+    retriever = open_hashed(seeds)
     documents = retriever.documents()
     assert retriever.document_count == len(documents) == 5
     assert [d.key for d in documents] == sorted(d.key for d in documents)  # corpus order: file names here
@@ -131,11 +126,11 @@ def test_the_document_api_the_fronts_use(seeds, tmp_path):
     assert retriever.document_passages("no such document") == []
 
 
-def test_passages_are_found_by_id_shown_or_not(seeds, tmp_path):
-    retriever = open_hash(seeds, tmp_path)
+def test_passages_are_found_by_id_shown_or_not(seeds, tmp_path, open_hashed):
+    retriever = open_hashed(seeds)
     shown = retriever.search("How many troops did the CSTO send?", k=2).hits[0].passage
     assert retriever.passage(shown.id) == shown  # remembered from the answer
-    fresh = open_hash(seeds, tmp_path)  # nothing shown yet: found in the database
+    fresh = open_hashed(seeds)  # nothing shown yet: found in the database
     for passage, _ in list(fresh.passages())[::7]:
         assert fresh.passage(passage.id) == passage
     assert fresh.passage("0000000000000000") is None

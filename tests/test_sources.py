@@ -7,9 +7,7 @@ import re
 
 import pytest
 
-from qa import BadInputError, Retriever
-from qa.embed.reference import HashEmbedder
-from qa.fronts.cli import main
+from qa import BadInputError
 
 STORY = [
     "The city council approved the new harbour budget on Tuesday after a long debate about repairs to the "
@@ -67,12 +65,8 @@ def wire(tmp_path):
     return docs
 
 
-def open_hash(docs, tmp_path):
-    return Retriever.open(docs=docs, index=tmp_path / "idx", embedder=HashEmbedder())
-
-
-def test_metadata_from_the_page_reaches_every_hit(wire, tmp_path):
-    hit = open_hash(wire, tmp_path).search("snow on the mountain pass", k=1).hits[0]
+def test_metadata_from_the_page_reaches_every_hit(wire, tmp_path, open_hashed):
+    hit = open_hashed(wire).search("snow on the mountain pass", k=1).hits[0]
     assert hit.source.to_dict() == {
         "path": str(wire / "snow.txt"),
         "id": None,
@@ -83,8 +77,8 @@ def test_metadata_from_the_page_reaches_every_hit(wire, tmp_path):
     }
 
 
-def test_the_same_story_on_two_sites_is_shown_once_with_the_other_listed(wire, tmp_path):
-    result = open_hash(wire, tmp_path).search("harbour budget sea wall repairs", k=3)
+def test_the_same_story_on_two_sites_is_shown_once_with_the_other_listed(wire, tmp_path, open_hashed):
+    result = open_hashed(wire).search("harbour budget sea wall repairs", k=3)
     paths = [hit.source.path for hit in result.hits]
     assert len(paths) == len(set(paths)) or all(h.also_in for h in result.hits[:1])
     top = result.hits[0]
@@ -105,8 +99,8 @@ def test_the_same_story_on_two_sites_is_shown_once_with_the_other_listed(wire, t
     assert as_json["publisher"] == ("Courier" if other == "courier.txt" else "Gazette")
 
 
-def test_grouping_can_be_turned_off(wire, tmp_path):
-    result = open_hash(wire, tmp_path).search("harbour budget sea wall repairs", k=2, group_copies=False)
+def test_grouping_can_be_turned_off(wire, tmp_path, open_hashed):
+    result = open_hashed(wire).search("harbour budget sea wall repairs", k=2, group_copies=False)
     assert {h.source.path for h in result.hits} == {str(wire / "gazette.txt"), str(wire / "courier.txt")}
     assert all(not h.also_in for h in result.hits)
 
@@ -122,60 +116,48 @@ def test_grouping_can_be_turned_off(wire, tmp_path):
         ({"since": "2023-01-01"}, set()),
     ],
 )
-def test_filters_by_source_and_date(wire, tmp_path, filters, expected):
-    result = open_hash(wire, tmp_path).search("harbour snow pass", k=10, group_copies=False, **filters)
+def test_filters_by_source_and_date(wire, tmp_path, filters, expected, open_hashed):
+    result = open_hashed(wire).search("harbour snow pass", k=10, group_copies=False, **filters)
     assert {h.source.path.rsplit("/", 1)[-1] for h in result.hits} == expected
 
 
-def test_date_filters_leave_out_undated_articles(tmp_path):
+def test_date_filters_leave_out_undated_articles(tmp_path, open_hashed):
     docs = tmp_path / "undated"
     docs.mkdir()
     (docs / "a.txt").write_text(article("Harbour budget approved", STORY), encoding="utf-8")
-    retriever = open_hash(docs, tmp_path)
+    retriever = open_hashed(docs)
     assert retriever.search("harbour", k=3).hits
     assert retriever.search("harbour", k=3, since="2000-01-01").hits == []
 
 
 @pytest.mark.parametrize("bad", ["14/01/2022", "2022-13-01", "yesterday", "2022-1-5"])
-def test_bad_dates_are_refused(wire, tmp_path, bad):
+def test_bad_dates_are_refused(wire, tmp_path, bad, open_hashed):
     with pytest.raises(BadInputError, match="YYYY-MM-DD"):
-        open_hash(wire, tmp_path).search("harbour", since=bad)
+        open_hashed(wire).search("harbour", since=bad)
 
 
-@pytest.fixture()
-def hash_model(monkeypatch):
-    monkeypatch.setenv("QA_MODEL", "hash")
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
-
-
-def test_cli_filters_and_also_in(capsys, wire, tmp_path, hash_model):
+def test_cli_filters_and_also_in(cli, wire, tmp_path, hash_model):
     base = ["--docs", str(wire), "--index", str(tmp_path / "idx"), "-q"]
-    code, out, err = run(capsys, "harbour sea wall", "--json", "--source", "gazette", *base)
+    code, out, err = cli("harbour sea wall", "--json", "--source", "gazette", *base)
     assert code == 0, err
     passages = json.loads(out)["passages"]
     assert passages and {p["source"]["publisher"] for p in passages} == {"Gazette"}
-    code, out, err = run(capsys, "harbour sea wall", *base)
+    code, out, err = cli("harbour sea wall", *base)
     assert code == 0, err
     assert re.search(r"also in: (Courier|Gazette), \S+(courier|gazette)\.txt:\d+", out)
     assert "Harbour budget approved · Gazette · 2022-01-14" in out or "Council backs harbour plan · Courier" in out
 
 
 @pytest.mark.parametrize("option", ["--since", "--until"])
-def test_cli_bad_date_is_a_usage_error(capsys, wire, tmp_path, hash_model, option):
-    code, out, err = run(capsys, "harbour", option, "January", "--docs", str(wire), "--index", str(tmp_path / "i"))
+def test_cli_bad_date_is_a_usage_error(cli, wire, tmp_path, hash_model, option):
+    code, out, err = cli("harbour", option, "January", "--docs", str(wire), "--index", str(tmp_path / "i"))
     assert (code, out) == (2, "")
     assert err == f"error: {option} takes a date as YYYY-MM-DD, got 'January'\n"
     assert not (tmp_path / "i").exists(), "refused before any index work"
 
 
-def test_explain_shows_every_line_with_its_decision(capsys, seeds):
-    code, out, err = run(capsys, "--explain", str(seeds / "004_92528f7ecbf4df69.txt"))
+def test_explain_shows_every_line_with_its_decision(cli, seeds):
+    code, out, err = cli("--explain", str(seeds / "004_92528f7ecbf4df69.txt"))
     assert code == 0, err
     assert "publisher  Dawn" in out and "published  2022-01-14" in out
     lines = [line for line in out.splitlines() if re.match(r"^\s+\d+  (keep|drop|title)", line)]
@@ -186,9 +168,9 @@ def test_explain_shows_every_line_with_its_decision(capsys, seeds):
     assert re.search(r"^\s+48  drop\s+teaser under a repeated headline", out, re.M)
 
 
-def test_explain_json_accounts_for_every_character_of_every_line(capsys, seeds):
+def test_explain_json_accounts_for_every_character_of_every_line(cli, seeds):
     path = seeds / "001_d488df2065bf0050.txt"
-    code, out, err = run(capsys, "--explain", str(path), "--json")
+    code, out, err = cli("--explain", str(path), "--json")
     assert code == 0, err
     report = json.loads(out)
     text = path.read_text(encoding="utf-8")
@@ -208,12 +190,12 @@ def test_explain_json_accounts_for_every_character_of_every_line(capsys, seeds):
         (".", "one article file"),
     ],
 )
-def test_explain_errors_are_one_line_exit_2(capsys, tmp_path, target, message):
-    code, out, err = run(capsys, "--explain", str(tmp_path / target))
+def test_explain_errors_are_one_line_exit_2(cli, tmp_path, target, message):
+    code, out, err = cli("--explain", str(tmp_path / target))
     assert code == 2 and out == ""
     assert err.startswith("error: ") and message in err.lower() and err.count("\n") == 1
 
 
-def test_explain_takes_no_question(capsys, seeds):
-    code, out, err = run(capsys, "troops", "--explain", str(seeds / "004_92528f7ecbf4df69.txt"))
+def test_explain_takes_no_question(cli, seeds):
+    code, out, err = cli("troops", "--explain", str(seeds / "004_92528f7ecbf4df69.txt"))
     assert code == 2 and "--explain FILE" in err

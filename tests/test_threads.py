@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from qa import Retriever
-from qa.embed.reference import HashEmbedder
 from qa.search.followup import Turn, history_resolver, resolve
 from qa.text.words import WORD, stem, stem_words
 
@@ -66,8 +65,8 @@ def _followup(retriever: Retriever, first: str, second: str) -> dict[str, Any]:
     return {"query": resolved.query, "answer": retriever.search(resolved.query, k=3).to_dict()}
 
 
-def test_searches_and_follow_ups_from_8_threads_equal_single_threaded_ones(seeds, tmp_path):
-    retriever = Retriever.open(docs=seeds, index=tmp_path / "idx", embedder=HashEmbedder())
+def test_searches_and_follow_ups_from_8_threads_equal_single_threaded_ones(seeds, tmp_path, open_hashed):
+    retriever = open_hashed(seeds)
     jobs = _jobs(retriever)
     expected = {name: call() for name, call in jobs}
     shuffled = random.Random(12)
