@@ -71,10 +71,10 @@ def _questions(path: Path) -> list[dict]:
 
 
 def worker_build(args: argparse.Namespace) -> None:
-    from qa.chunk import ChunkSettings
     from qa.embed.reference import load_embedder
     from qa.fronts.cli import ConsoleReporter
     from qa.indexing.build import ensure_index
+    from qa.records import ChunkSettings
 
     start = time.perf_counter()
     stored = ensure_index(
@@ -202,11 +202,11 @@ def worker_synth(args: argparse.Namespace) -> None:
     """Write the synthetic corpus and its index through the library's own database, ANN and BM25 code."""
     import qa.storage.generations as generations
     import qa.storage.vectors as ann
-    from qa.chunk import ChunkSettings
     from qa.embed.reference import load_embedder
     from qa.indexing.changes import build_key
     from qa.indexing.finalize import lexical_from_database, vectors_from_database
     from qa.ingest.corpus import scan
+    from qa.records import ChunkSettings
 
     n, per_doc, per_passage = args.passages, 10, 4
     texts, vectors = _sentence_material()
@@ -332,10 +332,10 @@ def _synth_manifest(database, corpus, embedder, settings, spec, key: str):
 
 def worker_update(args: argparse.Namespace) -> None:
     """One update of an existing index (whatever changed in the folder), timed in its own process."""
-    from qa.chunk import ChunkSettings
     from qa.embed.reference import load_embedder
     from qa.fronts.cli import ConsoleReporter
     from qa.indexing.build import ensure_index
+    from qa.records import ChunkSettings
 
     start = time.perf_counter()
     stored = ensure_index(

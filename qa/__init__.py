@@ -5,7 +5,6 @@ index up to date with `ensure_index`, look at it with `index_status`, score it w
 what article extraction keeps of a file with `explain_file`. Everything else is internal.
 """
 
-from qa.chunk import ChunkSettings
 from qa.embed.protocol import Embedder
 from qa.errors import (
     BackendError,
@@ -19,13 +18,15 @@ from qa.errors import (
     ModelNotFoundError,
     QAError,
 )
-from qa.extract.article import Extraction, explain_file
+from qa.extract.article import explain_file
 from qa.indexing import ensure_index, index_status
 from qa.records import (
     AlsoIn,
     Changes,
+    ChunkSettings,
     Document,
     Evidence,
+    Extraction,
     GradedQuestion,
     Highlight,
     Hit,

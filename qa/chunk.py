@@ -5,33 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from qa.records import Document, Passage
+from qa.records import ChunkSettings, Document, Passage
 from qa.text.sentences import line_spans, sentence_spans
 
 _WORD = re.compile(r"\S+")
 MIN_SENTENCE_WORDS = 4  # a sentence gets a vector of its own from this many words ("He added." matches too much)
-
-
-@dataclass(frozen=True)
-class ChunkSettings:
-    """Passage sizes in words; `overlap` repeats that many trailing sentences at the next passage's head."""
-
-    # measured on the seed dev questions (bench/seed_dev.py): 30-100 words put the answer in the top
-    # passage for 10/10, 60-160 for 7/10 (hybrid retrieval)
-    min_words: int = 30
-    max_words: int = 100
-    overlap: int = 0
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.min_words <= self.max_words:
-            raise ValueError("chunking needs 1 <= min_words <= max_words")
-        if self.overlap < 0:
-            raise ValueError("overlap must be >= 0")
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -44,8 +24,11 @@ class _Unit:
     opens_paragraph: bool
 
 
+DEFAULT_SETTINGS = ChunkSettings()
+
+
 def chunk(
-    text: str, settings: ChunkSettings = ChunkSettings(), spans: Sequence[tuple[int, int]] | None = None
+    text: str, settings: ChunkSettings = DEFAULT_SETTINGS, spans: Sequence[tuple[int, int]] | None = None
 ) -> list[tuple[int, int]]:
     """Return passage spans over `spans` of `text` (default: all of it), in document order.
 

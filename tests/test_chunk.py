@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunk import ChunkSettings, chunk, count_words
+from qa.chunk import chunk, count_words
+from qa.records import ChunkSettings
 from qa.text.sentences import sentence_spans
 
 

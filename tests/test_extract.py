@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.extract.article import Extraction, extract
+from qa.extract.article import extract
+from qa.records import Extraction
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from qa.records import Document
+from qa.records import Block, Document, Extraction
 from qa.text.dates import normalise_date
 from qa.text.sentences import line_spans
 
@@ -119,32 +119,6 @@ _W_INLINE = -1.0  # captions, datelines, bylines: dropped, but they sit inside a
 _W_SHORT = -1.0  # a short line that is neither prose nor known furniture
 
 _MENU_WORDS = 4  # a bulleted item this short without a sentence end is a menu entry
-
-
-@dataclass(frozen=True)
-class Block:
-    """One non-blank line of the page, trimmed (and without a leading bullet), with the decision on it."""
-
-    start: int
-    end: int
-    line: int  # 1-based line number in the raw text
-    kind: str  # headline, prose, short, caption, credit, dateline, byline, menu, chrome, end-marker, repeat, ...
-    keep: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class Extraction:
-    """The article found in a page: body spans of the raw text (in order) and what the page says of itself."""
-
-    blocks: tuple[Block, ...]
-    body: tuple[tuple[int, int], ...]  # merged runs of kept blocks; passages never cross a dropped block
-    title: str | None = None
-    publisher: str | None = None
-    published: str | None = None  # YYYY-MM-DD
-    byline: str | None = None
-    kept_chars: int = 0
-    dropped_chars: int = 0
 
 
 @dataclass

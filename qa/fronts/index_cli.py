@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from qa.chunk import ChunkSettings
 from qa.embed import load_embedder
 from qa.errors import BadInputError
 from qa.fronts.console import ConsoleReporter
@@ -20,6 +19,7 @@ from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, 
 from qa.ingest.corpus import CORPUS_SUFFIXES
 from qa.inputs import AUTO_BACKEND, check_backend
 from qa.paths import default_docs, default_index_dir
+from qa.records import ChunkSettings
 from qa.storage.generations import live_generation
 
 index_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)

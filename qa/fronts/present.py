@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qa.extract.article import Extraction
-from qa.records import Document, Hit, Passage, SearchResult, Source
+from qa.records import Document, Extraction, Hit, Passage, SearchResult, Source
 from qa.search.evaluate import Report
 
 _BLANK_RUNS = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")

@@ -6,10 +6,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from qa.chunk import ChunkSettings, chunk, make_passage
+from qa.chunk import chunk, make_passage
 from qa.extract.article import extract_document, with_metadata
-from qa.ingest.corpus import Corpus
-from qa.records import Document, DocumentMeta, IngestWarning, Passage, Reporter
+from qa.records import ChunkSettings, Corpus, Document, DocumentMeta, IngestWarning, Passage, Reporter
 
 
 def document_version(doc: Document) -> str:

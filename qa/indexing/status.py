@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import qa.storage.generations as generations
-from qa.chunk import ChunkSettings
 from qa.embed.reference import Embedder
 from qa.indexing.changes import build_key, corpus_changes, current_index, read_excluded, scan_corpus
-from qa.records import Changes, IndexStatus
+from qa.records import Changes, ChunkSettings, IndexStatus
 
 
 def index_status(docs: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings) -> IndexStatus:

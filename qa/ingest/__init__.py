@@ -2,13 +2,12 @@
 
 from qa.ingest.corpus import (
     CORPUS_SUFFIXES,
-    Corpus,
-    CorpusFile,
     decode,
     file_sha256,
     read_documents,
     scan,
 )
+from qa.records import Corpus, CorpusFile
 from qa.text.encoding import is_encodable
 
 __all__ = ["CORPUS_SUFFIXES", "Corpus", "CorpusFile", "decode", "file_sha256", "is_encodable", "read_documents", "scan"]

@@ -7,36 +7,17 @@ import json
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import BadInputError, DocsNotFoundError
 from qa.ingest.html import HTML_SUFFIXES, html_text
-from qa.records import Document, IngestWarning
+from qa.records import Corpus, CorpusFile, Document, IngestWarning
 from qa.text.dates import normalise_date
 from qa.text.encoding import is_encodable
 
 TEXT_SUFFIXES = (".txt", ".md")
 CORPUS_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 _BINARY_SNIFF = 8192
-
-
-@dataclass(frozen=True)
-class CorpusFile:
-    """A file of the corpus and its stat, enough to tell cheaply whether it changed."""
-
-    relpath: str  # posix path relative to the docs root; "" when the corpus is one .jsonl file
-    abspath: Path
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True)
-class Corpus:
-    kind: str  # "folder" or "jsonl"
-    root: Path  # absolute
-    files: tuple[CorpusFile, ...]
-    skipped: tuple[IngestWarning, ...] = ()  # entries that are not readable regular files
 
 
 def scan(docs: Path, *, exclude: Path | None = None) -> Corpus:

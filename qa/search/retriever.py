@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunk import ChunkSettings
 from qa.embed.onnx import export, query_embedder
 from qa.embed.reference import Embedder, SentenceTransformerEmbedder, load_embedder
 from qa.indexing.build import ensure_index
 from qa.inputs import DEFAULT_MODE, MAX_K, MODES, check_date, check_k, check_mode, check_question
 from qa.paths import default_docs, default_index_dir
-from qa.records import Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
+from qa.records import ChunkSettings, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
 from qa.search.abstain import answered, confidence, evidence_of
 from qa.search.candidates import depth_for, gather
 from qa.search.filters import allowed_rows
