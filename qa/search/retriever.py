@@ -12,7 +12,7 @@ import numpy as np
 from qa.embed.onnx import export, query_embedder
 from qa.embed.reference import Embedder, SentenceTransformerEmbedder, load_embedder
 from qa.indexing.build import ensure_index
-from qa.inputs import DEFAULT_MODE, MAX_K, MODES, check_date, check_k, check_mode, check_question
+from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question
 from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
 from qa.search.abstain import answered, confidence, evidence_of
@@ -25,7 +25,7 @@ from qa.search.sources import Sources
 from qa.search.values import values_of
 from qa.storage.generations import StoredIndex
 
-__all__ = ["DEFAULT_MODE", "EVIDENCE_HITS", "MAX_K", "MODES", "Retriever"]
+__all__ = ["EVIDENCE_HITS", "Retriever"]
 
 SHOWN_PASSAGES = 4096  # passages of recent answers remembered by id (Retriever.passage)
 EVIDENCE_HITS = 3  # abstention weighs the top 3 hits: qa/search/abstain.py was fitted on results of k=3
