@@ -5,7 +5,6 @@ index up to date with `ensure_index`, look at it with `index_status`, score it w
 what article extraction keeps of a file with `explain_file`. Everything else is internal.
 """
 
-from qa.embed.protocol import Embedder
 from qa.errors import (
     BackendError,
     BadInputError,
@@ -25,6 +24,7 @@ from qa.records import (
     Changes,
     ChunkSettings,
     Document,
+    Embedder,
     Evidence,
     Extraction,
     GradedQuestion,
@@ -58,6 +58,7 @@ __all__ = [
     "EmptyQuestionError",
     "Evidence",
     "Extraction",
+    "HashEmbedder",
     "GradedQuestion",
     "Highlight",
     "Hit",
@@ -83,4 +84,5 @@ __all__ = [
     "evaluate",
     "explain_file",
     "index_status",
+    "load_embedder",
 ]

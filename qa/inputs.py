@@ -19,6 +19,10 @@ DEFAULT_K = 3
 MAX_K = 1000  # passages per answer from the library, the CLI and the chat
 HTTP_MAX_K = 50  # passages per answer over HTTP: a page never shows more, and a request stays cheap
 MAX_QUESTION_CHARS = 1000  # over HTTP: a question (or a context item) longer than this is refused
+MAX_CONTEXT_TURNS = 10  # over HTTP: previous questions a request may send as its conversation
+MAX_SOURCE_CHARS = 200  # over HTTP: the length of a `source` filter
+MAX_BODY_BYTES = 16_384  # over HTTP: a request body
+MAX_AROUND = 10  # over HTTP: passages each side of one that /passages/{id}/context returns at most
 AUTO_BACKEND = "auto"
 # build encoders (qa/embed/bulk.py), fastest first where each can run
 BACKENDS = ("openvino-bf16", "openvino-fp16", "torch-bf16", "onnxruntime-fp32", "torch-fp32")
@@ -35,8 +39,9 @@ def check_question(question: object) -> str:
 
 
 def check_k(k: object, limit: int = MAX_K, name: str = "k") -> int:
+    """How many passages: a whole number from 1 to `limit` (a bool or a float is refused)."""
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= limit:
-        raise BadInputError(f"{name} must be a whole number between 1 and {limit}, got {k!r}")
+        raise BadInputError(f"{name} must be between 1 and {limit}, got {k}")
     return k
 
 
@@ -57,5 +62,7 @@ def check_date(value: object, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not _ISO_DATE.match(value.strip()) or normalise_date(value) != value.strip():
-        raise BadInputError(f"{name} takes a date as YYYY-MM-DD, got {value!r}")
+        # an option "takes" a date (the CLI's wording); a field or argument "must be" one (the API's)
+        verb = "takes" if name.startswith("--") else "must be"
+        raise BadInputError(f"{name} {verb} a date as YYYY-MM-DD, got {value!r}")
     return value.strip()

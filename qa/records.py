@@ -3,6 +3,7 @@ sources, search results and their evidence, index status, and the Reporter the l
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -265,6 +266,25 @@ class StoredPassage:
     vector: np.ndarray  # (dim,)
     spans: np.ndarray  # (k, 2) int64: raw offsets of its sentences
     sentence_vectors: np.ndarray  # (k, dim)
+
+
+Progress = Callable[[int, int], None]  # (texts done, texts in all)
+
+
+class Embedder(Protocol):
+    """What the index needs from a model: a stable name, a dimension, the runtime, and normalised vectors."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def backend(self) -> str:
+        """The runtime that encodes, as a build records it in the manifest (model.backend)."""
+        ...
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
 
 
 class Reporter(Protocol):

@@ -97,6 +97,17 @@ def test_the_same_story_on_two_sites_is_shown_once_with_the_other_listed(wire, t
     as_json = top.to_dict()["also_in"][0]
     assert set(as_json) >= {"path", "id", "start", "end", "title", "publisher"}
     assert as_json["publisher"] == ("Courier" if other == "courier.txt" else "Gazette")
+    # "read in the article" on the copy: its passage is found by the id the answer gives
+    named = open_hashed(wire).passage(copy.passage_id)  # a fresh retriever: found in the database
+    assert named is not None and named.start <= copy.start < named.end
+    assert result_passage_is_remembered(open_hashed(wire), copy.passage_id)
+
+
+def result_passage_is_remembered(retriever, passage_id):
+    """After an answer names it, the passage is found without reading the database."""
+    retriever.search("harbour budget sea wall repairs", k=3)
+    retriever._index.passage_with_id = None  # noqa: SLF001 - any read by id would now fail
+    return retriever.passage(passage_id) is not None
 
 
 def test_grouping_can_be_turned_off(wire, tmp_path, open_hashed):

@@ -1,6 +1,5 @@
 """Embedding: text -> L2-normalised vectors (the reference model, its ONNX export, fast bulk runtimes)."""
 
-from qa.embed.protocol import Embedder, Progress, embedding_text
 from qa.embed.reference import (
     DEFAULT_MODEL_NAME,
     HASH_MODEL,
@@ -8,6 +7,8 @@ from qa.embed.reference import (
     SentenceTransformerEmbedder,
     load_embedder,
 )
+from qa.embed.texts import embedding_text
+from qa.records import Embedder, Progress
 
 __all__ = [
     "DEFAULT_MODEL_NAME",

@@ -16,7 +16,6 @@ import importlib.util
 from pathlib import Path
 
 from qa.embed.onnx_export import export, export_dir
-from qa.embed.protocol import Embedder
 from qa.embed.reference import SentenceTransformerEmbedder
 from qa.embed.runtimes.onnxruntime_embedder import OnnxRuntimeEmbedder
 from qa.embed.runtimes.openvino_core import openvino_capabilities
@@ -25,6 +24,7 @@ from qa.embed.runtimes.openvino_model import openvino_export
 from qa.embed.runtimes.torch_embedder import TorchEmbedder
 from qa.errors import BackendError
 from qa.inputs import AUTO_BACKEND, BACKENDS
+from qa.records import Embedder
 
 __all__ = ["auto_backend", "available_backends", "bulk_embedder"]
 

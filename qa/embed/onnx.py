@@ -18,8 +18,9 @@ import numpy as np
 
 from qa.embed.onnx_export import EXPORT_VERSION, cache_root, export, export_dir
 from qa.embed.pooling import load_tokenizer, model_inputs, sentence_vectors, tokenize
-from qa.embed.protocol import REFERENCE_BACKEND, Embedder, Progress
 from qa.embed.reference import BATCH_SIZE, SentenceTransformerEmbedder
+from qa.embed.texts import REFERENCE_BACKEND
+from qa.records import Embedder, Progress
 
 # the export lives in qa.embed.onnx_export; imported from here too
 __all__ = ["EXPORT_VERSION", "OnnxEmbedder", "cache_root", "export", "export_dir", "query_embedder"]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.embed.protocol import embedding_text
+from qa.embed.texts import embedding_text
 
 if TYPE_CHECKING:
     from tokenizers import Encoding, Tokenizer

@@ -13,23 +13,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.embed.protocol import REFERENCE_BACKEND, Embedder, Progress, embedding_text
+from qa.embed.texts import REFERENCE_BACKEND, embedding_text
 from qa.errors import ModelNotFoundError
+from qa.records import Embedder, Progress
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-# Embedder, Progress and embedding_text live in qa.embed.protocol; imported from here too
 __all__ = [
     "BATCH_SIZE",
     "DEFAULT_MODEL_NAME",
     "HASH_MODEL",
     "MODEL_ENV",
-    "Embedder",
     "HashEmbedder",
-    "Progress",
     "SentenceTransformerEmbedder",
-    "embedding_text",
     "load_embedder",
 ]
 

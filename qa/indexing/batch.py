@@ -9,9 +9,9 @@ import numpy as np
 
 import qa.storage.vectors as ann
 from qa.chunk import sentence_spans_of
-from qa.embed.reference import Embedder
+from qa.embed.texts import REFERENCE_BACKEND
 from qa.indexing.documents import document_meta
-from qa.records import Document, Passage, StoredPassage
+from qa.records import Document, Embedder, Passage, StoredPassage
 from qa.storage.database import PassageDatabase
 
 
@@ -29,7 +29,8 @@ class LazyEncoder:
             from qa.embed.bulk import bulk_embedder  # imports a runtime (OpenVINO, torch) only when a build embeds
 
             self._bulk = bulk_embedder(self._embedder, self._backend)
-            self.name = self._bulk.backend
+            # an embedder a caller wrote may predate `backend`: it encodes by itself, like the reference
+            self.name = getattr(self._bulk, "backend", REFERENCE_BACKEND)
         return self._bulk.embed(texts)
 
 

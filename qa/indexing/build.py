@@ -15,7 +15,6 @@ import faiss
 
 import qa.storage.generations as generations
 import qa.storage.vectors as ann
-from qa.embed.reference import Embedder
 from qa.errors import EmptyCorpusError
 from qa.extract.article import EXTRACTOR_ID
 from qa.indexing.batch import EmbedBatch, LazyEncoder, PendingDocument, embed_and_store
@@ -24,7 +23,7 @@ from qa.indexing.documents import article_passages, document_version, shown_docu
 from qa.indexing.finalize import lexical_from_database, library_versions, vectors_from_database
 from qa.indexing.status import index_status
 from qa.ingest.corpus import file_sha256, read_documents
-from qa.records import ChunkSettings, Corpus, CorpusFile, Document, Reporter, SilentReporter
+from qa.records import ChunkSettings, Corpus, CorpusFile, Document, Embedder, Reporter, SilentReporter
 from qa.storage.bm25 import LexicalIndex
 from qa.storage.database import PassageDatabase
 from qa.storage.generations import StoredIndex

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import qa.storage.generations as generations
-from qa.embed.reference import Embedder
 from qa.errors import IndexDamagedError
 from qa.extract.article import EXTRACTOR_ID
 from qa.ingest.corpus import file_sha256, scan
-from qa.records import Changes, ChunkSettings, Corpus
+from qa.records import Changes, ChunkSettings, Corpus, Embedder
 from qa.storage.generations import StoredIndex
 from qa.storage.manifest import FORMAT_VERSION, Manifest
 

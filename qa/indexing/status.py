@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import qa.storage.generations as generations
-from qa.embed.reference import Embedder
 from qa.indexing.changes import build_key, corpus_changes, current_index, read_excluded, scan_corpus
-from qa.records import Changes, ChunkSettings, IndexStatus
+from qa.records import Changes, ChunkSettings, Embedder, IndexStatus
 
 
 def index_status(docs: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings) -> IndexStatus:

@@ -6,11 +6,12 @@ strings (case-insensitive). A line without answers (or with an empty list) shoul
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from qa.errors import BadInputError
+from qa.inputs import DEFAULT_K, DEFAULT_MODE
 from qa.records import GradedQuestion, SearchResult
 from qa.search.retriever import Retriever
 
@@ -57,7 +58,7 @@ class Report:
         return {"summary": self.summary(), "questions": [asdict(q) for q in self.questions]}
 
 
-def graded_question(record: dict[str, Any], where: str) -> GradedQuestion:
+def graded_question(record: Mapping[str, Any], where: str) -> GradedQuestion:
     """One line of an evaluation file, its "answers" checked (`where` names the line in errors)."""
     question = record.get("question")
     if not isinstance(question, str):
@@ -70,10 +71,25 @@ def graded_question(record: dict[str, Any], where: str) -> GradedQuestion:
     return GradedQuestion(question, tuple(a for a in answers if a.strip()), record.get("id"))
 
 
-def evaluate(retriever: Retriever, questions: Sequence[GradedQuestion], *, k: int, mode: str, **filters: Any) -> Report:
-    """How well the retriever answers `questions`: each one's rank of the first answer, and the summary."""
-    results = retriever.search_many([q.question for q in questions], k=k, mode=mode, **filters)
-    return Report(k=k, mode=mode, questions=tuple(_score(q, r) for q, r in zip(questions, results, strict=True)))
+def evaluate(
+    retriever: Retriever,
+    questions: Sequence[GradedQuestion | Mapping[str, Any]],
+    *,
+    k: int = DEFAULT_K,
+    mode: str = DEFAULT_MODE,
+    **filters: Any,
+) -> Report:
+    """How well the retriever answers `questions`: each one's rank of the first answer, and the summary.
+
+    A question is a GradedQuestion, or a record as an evaluation file holds it: {"id"?, "question",
+    "answers"?: [...]} (no answers: it should be abstained on).
+    """
+    graded = [
+        q if isinstance(q, GradedQuestion) else graded_question(q, f"question {number}")
+        for number, q in enumerate(questions, start=1)
+    ]
+    results = retriever.search_many([q.question for q in graded], k=k, mode=mode, **filters)
+    return Report(k=k, mode=mode, questions=tuple(_score(q, r) for q, r in zip(graded, results, strict=True)))
 
 
 def _score(graded: GradedQuestion, result: SearchResult) -> QuestionScore:

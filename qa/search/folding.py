@@ -23,6 +23,7 @@ class Folded:
     hits: list[Hit] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     covered: list[Stretch] = field(default_factory=list)
+    copies: list[Passage] = field(default_factory=list)  # the passages the hits' `also_in` entries name
 
 
 class HitFolder:
@@ -86,6 +87,7 @@ class HitFolder:
         )
         hits[earlier.rank - 1] = replace(earlier, also_in=(*earlier.also_in, also))
         folded.covered.append((passage.doc_key, passage.start, passage.end))
+        folded.copies.append(passage)
         return True
 
     def _add_hit(
@@ -94,6 +96,8 @@ class HitFolder:
         folded.covered.append((passage.doc_key, passage.start, passage.end))
         folded.covered.extend((c.doc_key, c.start, c.end) for c in copies)
         folded.rows.append(row)
+        named = [self._index.passage(c.row) for c in copies]  # where each copy's stretch starts
+        folded.copies.extend(named)
         folded.hits.append(
             Hit(
                 rank=len(folded.hits) + 1,
@@ -102,14 +106,14 @@ class HitFolder:
                 source=self._sources[passage.doc_key],
                 dense_score=found.dense_score(row),
                 bm25_score=found.bm25_score(row),
-                also_in=tuple(self._also_in(c) for c in copies),
+                also_in=tuple(self._also_in(c, p) for c, p in zip(copies, named, strict=True)),
             )
         )
 
-    def _also_in(self, copy: Copy) -> AlsoIn:
+    def _also_in(self, copy: Copy, starts_in: Passage) -> AlsoIn:
         return AlsoIn(
             source=self._sources[copy.doc_key],
-            passage_id=self._index.passage(copy.row).id,
+            passage_id=starts_in.id,
             start=copy.start,
             end=copy.end,
             line_start=copy.line_start,

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from qa.embed.onnx import export, query_embedder
-from qa.embed.reference import Embedder, SentenceTransformerEmbedder, load_embedder
+from qa.embed.reference import SentenceTransformerEmbedder, load_embedder
 from qa.indexing.build import ensure_index
 from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question
 from qa.paths import default_docs, default_index_dir
-from qa.records import ChunkSettings, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
+from qa.records import ChunkSettings, Embedder, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
 from qa.search.abstain import answered, confidence, evidence_of
 from qa.search.candidates import depth_for, gather
 from qa.search.filters import allowed_rows
@@ -124,6 +124,7 @@ class Retriever:
         )
         if not folded.hits:
             return SearchResult(question=question, hits=[], answered=False)
+        self._remember_shown(folded.copies)
         return self._answer(question, vector, folded.hits, folded.rows, k)
 
     def _answer(self, question: str, vector: np.ndarray, hits: list[Hit], rows: list[int], k: int) -> SearchResult:

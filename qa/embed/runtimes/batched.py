@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.embed.pooling import load_tokenizer, model_inputs, sentence_vectors, tokenize
-from qa.embed.protocol import Progress
+from qa.records import Progress
 
 # Tokens per batch, padding included (measured on 2 cores): OpenVINO runs a few small batches at once (4
 # passages of 256 tokens each), torch and onnxruntime one large batch at a time. Never more than MAX_BATCH texts.

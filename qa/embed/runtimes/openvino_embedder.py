@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from qa.embed.pooling import max_seq_length, normalise, sentence_vectors
-from qa.embed.protocol import Progress
 from qa.embed.runtimes.batched import MAX_BATCH, Batch, BatchedEmbedder
 from qa.embed.runtimes.openvino_core import compiled_openvino, import_openvino
+from qa.records import Progress
 
 
 class OpenVinoEmbedder(BatchedEmbedder):

@@ -12,14 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa.fronts.server.errors import InvalidRequest, install_error_handlers, shortened
 from qa.fronts.server.middleware import BodyLimit, SecurityHeaders
 from qa.fronts.server.models import Health, PassageContext, PassageOut, SearchRequest, SearchResponse, error_responses
-from qa.inputs import MAX_QUESTION_CHARS, check_question
+from qa.inputs import MAX_AROUND, MAX_BODY_BYTES, MAX_QUESTION_CHARS, check_question
 from qa.records import Passage
 from qa.search.retriever import Retriever
 from qa.version import __version__
 
 Resolver = Callable[[str, list[str]], str]
-MAX_BODY = 16_384
-MAX_AROUND = 10  # passages each side that /passages/{id}/context returns at most
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # the page's files, served from memory by name: no route maps a request onto the file system
 PAGE_FILES = {
@@ -36,7 +34,7 @@ _PAGE_POLICY = (
 def create_app(
     retriever: Retriever,
     *,
-    max_body: int = MAX_BODY,
+    max_body: int = MAX_BODY_BYTES,
     max_question: int = MAX_QUESTION_CHARS,
     resolve: Resolver | None = None,
     allowed_hosts: Sequence[str] | None = None,

@@ -6,9 +6,8 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa.inputs import DEFAULT_K, DEFAULT_MODE, HTTP_MAX_K, MAX_QUESTION_CHARS
+from qa.inputs import DEFAULT_K, DEFAULT_MODE, HTTP_MAX_K, MAX_CONTEXT_TURNS, MAX_QUESTION_CHARS, MAX_SOURCE_CHARS
 
-MAX_CONTEXT_TURNS = 10
 # qa.inputs.MODES, spelled out because a Literal cannot be built from a tuple; a test holds them equal
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -35,7 +34,7 @@ class SearchRequest(BaseModel):
     source: str | None = Field(
         None,
         strict=True,
-        max_length=200,
+        max_length=MAX_SOURCE_CHARS,
         description="Only articles whose publisher, byline, title or path contains this (case-insensitive).",
     )
     since: str | None = Field(
