@@ -8,7 +8,7 @@ answer 2022 news quizzes, and news does not answer questions about Wikipedia par
 the ones bench/retrieval.py keeps in /tmp/newsqa-bench. Half of the questions fit a logistic
 regression over qa.search.abstain.Evidence; the threshold is the highest one whose false-abstain rate on the
 fitting half stays under --max-false-abstain; the other half and the seed dev questions report the rates.
-Prints the WEIGHTS / BIAS / ANSWER_MIN to put in qa/abstain.py.
+Prints the WEIGHTS / BIAS / ANSWER_MIN to put in qa/search/abstain.py.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@
 Vectors: every passage and sentence vector of a built index (real all-MiniLM-L6-v2 vectors; default the
 BBC folder index that `bench/scale.py incremental` builds: 12k passages + 43k sentences). Queries: the
 200 BBC queries of bench/peers.py, encoded by the query path. For each kind the top 100 candidates
-are re-scored with the exact vectors (what qa/retrieve.py does), and their top 10 are compared with
-the exact top 10. nlist follows qa/ann.py (4 sqrt(n), a power of two).
+are re-scored with the exact vectors (what qa/search/candidates.py does), and their top 10 are compared with
+the exact top 10. nlist follows qa/storage/vectors.py (4 sqrt(n), a power of two).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import qa.storage.generations as store  # noqa: E402
+import qa.storage.generations as generations  # noqa: E402
 import qa.storage.vectors as ann  # noqa: E402
 from qa.embed.onnx import query_embedder  # noqa: E402
 from qa.embed.reference import load_embedder  # noqa: E402
@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--nprobe", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    index = store.read_index(args.index)
+    index = generations.read_index(args.index)
     assert index is not None, f"no index in {args.index}"
     parts = []
     for row, _ in index.iter_passages():

@@ -5,7 +5,7 @@ python bench/highlight.py [--questions 3000]
 Uses the SQuAD index bench/retrieval.py keeps in /tmp/newsqa-bench/squad. For each sampled question whose
 top hybrid hit is its gold paragraph, every sentence of that passage is scored with qa.search.highlight's
 parts (cosine, word overlap, answer-kind bonus); a grid over W_LEXICAL and W_KIND reports how often the
-best-scoring sentence holds an accepted answer, next to the choice in qa/highlight.py.
+best-scoring sentence holds an accepted answer, next to the choice in qa/search/highlight.py.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def main() -> None:
             weights = np.array([1.0, w_lex, w_kind])
             hits = sum(bool(good[int(np.argmax(f @ weights))]) for f, good in cases)
             share = hits / len(cases)
-            mark = "  <- qa/highlight.py" if (w_lex, w_kind) == (hl.W_LEXICAL, hl.W_KIND) else ""
+            mark = "  <- qa/search/highlight.py" if (w_lex, w_kind) == (hl.W_LEXICAL, hl.W_KIND) else ""
             print(f"{w_lex:9.2f} {w_kind:7.2f} {share:20.3f}{mark}")
             if best is None or share > best[0]:
                 best = (share, w_lex, w_kind)

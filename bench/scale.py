@@ -72,7 +72,7 @@ def _questions(path: Path) -> list[dict]:
 
 def worker_build(args: argparse.Namespace) -> None:
     from qa.embed.reference import load_embedder
-    from qa.fronts.cli import ConsoleReporter
+    from qa.fronts.console import ConsoleReporter
     from qa.indexing.build import ensure_index
     from qa.records import ChunkSettings
 
@@ -333,7 +333,7 @@ def _synth_manifest(database, corpus, embedder, settings, spec, key: str):
 def worker_update(args: argparse.Namespace) -> None:
     """One update of an existing index (whatever changed in the folder), timed in its own process."""
     from qa.embed.reference import load_embedder
-    from qa.fronts.cli import ConsoleReporter
+    from qa.fronts.console import ConsoleReporter
     from qa.indexing.build import ensure_index
     from qa.records import ChunkSettings
 

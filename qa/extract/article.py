@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 from qa.records import Block, Document, Extraction
 from qa.text.dates import normalise_date
 from qa.text.sentences import line_spans
+from qa.text.words import justext_stoplist
 
 # Bump by hand whenever what extraction keeps, or the metadata it finds, changes: indexes record it and
 # rebuild when it differs. tests/test_extraction_golden.py fails when the output over seeds/ changes
@@ -480,7 +480,7 @@ def _jusText_classes(texts: list[str]) -> list[str]:
         paragraph = Paragraph(_PlainPath)
         paragraph.append_text(text)
         paragraphs.append(paragraph)
-    classify_paragraphs(paragraphs, _stoplist(), no_headings=True)
+    classify_paragraphs(paragraphs, justext_stoplist(), no_headings=True)
     return [p.cf_class for p in paragraphs]
 
 
@@ -489,13 +489,6 @@ class _PlainPath:
 
     dom = "html.body.p"
     xpath = "/html/body/p"
-
-
-@lru_cache(maxsize=1)
-def _stoplist() -> frozenset[str]:
-    import justext
-
-    return frozenset(justext.get_stoplist("English"))
 
 
 def explain_file(path: str | Path) -> tuple[Document, Extraction]:

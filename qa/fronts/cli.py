@@ -21,7 +21,7 @@ from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption
 from qa.inputs import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K
 
-__all__ = ["ConsoleReporter", "app", "ask", "main"]  # ConsoleReporter: bench/scale.py imports it from here
+__all__ = ["app", "ask", "main"]
 
 EXIT_INTERRUPTED = 130
 

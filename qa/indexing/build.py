@@ -18,10 +18,9 @@ import qa.storage.vectors as ann
 from qa.errors import EmptyCorpusError
 from qa.extract.article import EXTRACTOR_ID
 from qa.indexing.batch import EmbedBatch, LazyEncoder, PendingDocument, embed_and_store
-from qa.indexing.changes import build_key, current_index, read_excluded, scan_corpus, write_excluded
+from qa.indexing.changes import build_key, current_index, scan_corpus
 from qa.indexing.documents import article_passages, document_version, shown_document, shown_warning
 from qa.indexing.finalize import lexical_from_database, library_versions, vectors_from_database
-from qa.indexing.status import index_status
 from qa.ingest.corpus import file_sha256, read_documents
 from qa.records import ChunkSettings, Corpus, CorpusFile, Document, Embedder, Reporter, SilentReporter
 from qa.storage.bm25 import LexicalIndex
@@ -29,8 +28,7 @@ from qa.storage.database import PassageDatabase
 from qa.storage.generations import StoredIndex
 from qa.storage.manifest import CorpusInfo, Counts, LastBuild, Manifest, ModelInfo
 
-# index_status, read_excluded, scan_corpus and write_excluded stay importable from here, as before indexing/ was split
-__all__ = ["EMBED_BATCH", "ensure_index", "index_status", "read_excluded", "scan_corpus", "write_excluded"]
+__all__ = ["EMBED_BATCH", "ensure_index"]
 
 LOCK_TIMEOUT_S = 600.0
 EMBED_BATCH = 256  # passages embedded (with their sentences) and committed per step: the checkpoint grain

@@ -62,7 +62,7 @@ class Retriever:
 
         `index` is the index folder (default: one per corpus under index/); `model` a local
         sentence-transformers folder (default: the bundled all-MiniLM-L6-v2); `backend` the encoder a build
-        uses for new passages ("auto": the fastest accurate one, see qa/bulk.py).
+        uses for new passages ("auto": the fastest accurate one, see qa/embed/bulk.py).
         """
         docs_path = Path(docs) if docs is not None else default_docs()
         index_dir = Path(index) if index is not None else default_index_dir(docs_path)

@@ -53,11 +53,17 @@ def stem(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def justext_stoplist() -> frozenset[str]:
+    """jusText's English stoplist: what its paragraph classifier counts as function words."""
+    import justext  # loaded on first use
+
+    return frozenset(justext.get_stoplist("English"))
+
+
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     """Lower-cased words highlighting ignores: jusText's English stoplist and the verbs questions ask with."""
-    import justext  # the stoplist its paragraph classifier uses; loaded on first use
-
-    return frozenset(justext.get_stoplist("English")) | _ASKING_VERBS
+    return justext_stoplist() | _ASKING_VERBS
 
 
 def _stemmer() -> Stemmer.Stemmer:
