@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import Retriever  # noqa: E402
-from qa.search.followup import Turn, resolve  # noqa: E402
+from qa.records import Turn  # noqa: E402
+from qa.search.followup import resolve  # noqa: E402
 
 DIALOGUES = ROOT / "bench" / "dialogues.jsonl"
 

@@ -21,6 +21,7 @@ from qa.extract.article import explain_file
 from qa.indexing import ensure_index, index_status
 from qa.records import (
     AlsoIn,
+    Block,
     Changes,
     ChunkSettings,
     Document,
@@ -34,14 +35,17 @@ from qa.records import (
     IndexStatus,
     IngestWarning,
     Passage,
+    QuestionScore,
+    Report,
     Reporter,
     SearchResult,
     SilentReporter,
     Source,
+    Turn,
     Value,
     ValueSource,
 )
-from qa.search.evaluate import Report, evaluate
+from qa.search.evaluate import evaluate
 from qa.search.retriever import Retriever
 from qa.version import __version__
 
@@ -71,7 +75,10 @@ __all__ = [
     "ModelNotFoundError",
     "Passage",
     "QAError",
+    "QuestionScore",
     "Report",
+    "Turn",
+    "Block",
     "Reporter",
     "Retriever",
     "SearchResult",

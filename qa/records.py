@@ -339,6 +339,71 @@ class IndexStatus:
     checkpoint_documents: int  # documents an interrupted build has committed (0: none)
 
 
+PASSAGES_PER_TURN = 2  # how many top passages a turn keeps for salience
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A previous question, what was searched for it, and the text of its top passage(s)."""
+
+    question: str
+    query: str = ""  # what was searched ("" = the question itself)
+    passages: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls, question: str, result: SearchResult, query: str | None = None, *, passages: int = PASSAGES_PER_TURN
+    ) -> Turn:
+        """The turn for a question and its `SearchResult` (the texts of its top `passages` hits)."""
+        return cls(question, query or question, tuple(hit.text for hit in result.hits[:passages]))
+
+    @property
+    def searched(self) -> str:
+        return self.query or self.question
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    id: object  # echoed as the evaluation file gave it
+    question: str
+    answerable: bool
+    rank: int | None  # 1-based rank of the first hit holding an answer, None if none does
+    in_highlight: bool  # the top hit's highlighted sentence holds an answer
+    answered: bool  # what the retriever said: False = abstained
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class Report:
+    k: int
+    mode: str
+    questions: tuple[QuestionScore, ...]
+
+    def summary(self) -> dict[str, Any]:
+        answerable = [q for q in self.questions if q.answerable]
+        other = [q for q in self.questions if not q.answerable]
+
+        def share(count: float, total: int) -> float | None:
+            return round(count / total, 4) if total else None
+
+        return {
+            "questions": len(self.questions),
+            "answerable": len(answerable),
+            "unanswerable": len(other),
+            "k": self.k,
+            "mode": self.mode,
+            "hit@1": share(sum(q.rank == 1 for q in answerable), len(answerable)),
+            f"hit@{self.k}": share(sum(q.rank is not None for q in answerable), len(answerable)),
+            "mrr": share(sum(1 / q.rank for q in answerable if q.rank), len(answerable)),
+            "answer_in_highlight": share(sum(q.in_highlight for q in answerable), len(answerable)),
+            "false_abstain": share(sum(not q.answered for q in answerable), len(answerable)),
+            "abstain_when_unanswerable": share(sum(not q.answered for q in other), len(other)),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary(), "questions": [asdict(q) for q in self.questions]}
+
+
 @dataclass(frozen=True)
 class IndexedDocument:
     """One indexed article as the fronts list it: its key, where it comes from, how many passages it has."""
@@ -354,7 +419,7 @@ class GradedQuestion:
 
     question: str
     answers: tuple[str, ...] = ()
-    id: Any = None  # echoed as given (a string, a number, or None)
+    id: object = None  # echoed as given (a string, a number, or None)
 
 
 # --- what the stages before embedding pass on: corpus files, extraction, chunking ---

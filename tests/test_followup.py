@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from qa.search.followup import MAX_CARRIED, Resolved, Turn, content_words, followup_reason, resolve, salient_words
+from qa.records import Turn
+from qa.search.followup import MAX_CARRIED, Resolved, content_words, followup_reason, resolve, salient_words
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qa.records import Document, Extraction, Hit, Passage, SearchResult, Source
-from qa.search.evaluate import Report
+from qa.records import Document, Extraction, Hit, Passage, Report, SearchResult, Source, ValueSource
 
 _BLANK_RUNS = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")
 
 
-def result_json(result: SearchResult, question_id: Any = None, *, with_id: bool = False) -> str:
+def result_json(result: SearchResult, question_id: object = None, *, with_id: bool = False) -> str:
     """One line of JSON; `id` first when echoing a --questions record."""
     payload = result.to_dict()
     if with_id:
@@ -94,7 +92,7 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
 NOT_ANSWERED = "The articles don't seem to answer this. Closest passages:"
 
 
-def _value_source(source: Any) -> str:
+def _value_source(source: ValueSource) -> str:
     name = source.publisher or source.title
     if name and len(name) > 60:
         name = name[:59] + "…"

@@ -19,7 +19,7 @@ class AskedQuestion:
     """One line of a --questions file; its `id` is echoed only when the line has one (null included)."""
 
     question: str
-    id: Any = None
+    id: object = None
     has_id: bool = False
 
 

@@ -16,8 +16,8 @@ from rich.text import Text
 from qa.errors import QAError
 from qa.fronts.present import location, render_result, source_label
 from qa.inputs import DEFAULT_K, DEFAULT_MODE, MAX_K, MODES
-from qa.records import IndexedDocument, Passage, SearchResult
-from qa.search.followup import Turn, resolve
+from qa.records import IndexedDocument, Passage, SearchResult, Turn
+from qa.search.followup import resolve
 from qa.search.retriever import Retriever
 
 PROMPT = "ask> "

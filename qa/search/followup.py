@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from qa.records import SearchResult
+from qa.records import PASSAGES_PER_TURN, Turn
 from qa.text.words import DOTTED_WORD, FUNCTION_WORDS
 from qa.text.words import stem as stem_of
 
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 # query towards the previous answer (2 words: hit@1 18 -> 15 of 23).
 MAX_CARRIED = 10  # content words carried over from the last turn's query
 MAX_SALIENT = 1  # salient words taken from the last turn's top passages
-PASSAGES_PER_TURN = 2  # how many top passages a turn keeps for salience
 
 _CONNECTIVES = (
     "and",
@@ -73,26 +72,6 @@ _BEFORE_THAT = frozenset(
 )
 _TRIM = "'’.,-"  # stripped from the ends of a word
 _TITLE_WORD = re.compile(r"^[A-Z][A-Za-z'’.-]*$|^[A-Z0-9]{2,}$")
-
-
-@dataclass(frozen=True)
-class Turn:
-    """A previous question, what was searched for it, and the text of its top passage(s)."""
-
-    question: str
-    query: str = ""  # what was searched ("" = the question itself)
-    passages: tuple[str, ...] = ()
-
-    @classmethod
-    def of(
-        cls, question: str, result: SearchResult, query: str | None = None, *, passages: int = PASSAGES_PER_TURN
-    ) -> Turn:
-        """The turn for a question and its `SearchResult` (the texts of its top `passages` hits)."""
-        return cls(question, query or question, tuple(hit.text for hit in result.hits[:passages]))
-
-    @property
-    def searched(self) -> str:
-        return self.query or self.question
 
 
 @dataclass(frozen=True)
