@@ -4,7 +4,7 @@
 in bf16, else onnxruntime when the model's ONNX export exists, else torch fp32 (`openvino-fp16` only
 when asked for). Every runtime (qa/embed/runtimes/) tokenizes with `tokenizers` (truncation at the
 model's max_seq_length), sorts the texts by token length so a batch carries little padding, mean-pools
-and L2-normalises: the vectors stay within cosine 0.999 of the reference (tests/test_backends.py) and
+and L2-normalises: the vectors stay within cosine 0.999 of the reference (tests/embed/test_backends.py) and
 keep the reference's `name`, so an index mixes them freely. OpenVINO runs the model converted once from
 torch to its own IR, cached beside the ONNX export. Nothing here imports torch or OpenVINO until a
 backend is chosen.

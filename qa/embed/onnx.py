@@ -4,7 +4,7 @@ sentence-transformers stays the reference and builds the index. Whenever it has 
 build), the model is exported to ONNX into the user cache, keyed by a SHA-256 of its weights and
 tokenizer; later one-shot questions then encode with onnxruntime + tokenizers + numpy (mean pooling, L2
 norm, truncation at the model's max_seq_length), without importing torch. The vectors match the
-reference at cosine >= 0.999999 (tests/test_onnx_embed.py).
+reference at cosine >= 0.999999 (tests/embed/test_onnx_embed.py).
 """
 
 from __future__ import annotations

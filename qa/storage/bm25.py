@@ -3,7 +3,7 @@
 bm25s builds and saves the index: per term, the BM25 weight of every passage holding it (a sparse
 column). Questions are scored here straight from those saved arrays (memory-mapped) with bm25s's own
 tokenization rules, so answering never imports bm25s, whose import of scipy costs ~0.25 s of a cold
-start. tests/test_lexical.py checks the scores equal bm25s's own.
+start. tests/storage/test_bm25.py checks the scores equal bm25s's own.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ class ModelInfo:
 
     name: str
     dim: int
-    backend: str  # every backend's vectors are within cosine 0.999 of the reference (tests/test_backends.py)
+    backend: str  # every backend's vectors are within cosine 0.999 of the reference (tests/embed/test_backends.py)
     normalized: bool = True
     metric: str = "inner_product"
 

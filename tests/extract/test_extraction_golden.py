@@ -2,7 +2,7 @@
 
 Regenerate tests/golden/extraction.json after bumping EXTRACTOR_VERSION in qa/extract/article.py with
 
-    .venv/bin/python tests/test_extraction_golden.py --regenerate
+    .venv/bin/python tests/extract/test_extraction_golden.py --regenerate
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from qa.extract.article import EXTRACTOR_ID, EXTRACTOR_VERSION, extract_document  # noqa: E402
@@ -21,7 +21,7 @@ from qa.ingest.corpus import read_documents, scan  # noqa: E402
 
 SEEDS = ROOT / "seeds"
 GOLDEN = ROOT / "tests" / "golden" / "extraction.json"
-REGENERATE = ".venv/bin/python tests/test_extraction_golden.py --regenerate"
+REGENERATE = ".venv/bin/python tests/extract/test_extraction_golden.py --regenerate"
 LEGACY_FINGERPRINT = "1-98a32aaffdb9"  # what indexes recorded when the extractor was identified by a hash of its code
 
 

@@ -11,7 +11,7 @@ import pytest
 from qa.records import Turn
 from qa.search.followup import MAX_CARRIED, Resolved, content_words, followup_reason, resolve, salient_words
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 TROOPS = Turn(
     "How many troops did the CSTO send to Kazakhstan?",

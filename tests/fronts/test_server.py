@@ -24,7 +24,7 @@ from qa.embed.reference import HashEmbedder
 from qa.fronts.server import SearchRequest, SearchResponse, create_app, serve
 from qa.inputs import MODES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 ARTICLES = {
     "kazakhstan.txt": (

@@ -16,7 +16,7 @@ from prompt_toolkit.output import DummyOutput
 from qa import IndexDamagedError, Retriever
 from qa.fronts.repl import default_history_path, run_repl
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PARAGRAPHS = [
     "Troops of the alliance began to leave Kazakhstan on Thursday after a week of deployment in the country. "

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from qa.extract.article import extract
 from qa.records import Extraction
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 # --------------------------------------------------------------------------------------------- helpers

@@ -474,7 +474,7 @@ def test_a_resumed_update_takes_reverted_documents_back_from_the_live_index(tmp_
 
 # -- the on-disk contract: what every index since format 4 holds, and what a build must keep writing ---------
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 LEGACY_COLUMNS = ["key", "path", "source_id", "sha256", "title", "publisher", "published", "url", "encoding", "byline"]
 MANIFEST_KEYS = {
     "created_at": None,
