@@ -5,6 +5,7 @@ index up to date with `ensure_index`, look at it with `index_status`, score it w
 what article extraction keeps of a file with `explain_file`. Everything else is internal.
 """
 
+from qa.embed import HashEmbedder, load_embedder
 from qa.errors import (
     BackendError,
     BadInputError,

@@ -23,3 +23,10 @@ def test_no_function_is_longer_than_60_lines():
 
 def test_the_package_ships_its_type_marker():
     assert (QA / "py.typed").is_file()
+
+
+def test_every_public_name_is_importable_from_the_package_root():
+    import qa
+
+    missing = [name for name in qa.__all__ if not hasattr(qa, name)]
+    assert not missing, f"in qa.__all__ but not importable: {missing}"
