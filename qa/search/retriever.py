@@ -128,13 +128,15 @@ class Retriever:
         return self._answer(question, vector, folded.hits, folded.rows, k)
 
     def _answer(self, question: str, vector: np.ndarray, hits: list[Hit], rows: list[int], k: int) -> SearchResult:
-        """The first `k` hits highlighted, with the evidence of all of them and the values the first `k` give."""
+        """The first `k` hits highlighted, the evidence of the first EVIDENCE_HITS, and the values the first `k` give."""
         asked = question_of(question)
         marked, scored = highlight_hits(self._index, asked, vector, hits, rows)
+        # the evidence is that of the top EVIDENCE_HITS, whatever k is: confidence must not move with --top
+        top = slice(0, EVIDENCE_HITS)
         evidence = evidence_of(
-            (self._passage_cosine(vector, hit, row) for hit, row in zip(hits, rows, strict=True)),
-            (best.cosine if best else 0.0 for best in scored),
-            (overlap(asked, hit.passage.text) for hit in hits),
+            (self._passage_cosine(vector, hit, row) for hit, row in zip(hits[top], rows[top], strict=True)),
+            (best.cosine if best else 0.0 for best in scored[top]),
+            (overlap(asked, hit.passage.text) for hit in hits[top]),
         )
         shown = marked[:k]
         self._remember_shown(hit.passage for hit in shown)

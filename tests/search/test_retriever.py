@@ -134,3 +134,15 @@ def test_passages_are_found_by_id_shown_or_not(seeds, tmp_path, open_hashed):
     for passage, _ in list(fresh.passages())[::7]:
         assert fresh.passage(passage.id) == passage
     assert fresh.passage("0000000000000000") is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["When did the withdrawal finish?", "Who commanded the CSTO contingent?", "What is the capital of France?"],
+)
+def test_confidence_does_not_move_with_k(seeds, open_hashed, question):
+    retriever = open_hashed(seeds)
+    results = [retriever.search(question, k=k) for k in (1, 3, 5, 10, 30)]
+    assert len({(r.confidence, r.answered, r.evidence) for r in results}) == 1
+    # the first hits are the same whatever k is
+    assert all(r.hits[0].passage == results[0].hits[0].passage for r in results)
