@@ -183,7 +183,7 @@ def test_abstention_and_article_text_is_never_markup(page, site):
                     "published": None,
                     "byline": None,
                 },
-                "highlight": None,
+                "highlight": {"start": 10, "end": 30},  # an abstention must not show it
                 "scores": {"dense": None, "bm25": None},
                 "also_in": [],
             }
@@ -196,6 +196,7 @@ def test_abstention_and_article_text_is_never_markup(page, site):
     notice = page.locator("#turn-1 .abstain")
     assert notice.text_content() == "The articles don't seem to answer this. Closest passages:"
     assert page.locator("#turn-1 .quote").text_content() == hostile
+    assert page.locator("#turn-1 mark.highlight").count() == 0, "no sentence marked as if it answered"
     assert page.locator("#turn-1 img, #turn-1 b, #turn-1 script").count() == 0
     assert page.evaluate("window.pwned === undefined")
     assert page.locator("#turn-1 .location").text_content() == "a.txt:3-4"

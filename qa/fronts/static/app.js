@@ -137,7 +137,7 @@ function renderAnswer(answer, result, turnNumber) {
   }
   const list = el("ol", "passages");
   list.setAttribute("aria-label", "Passages, best first");
-  for (const hit of result.passages) list.append(passageCard(hit, turnNumber));
+  for (const hit of result.passages) list.append(passageCard(hit, turnNumber, result.answered));
   answer.append(list);
 }
 
@@ -160,7 +160,7 @@ function disagreement(values, turnNumber) {
   return block;
 }
 
-function passageCard(hit, turnNumber) {
+function passageCard(hit, turnNumber, answered) {
   const card = el("li", "passage");
   card.id = `turn-${turnNumber}-passage-${hit.rank}`;
   const head = el("div", "passage-head");
@@ -175,7 +175,8 @@ function passageCard(hit, turnNumber) {
   card.append(where);
 
   const quote = el("blockquote", "quote");
-  const highlight = hit.highlight || {};
+  // an abstention marks no sentence: nothing on the page may look like an answer
+  const highlight = (answered && hit.highlight) || {};
   const mark = quoted(quote, hit.text, hit.start, highlight.start, highlight.end, "highlight");
   if (mark) mark.title = "The sentence most likely to answer";
   card.append(quote);
