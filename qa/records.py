@@ -371,6 +371,8 @@ class QuestionScore:
     in_highlight: bool  # the top hit's highlighted sentence holds an answer
     answered: bool  # what the retriever said: False = abstained
     confidence: float | None
+    path: str | None = None  # the gold article the line names: then only hits from it (or copying it) count
+    rank_any_article: int | None = None  # rank of the first hit holding an answer, whatever its article
 
 
 @dataclass(frozen=True)
@@ -420,6 +422,7 @@ class GradedQuestion:
     question: str
     answers: tuple[str, ...] = ()
     id: object = None  # echoed as given (a string, a number, or None)
+    path: str | None = None  # the gold article, relative to the corpus folder ("business/001.txt"), if any
 
 
 # --- what the stages before embedding pass on: corpus files, extraction, chunking ---

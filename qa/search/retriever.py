@@ -128,7 +128,7 @@ class Retriever:
         return self._answer(question, vector, folded.hits, folded.rows, k)
 
     def _answer(self, question: str, vector: np.ndarray, hits: list[Hit], rows: list[int], k: int) -> SearchResult:
-        """The first `k` hits highlighted, the evidence of the first EVIDENCE_HITS, and the values the first `k` give."""
+        """The first `k` hits highlighted, the evidence of the first EVIDENCE_HITS, the values of the first `k`."""
         asked = question_of(question)
         marked, scored = highlight_hits(self._index, asked, vector, hits, rows)
         # the evidence is that of the top EVIDENCE_HITS, whatever k is: confidence must not move with --top
