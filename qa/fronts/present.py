@@ -64,14 +64,8 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
     if not result.answered:
         console.print(Text(NOT_ANSWERED, style="bold yellow"), soft_wrap=True)
         console.print()
-    elif result.disagree:
-        console.print(Text("The sources disagree:", style="bold magenta"), soft_wrap=True)
-        for value in result.values:
-            line = Text(_INDENT + "• ")
-            line.append(value.value, style="bold")
-            line.append(": " + "; ".join(_value_source(source) for source in value.sources))
-            console.print(line, soft_wrap=True)
-        console.print()
+    else:
+        _values_panel(console, result)
     width = max(40, min(console.width, 100) - _INDENT_WIDTH)
     for hit in result.hits:
         header = Text()
@@ -90,6 +84,23 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
 
 
 NOT_ANSWERED = "The articles don't seem to answer this. Closest passages:"
+
+
+def _values_panel(console: Console, result: SearchResult) -> None:
+    """The figures or dates the sources give: when they differ, or when two or more documents give one."""
+    if result.disagree:
+        title = Text("The sources disagree:", style="bold magenta")
+    elif any(len({(s.path, s.source_id) for s in value.sources}) > 1 for value in result.values):
+        title = Text("The sources agree:", style="bold")
+    else:
+        return
+    console.print(title, soft_wrap=True)
+    for value in result.values:
+        line = Text(_INDENT + "• ")
+        line.append(value.value, style="bold")
+        line.append(": " + "; ".join(_value_source(source) for source in value.sources))
+        console.print(line, soft_wrap=True)
+    console.print()
 
 
 def _value_source(source: ValueSource) -> str:

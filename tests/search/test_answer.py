@@ -116,13 +116,17 @@ def hit(rank: int, text: str, sentence: str, path: str, publisher: str, also_in=
 
 
 def test_values_group_sources_and_read_the_number_next_to_the_question_words():
-    copy = AlsoIn(Source("c.txt", None, "Copy", None, None), "q", 5, 50, 2, 2, 0.9, "about 2,500 sent in by the CSTO")
-    edited = AlsoIn(Source("e.txt", None, "Edited", None, None), "r", 7, 60, 3, 3, 0.9, "about 2,000 sent by the CSTO")
+    copy = AlsoIn(
+        Source("c.txt", None, "Copy", None, None), "q", 5, 50, 2, 2, 0.9, "about 2,500 troops sent in by the CSTO"
+    )
+    edited = AlsoIn(
+        Source("e.txt", None, "Edited", None, None), "r", 7, 60, 3, 3, 0.9, "about 2,000 troops sent by the CSTO"
+    )
     hits = [
         hit(
             1,
-            "It was unclear how many out of about 2,500 sent in by the CSTO left.",
-            "It was unclear how many out of about 2,500 sent in by the CSTO left.",
+            "It was unclear how many troops out of about 2,500 sent in by the CSTO left.",
+            "It was unclear how many troops out of about 2,500 sent in by the CSTO left.",
             "a.txt",
             "Daily Sabah",
             (copy, edited),
@@ -136,8 +140,8 @@ def test_values_group_sources_and_read_the_number_next_to_the_question_words():
         ),
         hit(
             3,
-            "Some 2500 troops were sent, officials said.",
-            "Some 2500 troops were sent, officials said.",
+            "Some 2500 CSTO troops were sent, officials said.",
+            "Some 2500 CSTO troops were sent, officials said.",
             "d.txt",
             "Dawn",
         ),
