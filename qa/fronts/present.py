@@ -76,7 +76,8 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
             header.append("  " + label, style="bold")
         console.print(header, soft_wrap=True)
         console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"), soft_wrap=True)
-        console.print(_passage_text(hit, width), soft_wrap=True)
+        # an abstention marks no sentence: nothing may look like an answer
+        console.print(_passage_text(hit, width, marked=result.answered), soft_wrap=True)
         also = also_in_line(hit)
         if also:
             console.print(Text(_INDENT + also, style="magenta"), soft_wrap=True)  # paths stay whole
@@ -129,11 +130,11 @@ _INDENT_WIDTH = len(_INDENT)
 HIGHLIGHT_STYLE = "bold yellow"
 
 
-def _passage_text(hit: Hit, width: int) -> Text:
-    """The passage wrapped for reading, its highlighted sentence in HIGHLIGHT_STYLE."""
+def _passage_text(hit: Hit, width: int, *, marked: bool = True) -> Text:
+    """The passage wrapped for reading, its highlighted sentence in HIGHLIGHT_STYLE (when `marked`)."""
     wrapped = _wrap(hit.text, width)
     text = Text(wrapped)
-    if hit.highlight is None:
+    if hit.highlight is None or not marked:
         return text
     # wrapping only changes whitespace: count non-space characters to find the sentence again
     before = _solid(hit.text[: hit.highlight.start - hit.start])

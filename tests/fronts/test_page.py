@@ -217,3 +217,35 @@ def test_errors_are_shown_and_the_page_fits_a_phone(page, site, tmp_path):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, "no sideways scrolling on a phone"
     save_screenshot(page, tmp_path, "chat-phone.png")
+
+
+def test_sources_that_agree_are_listed_with_the_value(page, site):
+    url, _ = site
+
+    def hit(rank: int, path: str) -> dict:
+        text = "The last troops left on January 19."
+        source = {"path": path, "id": None, "title": None, "publisher": path[:-4], "published": None, "byline": None}
+        return {
+            "rank": rank, "score": 0.5, "id": f"p{rank}", "text": text, "start": 0, "end": len(text),
+            "line_start": 1, "line_end": 1, "source": source, "highlight": {"start": 0, "end": len(text)},
+            "scores": {"dense": 0.5, "bm25": None}, "also_in": [],
+        }  # fmt: skip
+
+    def given_by(rank: int, path: str) -> dict:
+        return {"rank": rank, "path": path, "source_id": None, "title": None, "publisher": path[:-4],
+                "start": 23, "end": 33, "copy": False}  # fmt: skip
+
+    agree = {
+        "question": "When did the withdrawal finish?", "answered": True, "confidence": 0.9, "evidence": None,
+        "disagree": False, "passages": [hit(1, "Gazette.txt"), hit(2, "Courier.txt")],
+        "values": [{"value": "January 19", "sources": [given_by(1, "Gazette.txt"), given_by(2, "Courier.txt")]}],
+    }  # fmt: skip
+    page.route("**/search", lambda route: route.fulfill(status=200, content_type="application/json", json=agree))
+    page.goto(url)
+    ask(page, "When did the withdrawal finish?")
+    panel = page.locator("#turn-1 .agree")
+    panel.wait_for()
+    assert panel.locator(".disagree-title").text_content() == "The sources agree:"
+    assert "January 19" in panel.text_content() and "Gazette" in panel.text_content()
+    assert page.locator("#turn-1 .disagree").count() == 0
+    assert page.problems == []

@@ -132,8 +132,8 @@ function renderAnswer(answer, result, turnNumber) {
   }
   if (!result.answered) {
     answer.append(el("p", "notice abstain", NOT_ANSWERED));
-  } else if (result.disagree) {
-    answer.append(disagreement(result.values, turnNumber));
+  } else if (result.disagree || result.values.some((value) => documentsOf(value) > 1)) {
+    answer.append(valuesPanel(result.values, result.disagree, turnNumber));
   }
   const list = el("ol", "passages");
   list.setAttribute("aria-label", "Passages, best first");
@@ -141,9 +141,15 @@ function renderAnswer(answer, result, turnNumber) {
   answer.append(list);
 }
 
-function disagreement(values, turnNumber) {
-  const block = el("div", "notice disagree");
-  block.append(el("p", "disagree-title", "The sources disagree:"));
+// how many documents give a value (a wire copy is a document of its own, as the terminal counts them)
+function documentsOf(value) {
+  return new Set(value.sources.map((source) => `${source.path}#${source.source_id}`)).size;
+}
+
+// the figures or dates the sources give: when they differ, or when two or more documents agree
+function valuesPanel(values, disagree, turnNumber) {
+  const block = el("div", disagree ? "notice disagree" : "notice agree");
+  block.append(el("p", "disagree-title", disagree ? "The sources disagree:" : "The sources agree:"));
   const list = el("ul");
   for (const value of values) {
     const item = el("li");
