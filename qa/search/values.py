@@ -50,7 +50,6 @@ _SYNONYMS = (
     "job post position role vacancy payroll",
     "worker employee staff workforce",
     "people person resident citizen civilian individual inhabitant",
-    "cable cord lead wire",
     "customer subscriber user client account",
     "voter elector",
     "home house household property dwelling",
