@@ -22,6 +22,7 @@ from qa.extract.article import explain_file
 from qa.indexing import ensure_index, index_status
 from qa.records import (
     AlsoIn,
+    Answer,
     Block,
     Changes,
     ChunkSettings,
@@ -52,6 +53,7 @@ from qa.version import __version__
 
 __all__ = [
     "AlsoIn",
+    "Answer",
     "BackendError",
     "BadInputError",
     "Changes",

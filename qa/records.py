@@ -203,6 +203,18 @@ class Value:
         return {"value": self.value, "sources": [source.to_dict() for source in self.sources]}
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The exact answer: raw-file offsets of a span inside the top hit's highlighted sentence, and that slice."""
+
+    start: int
+    end: int
+    text: str  # exactly the source's text[start:end], never generated
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
 @dataclass
 class SearchResult:
     """The answer to one question: ranked passages, never generated text."""
@@ -213,6 +225,7 @@ class SearchResult:
     confidence: float | None = None  # the evidence score abstention is decided on (None: no hits)
     evidence: Evidence | None = None  # the numbers the confidence is decided on
     values: list[Value] = field(default_factory=list)  # the figure or date each source gives
+    answer: Answer | None = None  # the span of the top hit's highlight that names the answer, if trusted
 
     @property
     def disagree(self) -> bool:
@@ -227,6 +240,7 @@ class SearchResult:
             "evidence": self.evidence.to_dict() if self.evidence is not None else None,
             "disagree": self.disagree,
             "values": [value.to_dict() for value in self.values],
+            "answer": self.answer.to_dict() if self.answer is not None else None,
             "passages": [hit.to_dict() for hit in self.hits],
         }
 

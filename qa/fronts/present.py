@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qa.records import Document, Extraction, Hit, Passage, Report, SearchResult, Source, ValueSource
+from qa.records import Answer, Document, Extraction, Hit, Passage, Report, SearchResult, Source, ValueSource
 
 _BLANK_RUNS = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")
 
@@ -77,7 +77,8 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         console.print(header, soft_wrap=True)
         console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"), soft_wrap=True)
         # an abstention marks no sentence: nothing may look like an answer
-        console.print(_passage_text(hit, width, marked=result.answered), soft_wrap=True)
+        answer = result.answer if hit is result.hits[0] else None
+        console.print(_passage_text(hit, width, marked=result.answered, answer=answer), soft_wrap=True)
         also = also_in_line(hit)
         if also:
             console.print(Text(_INDENT + also, style="magenta"), soft_wrap=True)  # paths stay whole
@@ -128,23 +129,32 @@ _INDENT_WIDTH = len(_INDENT)
 
 
 HIGHLIGHT_STYLE = "bold yellow"
+ANSWER_STYLE = "underline"  # the exact answer, inside the highlighted sentence: bold yellow and underlined
 
 
-def _passage_text(hit: Hit, width: int, *, marked: bool = True) -> Text:
-    """The passage wrapped for reading, its highlighted sentence in HIGHLIGHT_STYLE (when `marked`)."""
+def _passage_text(hit: Hit, width: int, *, marked: bool = True, answer: Answer | None = None) -> Text:
+    """The passage wrapped for reading, its highlighted sentence in HIGHLIGHT_STYLE (when `marked`) and the
+    exact answer inside it, if any, also in ANSWER_STYLE."""
     wrapped = _wrap(hit.text, width)
     text = Text(wrapped)
     if hit.highlight is None or not marked:
         return text
     # wrapping only changes whitespace: count non-space characters to find the sentence again
-    before = _solid(hit.text[: hit.highlight.start - hit.start])
-    inside = _solid(hit.text[hit.highlight.start - hit.start : hit.highlight.end - hit.start])
     solid = [i for i, char in enumerate(wrapped) if not char.isspace()]
-    if not inside or before + inside > len(solid):
-        return text
-    for run in _runs(solid[before : before + inside]):  # style the words, not the indent of wrapped lines
-        text.stylize(HIGHLIGHT_STYLE, run[0], run[1])
+    _stylize(text, solid, hit, hit.highlight.start, hit.highlight.end, HIGHLIGHT_STYLE)
+    if answer is not None and hit.highlight.start <= answer.start < answer.end <= hit.highlight.end:
+        _stylize(text, solid, hit, answer.start, answer.end, ANSWER_STYLE)
     return text
+
+
+def _stylize(text: Text, solid: list[int], hit: Hit, start: int, end: int, style: str) -> None:
+    """Style the raw-file span start:end of `hit` in its wrapped `text` (`solid`: its non-space positions)."""
+    before = _solid(hit.text[: start - hit.start])
+    inside = _solid(hit.text[start - hit.start : end - hit.start])
+    if not inside or before + inside > len(solid):
+        return
+    for run in _runs(solid[before : before + inside]):  # style the words, not the indent of wrapped lines
+        text.stylize(style, run[0], run[1])
 
 
 def _solid(text: str) -> int:

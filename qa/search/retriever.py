@@ -16,6 +16,7 @@ from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_quest
 from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings, Embedder, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
 from qa.search.abstain import answered, confidence, evidence_of
+from qa.search.answer import answer_of
 from qa.search.candidates import depth_for, gather
 from qa.search.filters import allowed_rows
 from qa.search.folding import HitFolder
@@ -140,13 +141,15 @@ class Retriever:
         )
         shown = marked[:k]
         self._remember_shown(hit.passage for hit in shown)
+        values, said = values_of(asked, shown), answered(evidence)
         return SearchResult(
             question=question,
             hits=shown,
-            answered=answered(evidence),
+            answered=said,
             confidence=confidence(evidence),
             evidence=evidence,
-            values=values_of(asked, shown),
+            values=values,
+            answer=answer_of(asked, shown, values, said),
         )
 
     def _corpus_positions(self, rows: list[int]) -> dict[int, tuple[int, int]]:

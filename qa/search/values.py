@@ -492,6 +492,12 @@ def _copy_reading(want: Want, text: str, read: Reading) -> Reading | None:
     return min(found, key=lambda r: r.rank) if found else None
 
 
+def readings_in(want: Want, sentence: str) -> list[Reading]:
+    """Every value of the kind `want` asks for in `sentence` (limits and what is not a quantity left out),
+    wherever the question's words are; offsets index the sentence."""
+    return _all_readings(want, sentence)
+
+
 def _all_readings(want: Want, sentence: str) -> list[Reading]:
     words = list(WORD.finditer(sentence))
     if want.kind == "date":
@@ -605,4 +611,14 @@ def normalise_date_value(text: str) -> str | None:
     return f"{month} {int(day)}" + (f", {year}" if year else "")
 
 
-__all__ = ["Reading", "Want", "counted_noun", "normalise_date_value", "normalise_number", "values_of", "want_of"]
+__all__ = [
+    "Reading",
+    "Want",
+    "counted_noun",
+    "normalise_date_value",
+    "normalise_number",
+    "read_hit",
+    "readings_in",
+    "values_of",
+    "want_of",
+]

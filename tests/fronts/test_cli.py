@@ -21,8 +21,15 @@ def test_json_contract(cli, seeds, tmp_path):
     code, out, err = cli("When did the withdrawal finish?", "--json", *ask_args(seeds, tmp_path))
     assert code == 0
     result = json.loads(out)
-    assert set(result) == {"question", "answered", "confidence", "evidence", "disagree", "values", "passages"}
+    keys = {"question", "answered", "confidence", "evidence", "disagree", "values", "answer", "passages"}
+    assert set(result) == keys
     assert result["question"] == "When did the withdrawal finish?" and isinstance(result["answered"], bool)
+    if result["answer"] is not None:  # a slice of the top passage's highlighted sentence
+        top = result["passages"][0]
+        assert top["highlight"]["start"] <= result["answer"]["start"] < result["answer"]["end"]
+        assert result["answer"]["end"] <= top["highlight"]["end"]
+        source = open(top["source"]["path"], encoding="utf-8").read()
+        assert source[result["answer"]["start"] : result["answer"]["end"]] == result["answer"]["text"]
     assert 0.0 <= result["confidence"] <= 1.0
     assert len(result["passages"]) == 3
     for rank, passage in enumerate(result["passages"], start=1):

@@ -249,3 +249,31 @@ def test_sources_that_agree_are_listed_with_the_value(page, site):
     assert "January 19" in panel.text_content() and "Gazette" in panel.text_content()
     assert page.locator("#turn-1 .disagree").count() == 0
     assert page.problems == []
+
+
+def test_the_exact_answer_is_marked_inside_the_highlight(page, site):
+    url, _ = site
+    text = "Troops began to leave. The last troops left on January 19."
+    at = text.index("The last")
+    source = {"path": "Gazette.txt", "id": None, "title": None, "publisher": "Gazette", "published": None,
+              "byline": None}  # fmt: skip
+    hit = {
+        "rank": 1, "score": 0.5, "id": "p1", "text": text, "start": 100, "end": 100 + len(text),
+        "line_start": 1, "line_end": 1, "source": source, "highlight": {"start": 100 + at, "end": 100 + len(text)},
+        "scores": {"dense": 0.5, "bm25": None}, "also_in": [],
+    }  # fmt: skip
+    day = 100 + text.index("January 19")
+    reply = {
+        "question": "When did the last troops leave?", "answered": True, "confidence": 0.9, "evidence": None,
+        "disagree": False, "values": [], "passages": [hit],
+        "answer": {"start": day, "end": day + len("January 19"), "text": "January 19"},
+    }  # fmt: skip
+    page.route("**/search", lambda route: route.fulfill(status=200, content_type="application/json", json=reply))
+    page.goto(url)
+    ask(page, "When did the last troops leave?")
+    answer = page.locator("#turn-1 mark.highlight mark.answer")
+    answer.wait_for()
+    assert answer.text_content() == "January 19"
+    assert words(page.locator("#turn-1 mark.highlight").text_content()) == "The last troops left on January 19."
+    assert words(page.locator("#turn-1 .quote").text_content()) == words(text)
+    assert page.problems == []

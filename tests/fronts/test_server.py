@@ -275,9 +275,16 @@ def test_openapi_lists_the_endpoints_and_models(port):
     assert search["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/SearchResponse")
     assert search["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
     components = schema["components"]["schemas"]
-    assert {"SearchRequest", "SearchResponse", "HitOut", "PassageOut", "PassageContext", "Health", "ErrorOut"} <= set(
-        components
-    )
+    assert {
+        "SearchRequest",
+        "SearchResponse",
+        "AnswerOut",
+        "HitOut",
+        "PassageOut",
+        "PassageContext",
+        "Health",
+        "ErrorOut",
+    } <= set(components)
     request = components["SearchRequest"]["properties"]
     assert request["k"]["maximum"] == 50 and request["k"]["minimum"] == 1
     assert request["context"]["maxItems"] == 10

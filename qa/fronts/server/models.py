@@ -115,6 +115,14 @@ class ValueOut(_Open):
     sources: list[ValueSourceOut]
 
 
+class AnswerOut(_Open):
+    """The exact answer: a span of the top passage's highlighted sentence, a slice of the source."""
+
+    start: int = Field(description="Raw-file offset where the answer starts (inside the top passage's highlight).")
+    end: int
+    text: str = Field(description="Exactly the source's text between start and end; never generated.")
+
+
 class SearchResponse(_Open):
     """What `ask.py --json` prints for one question, plus `searched_for` when the server resolves follow-ups."""
 
@@ -124,6 +132,9 @@ class SearchResponse(_Open):
     evidence: dict[str, float] | None
     disagree: bool = Field(description="True when the sources give different numbers or dates.")
     values: list[ValueOut]
+    answer: AnswerOut | None = Field(
+        None, description="For who / when / where / how many / how much questions, when the span is unambiguous."
+    )
     passages: list[HitOut]
     searched_for: str | None = Field(
         None, description="Only with a resolver: the query actually searched (a follow-up made self-contained)."

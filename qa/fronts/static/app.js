@@ -54,6 +54,23 @@ function quoted(container, text, start, markStart, markEnd, markClass) {
   return mark;
 }
 
+// the exact answer: a <mark class="answer"> around its span inside the highlighted sentence's mark
+function markAnswer(mark, hit, answer) {
+  if (!answer || !hit.highlight) return;
+  const from = hit.highlight.start - hit.start;
+  const to = hit.highlight.end - hit.start;
+  const start = answer.start - hit.start;
+  const end = answer.end - hit.start;
+  if (start < from || end > to || end <= start) return;
+  const inner = el("mark", "answer", readable(hit.text.slice(start, end)));
+  inner.title = "The answer";
+  mark.replaceChildren(
+    document.createTextNode(readable(hit.text.slice(from, start))),
+    inner,
+    document.createTextNode(readable(hit.text.slice(end, to))),
+  );
+}
+
 function announce(message) {
   const live = document.getElementById("live");
   live.textContent = "";
@@ -137,7 +154,10 @@ function renderAnswer(answer, result, turnNumber) {
   }
   const list = el("ol", "passages");
   list.setAttribute("aria-label", "Passages, best first");
-  for (const hit of result.passages) list.append(passageCard(hit, turnNumber, result.answered));
+  result.passages.forEach((hit, index) => {
+    // the exact answer, when there is one, lies in the top hit's highlighted sentence
+    list.append(passageCard(hit, turnNumber, result.answered, index === 0 ? result.answer : null));
+  });
   answer.append(list);
 }
 
@@ -166,7 +186,7 @@ function valuesPanel(values, disagree, turnNumber) {
   return block;
 }
 
-function passageCard(hit, turnNumber, answered) {
+function passageCard(hit, turnNumber, answered, answer) {
   const card = el("li", "passage");
   card.id = `turn-${turnNumber}-passage-${hit.rank}`;
   const head = el("div", "passage-head");
@@ -185,6 +205,7 @@ function passageCard(hit, turnNumber, answered) {
   const highlight = (answered && hit.highlight) || {};
   const mark = quoted(quote, hit.text, hit.start, highlight.start, highlight.end, "highlight");
   if (mark) mark.title = "The sentence most likely to answer";
+  if (mark && answered) markAnswer(mark, hit, answer);
   card.append(quote);
 
   if (hit.also_in && hit.also_in.length) {
