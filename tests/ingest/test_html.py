@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,22 +16,8 @@ STORY = (
     "at the request of President Kassym-Jomart Tokayev.",
     "The withdrawal is expected to take ten days, and the last planes should leave Almaty by January 19.",
 )
-PAGE = f"""<!doctype html>
-<html><head>
-<title>Troops leave Kazakhstan - Example News</title>
-<meta property="og:site_name" content="Example News">
-<meta name="author" content="Jane Doe">
-<meta property="article:published_time" content="2022-01-13T10:00:00Z">
-</head><body>
-<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>
-<li><a href="/goose">Goose flies upside down</a></li></ul></nav>
-<article><h1>Troops leave Kazakhstan</h1>
-{"".join(f"<p>{p}</p>" for p in STORY)}
-</article>
-<aside><h3>You may also like</h3><ul><li><a href="/bridge">Bridge collapses in India</a></li></ul></aside>
-<footer><p>Copyright 2022 Example News. All rights reserved. Cookie policy.</p></footer>
-</body></html>
-"""
+# the page as a file: tests/extract/test_extraction_golden.py pins its extraction too
+PAGE = (Path(__file__).resolve().parents[1] / "golden" / "pages" / "story.html").read_text(encoding="utf-8")
 
 
 @pytest.fixture()
