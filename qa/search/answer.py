@@ -49,7 +49,6 @@ _PLACE_NOUNS = frozenset(
     ground base airport port street square area place location site continent suburb borough space
     """.split()
 )
-_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
 _WHERE = re.compile(r"^\s*where\b", re.IGNORECASE)
 _WHICH = re.compile(
     r"^\s*(?:(?:in|at|from|to|on|for|by|of|with|near)\s+)?(?:which|what)\s+(?P<run>(?:[\w'-]+\s+){1,5})",
@@ -102,7 +101,7 @@ def answer_kind(question: Question) -> str | None:
     if want_of(question) is not None:
         return "value"
     text = question.text
-    if _WHO.search(text):
+    if question.kind == "name":  # who / whom / whose
         return "person"
     if _WHERE.search(text):
         return "place"
@@ -124,15 +123,15 @@ def answer_of(question: Question, hits: list[Hit], values: list[Value], answered
     hit = hits[0] if hits else None
     if not answered or hit is None or hit.highlight is None:
         return None
-    kind = answer_kind(question)
-    if kind is None:
-        return None
     offset = hit.highlight.start - hit.passage.start  # the sentence's place in the passage's text
     sentence = hit.highlight_text or ""
     want = want_of(question)
     if want is not None:
         span = _value_span(want, hit, values) or _only_value(want, sentence)
     else:
+        kind = answer_kind(question)
+        if kind is None:
+            return None
         span = _unambiguous(candidates(question, sentence, kind))
     if span is None:
         return None
