@@ -68,7 +68,7 @@ from qa import Retriever, SilentReporter  # noqa: E402
 from qa.search.candidates import Candidates, gather  # noqa: E402
 from qa.search.evaluate import _from_gold  # noqa: E402
 from qa.search.features import FEATURES, features, reranked, scores  # noqa: E402
-from qa.search.ranking import by_score, fuse, in_corpus_order, shown_window  # noqa: E402
+from qa.search.ranking import by_score, in_corpus_order, shown_window  # noqa: E402
 
 WORK = Path("/tmp/newsqa-bench")
 BBC_DOCS = ROOT.parent / "shared" / "data" / "bbc"
@@ -179,7 +179,7 @@ def collect(dataset: str, retriever: Retriever, asked: list[tuple[str, dict[str,
     for (part, record), vector in zip(asked, vectors, strict=True):
         retriever._remember(record["question"], vector)  # noqa: SLF001 - search's vector cache, as search_many
         _, found = gather(index, record["question"], retriever._question_vector, "hybrid", DEPTH, None)  # noqa: SLF001
-        fused = fuse(found.dense, found.lexical, "hybrid")
+        fused = found.fused("hybrid")
         hybrid = in_corpus_order(by_score(fused), shown_window(10), retriever._corpus_positions)  # noqa: SLF001
         rows = [row for row, _ in hybrid[:TOP_N]]
         began = time.perf_counter()
@@ -329,9 +329,12 @@ def order_of(item: Item, variant: str, models: dict[str, Model]) -> tuple[list[t
     """(row, score) in the variant's order, and the candidates `search` would fold with in that mode."""
     found = item.found
     if variant == "dense":
-        return by_score(fuse(found.dense, {}, "dense")), Candidates(found.dense, {})
+        cosine = {row: score for row, (_, score) in found.dense.items()}
+        return by_score(cosine), Candidates(found.dense, {}, cosine=cosine)
     if variant == "bm25":
-        return by_score(fuse({}, found.lexical, "bm25")), Candidates({}, found.lexical)
+        bm25 = {row: score for row, (_, score) in found.lexical.items()}
+        only = Candidates({}, found.lexical, bm25=bm25, ceiling=found.ceiling)
+        return by_score(only.fused("bm25")), only
     if variant == "hybrid":
         return item.hybrid, found
     fused = dict(item.hybrid)

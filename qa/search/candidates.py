@@ -1,15 +1,21 @@
-"""Candidates for a question: the nearest passage vectors (dense) and the best BM25 scores, among allowed rows."""
+"""Candidates for a question: the nearest passage vectors (dense) and the best BM25 scores, among allowed rows.
+
+In hybrid mode every candidate gets both of its scores, exactly: the cosine of a passage that only BM25
+returned is read from its stored vector, the BM25 of one that only the vector search returned from the
+question's BM25 column. Fusion (qa/search/ranking.py) then never has to guess a missing score.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 import qa.storage.vectors as ann
-from qa.search.ranking import Ranking, ranking_of
+from qa.search.ranking import Ranking, fuse, ranking_of
+from qa.storage.bm25 import QueryScores
 from qa.storage.generations import StoredIndex
 
 MIN_DEPTH = 100  # candidates taken from each retriever before fusion
@@ -18,16 +24,27 @@ _LEXICAL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
 
 @dataclass(frozen=True)
 class Candidates:
-    """What each retriever found for one question ({} for a retriever the mode does not use)."""
+    """What each retriever found for one question ({} for a retriever the mode does not use).
+
+    `cosine` and `bm25` hold the exact scores of every candidate for the retrievers the mode uses (not only
+    of those each retriever returned); `ceiling` is the most BM25 any passage could score for the question.
+    """
 
     dense: Ranking
     lexical: Ranking
+    cosine: dict[int, float] = field(default_factory=dict)
+    bm25: dict[int, float] = field(default_factory=dict)
+    ceiling: float = 0.0
 
     def dense_score(self, row: int) -> float | None:
-        return self.dense[row][1] if row in self.dense else None
+        return self.cosine.get(row)
 
     def bm25_score(self, row: int) -> float | None:
-        return self.lexical[row][1] if row in self.lexical else None
+        return self.bm25.get(row)
+
+    def fused(self, mode: str) -> dict[int, float]:
+        """row -> the score `mode` ranks by (qa.search.ranking.fuse)."""
+        return fuse(self.cosine, self.bm25, self.ceiling, mode)
 
 
 def depth_for(k: int, total: int) -> int:
@@ -45,11 +62,21 @@ def gather(
 ) -> tuple[np.ndarray, Candidates]:
     """The question's vector (`encode`d whatever the mode: highlighting needs it) and its candidates."""
     # BM25 runs beside the question's encoding and the vector search (both release the GIL)
-    pending = _LEXICAL_POOL.submit(lexical_candidates, index, question, depth, allowed) if mode != "dense" else None
+    pending = _LEXICAL_POOL.submit(index.lexical.scored, question) if mode != "dense" else None
     vector = encode(question)
     dense = dense_candidates(index, vector, depth, allowed) if mode != "bm25" else {}
-    lexical = pending.result() if pending is not None else {}
-    return vector, Candidates(dense, lexical)
+    scored = pending.result() if pending is not None else None
+    lexical = lexical_candidates(index, scored, depth, allowed)
+    cosine = {row: score for row, (_, score) in dense.items()}
+    bm25 = {row: score for row, (_, score) in lexical.items()}
+    if mode == "hybrid":
+        cosine.update(_cosines(index, vector, [row for row in lexical if row not in dense]))
+        if scored is not None:
+            bm25.update(scored.of(row for row in dense if row not in lexical))
+        else:
+            bm25.update(dict.fromkeys(dense, 0.0))
+    ceiling = scored.ceiling if scored is not None else 0.0
+    return vector, Candidates(dense, lexical, cosine, bm25, ceiling)
 
 
 def dense_candidates(index: StoredIndex, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> Ranking:
@@ -61,7 +88,17 @@ def dense_candidates(index: StoredIndex, vector: np.ndarray, depth: int, allowed
     return ranking_of((int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0)
 
 
-def lexical_candidates(index: StoredIndex, question: str, depth: int, allowed: np.ndarray | None) -> Ranking:
+def lexical_candidates(
+    index: StoredIndex, scored: QueryScores | None, depth: int, allowed: np.ndarray | None
+) -> Ranking:
     """row -> (1-based rank, BM25 score) of the best `depth` passages sharing a word with the question."""
-    rows, scores = index.lexical.search(question, depth, allowed)
+    if scored is None:
+        return {}
+    rows, scores = index.lexical.best(scored, depth, allowed)
     return ranking_of(zip(rows, scores, strict=True))
+
+
+def _cosines(index: StoredIndex, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
+    """The exact cosine of each row, from its stored vector."""
+    stored = index.vectors_of(rows) if rows else {}
+    return {row: float(stored[row] @ vector) for row in rows if row in stored}

@@ -19,7 +19,7 @@ import numpy as np
 from qa.records import Passage
 from qa.search.candidates import Candidates
 from qa.search.highlight import Question, best_sentence, carries, overlap, question_of
-from qa.search.ranking import Ranking, fuse, min_max
+from qa.search.ranking import Ranking, min_max
 from qa.storage.generations import StoredIndex
 
 # the columns of `features(...)`, in order
@@ -77,7 +77,7 @@ def features(
         found.lexical,
         min_max(found.dense),
         min_max(found.lexical),
-        fuse(found.dense, found.lexical, "hybrid"),
+        found.fused("hybrid"),
     )
     asked = question_of(question)
     passages = index.passages(rows)

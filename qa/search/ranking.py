@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 Ranking = dict[int, tuple[int, float]]  # row -> (1-based rank, score) from one retriever
 
-# hybrid = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * BM25, each min-max normalised over its own top
-# candidates (a convex combination, Bruch et al. 2023). Measured (bench/retrieval.py, README): it beats
-# reciprocal-rank fusion by 4 points of recall@1 on SQuAD, where RRF fell below BM25 alone.
-DENSE_WEIGHT = 0.6
+# hybrid = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * BM25 / ceiling, a convex combination (Bruch et al.
+# 2023) of two absolute scores: the cosine, and BM25 over the most the question's words could score (the
+# sum of their idf). Neither depends on the other candidates, so a score means the same for every question
+# (the min-max scaling used before gave the best of a bad lot 1.000). The weight was chosen on the fit
+# parts only (SQuAD dev articles with an even SHA-256 of their title, and bench/bbc_split.py's fit part):
+# docs/answers.md, "Absolute scores".
+DENSE_WEIGHT = 0.5
 
 
 def ranking_of(scored: Iterable[tuple[int, float]]) -> Ranking:
@@ -37,13 +40,16 @@ def convex(dense: dict[int, float], lexical: dict[int, float], weight: float) ->
     }
 
 
-def fuse(dense: Ranking, lexical: Ranking, mode: str) -> dict[int, float]:
-    """row -> the score `mode` ranks by: "dense" cosine, "bm25" BM25, or "hybrid" (their convex fusion)."""
+def fuse(cosine: Mapping[int, float], bm25: Mapping[int, float], ceiling: float, mode: str) -> dict[int, float]:
+    """row -> the score `mode` ranks by: "dense" the cosine, "bm25" BM25 / `ceiling`, "hybrid" their convex
+    combination. Each is absolute, in [0, 1] but for a negative cosine: comparable across questions."""
+    scale = 1.0 / ceiling if ceiling > 0 else 0.0
     if mode == "dense":
-        return {row: score for row, (_, score) in dense.items()}
+        return dict(cosine)
     if mode == "bm25":
-        return {row: score for row, (_, score) in lexical.items()}
-    return convex(min_max(dense), min_max(lexical), DENSE_WEIGHT)
+        return {row: score * scale for row, score in bm25.items()}
+    relative = {row: score * scale for row, score in bm25.items()}
+    return convex(dict(cosine), relative, DENSE_WEIGHT)
 
 
 def by_score(fused: dict[int, float]) -> list[tuple[int, float]]:

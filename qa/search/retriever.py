@@ -21,7 +21,7 @@ from qa.search.candidates import depth_for, gather
 from qa.search.filters import allowed_rows
 from qa.search.folding import HitFolder
 from qa.search.highlight import highlight_hits, overlap, question_of
-from qa.search.ranking import by_score, fuse, in_corpus_order, shown_window
+from qa.search.ranking import by_score, in_corpus_order, shown_window
 from qa.search.sources import Sources
 from qa.search.values import values_of
 from qa.storage.generations import StoredIndex
@@ -117,7 +117,7 @@ class Retriever:
         if total == 0:
             return SearchResult(question=question, hits=[], answered=False)
         vector, found = gather(self._index, question, self._question_vector, mode, depth_for(k, total), allowed)
-        fused = fuse(found.dense, found.lexical, mode)
+        fused = found.fused(mode)
         ranked = in_corpus_order(by_score(fused), shown_window(k), self._corpus_positions)
         # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
         folded = self._folder.fold(

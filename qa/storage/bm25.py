@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,25 @@ from qa.text.words import stem_words
 _ROWS = "rows.npy"
 _STOPWORDS = "stopwords.json"  # the exact list bm25s removed at build time
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token_pattern (scikit-learn's)
+
+
+@dataclass(frozen=True)
+class QueryScores:
+    """One query's BM25 for every passage of the index, and the most any passage could score for it."""
+
+    rows: np.ndarray  # the index's rows, ascending
+    values: np.ndarray  # the BM25 of each, in the same order
+    ceiling: float  # the sum of the query's terms' idf: BM25's term-frequency part is below 1 (bm25s, Lucene)
+
+    def of(self, rows: Iterable[int]) -> dict[int, float]:
+        """row -> its BM25 (0.0 for a row the index does not hold)."""
+        wanted = np.fromiter((int(row) for row in rows), dtype=np.int64)
+        where = np.minimum(np.searchsorted(self.rows, wanted), max(len(self.rows) - 1, 0))
+        out: dict[int, float] = {}
+        for row, place in zip(wanted.tolist(), where.tolist(), strict=True):
+            held = len(self.rows) > 0 and int(self.rows[place]) == row
+            out[row] = float(self.values[place]) if held else 0.0
+        return out
 
 
 class LexicalIndex:
@@ -82,14 +102,23 @@ class LexicalIndex:
             raise ValueError("the BM25 index and its rows disagree")
         return cls(rows, columns)
 
+    def scored(self, query: str) -> QueryScores | None:
+        """Every passage's BM25 for `query`; None when no word of it is in the index."""
+        if self._columns is None or self.size == 0:
+            return None
+        ids = self._columns.term_ids(query)
+        if not ids:
+            return None
+        return QueryScores(np.asarray(self.rows), self._columns.scores(ids), self._columns.ceiling(ids))
+
     def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows and scores of the best `n` passages (among rows `allowed`) with a positive score, best first."""
-        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if self._columns is None or self.size == 0:
-            return empty
-        scores = self._columns.scores(query)
-        if scores is None:
-            return empty
+        scored = self.scored(query)
+        return self.best(scored, n, allowed) if scored is not None else _nothing()
+
+    def best(self, scored: QueryScores, n: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and scores of the best `n` of `scored` (among rows `allowed`) with a positive score, best first."""
+        scores = scored.values
         if allowed is not None:
             mask = np.zeros(self.size, dtype=bool)
             allowed = np.asarray(allowed, dtype=np.int64)
@@ -103,6 +132,10 @@ class LexicalIndex:
         top = top[scores[top] > 0]
         top = top[np.argsort(-scores[top], kind="stable")]
         return np.asarray(self.rows)[top].astype(np.int64), scores[top].astype(np.float32)
+
+
+def _nothing() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
 
 
 def _stopwords(folder: Path) -> frozenset[str]:
@@ -128,12 +161,22 @@ class _Columns:
         self.data, self.indices, self.indptr = data, indices, indptr
         self.vocab, self.stopwords, self.num_docs = vocab, stopwords, num_docs
 
-    def scores(self, query: str) -> np.ndarray | None:
-        """BM25 of every passage for `query`, as bm25s computes it (a repeated term counts again)."""
-        words = [w for w in _TOKEN.findall(query.lower()) if w not in self.stopwords]
-        ids = [self.vocab[t] for t in stem_words(words) if t in self.vocab] if words else []
-        if not ids:
-            return None
+    def words(self, text: str) -> list[str]:
+        """`text` tokenized as bm25s does: lower-cased, stopwords dropped, stemmed (repeats kept)."""
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in self.stopwords]
+        return stem_words(words) if words else []
+
+    def term_ids(self, query: str) -> list[int]:
+        """The query's indexed terms, as bm25s tokenizes it (a repeated term is listed again)."""
+        return [self.vocab[t] for t in self.words(query) if t in self.vocab]
+
+    def ceiling(self, ids: list[int]) -> float:
+        """The sum of the terms' idf (bm25s's Lucene idf): no passage scores more for them."""
+        frequency = (self.indptr[np.asarray(ids) + 1] - self.indptr[np.asarray(ids)]).astype(np.float64)
+        return float(np.log(1.0 + (self.num_docs - frequency + 0.5) / (frequency + 0.5)).sum())
+
+    def scores(self, ids: list[int]) -> np.ndarray:
+        """BM25 of every passage for these terms, as bm25s computes it (a repeated term counts again)."""
         starts, ends = self.indptr[ids], self.indptr[np.asarray(ids) + 1]
         where = np.concatenate([self.indices[s:e] for s, e in zip(starts, ends, strict=True)])
         weights = np.concatenate([self.data[s:e] for s, e in zip(starts, ends, strict=True)])

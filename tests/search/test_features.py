@@ -6,13 +6,13 @@ import numpy as np
 
 from qa.search.candidates import gather
 from qa.search.features import FEATURES, features, reranked, scores
-from qa.search.ranking import by_score, fuse
+from qa.search.ranking import by_score
 
 
 def _candidates(retriever, question: str):
     index = retriever._index
     vector, found = gather(index, question, retriever._question_vector, "hybrid", 100, None)
-    rows = [row for row, _ in by_score(fuse(found.dense, found.lexical, "hybrid"))]
+    rows = [row for row, _ in by_score(found.fused("hybrid"))]
     return index, vector, found, rows
 
 

@@ -94,11 +94,15 @@ def test_jsonl_corpus_reports_record_ids(tmp_path, open_hashed):
 
 
 def test_fusion_modes_and_the_corpus_order_of_ties():
-    dense = {1: (1, 0.9), 2: (2, 0.5)}
-    lexical = {2: (1, 7.0), 3: (2, 3.0)}
-    assert fuse(dense, lexical, "dense") == {1: 0.9, 2: 0.5}
-    assert fuse(dense, lexical, "bm25") == {2: 7.0, 3: 3.0}
-    assert fuse(dense, lexical, "hybrid") == pytest.approx({1: DENSE_WEIGHT, 2: 1 - DENSE_WEIGHT, 3: 0.0})
+    cosine = {1: 0.9, 2: 0.5, 3: 0.1}
+    bm25 = {1: 0.0, 2: 7.0, 3: 3.0}
+    assert fuse(cosine, bm25, 10.0, "dense") == cosine
+    assert fuse(cosine, bm25, 10.0, "bm25") == pytest.approx({1: 0.0, 2: 0.7, 3: 0.3})  # BM25 over its ceiling
+    w = DENSE_WEIGHT
+    expected = {1: w * 0.9, 2: w * 0.5 + (1 - w) * 0.7, 3: w * 0.1 + (1 - w) * 0.3}
+    assert fuse(cosine, bm25, 10.0, "hybrid") == pytest.approx(expected)
+    # absolute: another candidate list for the same question leaves a passage's score as it was
+    assert fuse({2: 0.5}, {2: 7.0}, 10.0, "hybrid") == pytest.approx({2: w * 0.5 + (1 - w) * 0.7})
     positions = {5: (1, 0), 4: (0, 10), 7: (0, 2)}  # row -> (document's place in the corpus, offset)
     ranked = [(5, 1.0), (4, 1.0), (7, 1.0), (9, 0.5)]
     assert in_corpus_order(ranked, 3, lambda rows: {row: positions[row] for row in rows}) == [
@@ -146,3 +150,32 @@ def test_confidence_does_not_move_with_k(seeds, open_hashed, question):
     assert len({(r.confidence, r.answered, r.evidence) for r in results}) == 1
     # the first hits are the same whatever k is
     assert all(r.hits[0].passage == results[0].hits[0].passage for r in results)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_a_passage_scores_the_same_whatever_else_is_asked_for(seeds, open_hashed, mode):
+    """Scores are absolute (no min-max over the candidates): k and filters change which passages are shown,
+    never the score of one that is; in hybrid mode every hit carries both its cosine and its BM25."""
+    retriever = open_hashed(seeds)
+    question = "When did the withdrawal of the troops finish?"
+    wide = {hit.passage.id: hit.score for hit in retriever.search(question, k=10, mode=mode).hits}
+    narrow = retriever.search(question, k=1, mode=mode).hits[0]
+    assert narrow.score == pytest.approx(wide[narrow.passage.id])
+    filtered = retriever.search(question, k=3, mode=mode, source="003").hits
+    assert filtered and all(
+        hit.score == pytest.approx(wide[hit.passage.id]) for hit in filtered if hit.passage.id in wide
+    )
+    for hit in retriever.search(question, k=10, mode=mode).hits:
+        assert -1.0 <= hit.score <= 1.0
+        if mode == "hybrid":
+            assert hit.dense_score is not None and hit.bm25_score is not None
+            expected = DENSE_WEIGHT * hit.dense_score + (1 - DENSE_WEIGHT) * hit.bm25_score / _ceiling(
+                retriever, question
+            )
+            assert hit.score == pytest.approx(expected, abs=1e-6)
+
+
+def _ceiling(retriever, question: str) -> float:
+    scored = retriever._index.lexical.scored(question)
+    assert scored is not None
+    return scored.ceiling

@@ -51,6 +51,33 @@ def test_scores_equal_bm25s(saved, words):
     assert list(got_scores) == sorted(got_scores, reverse=True)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))
+def test_no_passage_scores_above_the_ceiling_and_every_row_has_its_score(saved, words):
+    index, _, rows = saved
+    query = " ".join(words)
+    scored = index.scored(query)
+    if scored is None:  # no word of the query is indexed
+        assert index.search(query, 10)[0].size == 0
+        return
+    assert scored.ceiling > 0
+    assert float(scored.values.max()) <= scored.ceiling  # so BM25 / ceiling is in [0, 1] for every question
+    found, scores = index.search(query, len(rows))
+    by_row = scored.of([*rows.tolist(), 5])  # row 5 is not in the index
+    assert by_row[5] == 0.0
+    for row, score in zip(found.tolist(), scores.tolist(), strict=True):
+        assert by_row[row] == pytest.approx(score)
+
+
+def test_the_ceiling_is_the_sum_of_the_query_words_idf(saved):
+    index, _, _ = saved
+    n = len(TEXTS)
+    # "bridge" is in one text of six; "kazakhstan" in three; a repeated word counts again, as in BM25 itself
+    idf = {1: np.log(1 + (n - 1 + 0.5) / 1.5), 3: np.log(1 + (n - 3 + 0.5) / 3.5)}
+    assert index.scored("bridge").ceiling == pytest.approx(idf[1])
+    assert index.scored("bridge kazakhstan kazakhstan").ceiling == pytest.approx(idf[1] + 2 * idf[3])
+
+
 def test_allowed_rows_filter_and_depth(saved):
     ours, _, _ = saved
     rows, _ = ours.search("Kazakhstan withdrawal troops", 10)
