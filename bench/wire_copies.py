@@ -4,8 +4,9 @@ python bench/wire_copies.py [--bbc 200]
 
 Builds a real-model index of the seeds (plus --bbc N BBC articles as unrelated text, 0 for none) in a
 temporary folder, then for every pair of documents reports how many sentences of one have a
-counterpart in the other at cosine >= qa.search.copies.SENTENCE_MIN, the closest pairs, and which
-passages would be grouped as copies (qa.search.copies.DuplicateFinder), per document pair.
+counterpart in the other (qa.search.copies: cosine >= SENTENCE_MIN and cosine + Dice of the word sets >=
+PAIR_MIN), the closest pairs below that, and which passages would be grouped as copies
+(qa.search.copies.DuplicateFinder), per document pair.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import Retriever  # noqa: E402
-from qa.search.copies import SENTENCE_MIN, DuplicateFinder  # noqa: E402
+from qa.search.copies import PAIR_MIN, SENTENCE_MIN, DuplicateFinder, _shared, _words  # noqa: E402
 from qa.storage.generations import read_index  # noqa: E402
 
 BBC = ROOT.parent / "shared" / "data" / "bbc"
@@ -64,25 +65,30 @@ def report(index, closest: int) -> None:
     vectors = np.concatenate(parts) if parts else np.zeros((0, index.vectors.d), np.float32)
     sims = vectors @ vectors.T
     sims[doc_of_sentence[:, None] == doc_of_sentence[None, :]] = -1.0  # only across documents
-    best = sims.max(axis=1)
+    words = [_words(index.passage(int(row)), int(start), int(end)) for row, start, end, _ in sentences]
+    scores = np.where(sims >= SENTENCE_MIN, sims, -1.0)  # cosine + Dice where the cosine is high enough
+    for i, j in zip(*np.nonzero(sims >= SENTENCE_MIN), strict=True):
+        scores[i, j] += _shared([words[i]], [words[j]])[0, 0]
+    best = scores.max(axis=1)
     seeds = np.array([keys[d].startswith("seeds/") for d in doc_of_sentence])
-    print(f"{len(vectors)} sentences in {len(keys)} documents; threshold SENTENCE_MIN = {SENTENCE_MIN}")
+    print(f"{len(vectors)} sentences in {len(keys)} documents; cosine >= {SENTENCE_MIN}, cosine + Dice >= {PAIR_MIN}")
     for name, mask in (("seed", seeds), ("BBC", ~seeds)):
         if mask.any():
-            above = int((best[mask] >= SENTENCE_MIN).sum())
+            above = int((best[mask] >= PAIR_MIN).sum())
             print(f"  {name} sentences with a counterpart in another document: {above} of {mask.sum()}")
     pairs = collections.Counter()
-    for i in np.nonzero(best >= SENTENCE_MIN)[0]:
-        j = int(sims[i].argmax())
+    for i in np.nonzero(best >= PAIR_MIN)[0]:
+        j = int(scores[i].argmax())
         pairs[(keys[doc_of_sentence[i]], keys[doc_of_sentence[j]])] += 1
     print("document pairs sharing sentences (sentences of the first with a counterpart in the second):")
     for (a, b), count in sorted(pairs.items()):
         print(f"  {count:3d}  {a}  ->  {b}")
-    below = np.where(best < SENTENCE_MIN, best, -1.0)
-    print("closest cross-document sentences below the threshold (candidates for false groupings):")
+    below = np.where(best < PAIR_MIN, best, -1.0)
+    print("closest cross-document sentences below the threshold (cosine + Dice; candidates for false groupings):")
     for i in np.argsort(-below)[:closest]:
-        j = int(sims[i].argmax())
-        print(f"  {best[i]:.3f}  {_sentence(index, sentences[i])[:60]!r}  ~  {_sentence(index, sentences[j])[:60]!r}")
+        j = int(scores[i].argmax())
+        text_i, text_j = _sentence(index, sentences[i])[:60], _sentence(index, sentences[j])[:60]
+        print(f"  {best[i]:.3f} (cosine {sims[i, j]:.3f})  {text_i!r}  ~  {text_j!r}")
     finder = DuplicateFinder(index)
     grouped = collections.Counter()
     for row, passage in index.iter_passages():

@@ -351,6 +351,7 @@ class IndexStatus:
     changes: Changes
     excluded: tuple[str, ...]
     checkpoint_documents: int  # documents an interrupted build has committed (0: none)
+    passages_per_second: float = 0.0  # how fast the build that wrote it embedded (0: it embedded nothing)
 
 
 PASSAGES_PER_TURN = 2  # how many top passages a turn keeps for salience

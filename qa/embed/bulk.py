@@ -20,13 +20,13 @@ from qa.embed.reference import SentenceTransformerEmbedder
 from qa.embed.runtimes.onnxruntime_embedder import OnnxRuntimeEmbedder
 from qa.embed.runtimes.openvino_core import openvino_capabilities
 from qa.embed.runtimes.openvino_embedder import OpenVinoEmbedder
-from qa.embed.runtimes.openvino_model import openvino_export
+from qa.embed.runtimes.openvino_model import openvino_export, openvino_export_ready
 from qa.embed.runtimes.torch_embedder import TorchEmbedder
 from qa.errors import BackendError
 from qa.inputs import AUTO_BACKEND, BACKENDS
 from qa.records import Embedder
 
-__all__ = ["auto_backend", "available_backends", "bulk_embedder"]
+__all__ = ["auto_backend", "available_backends", "bulk_embedder", "needs_preparation"]
 
 _INSTALL = {
     "openvino": "pip install -c constraints.txt openvino",
@@ -63,6 +63,19 @@ def bulk_embedder(reference: Embedder, backend: str = AUTO_BACKEND) -> Embedder:
     return _build(backend, reference)
 
 
+def needs_preparation(reference: Embedder, backend: str = AUTO_BACKEND) -> bool:
+    """Whether `bulk_embedder(reference, backend)` first converts the model for this CPU (once, ~10-60 s)."""
+    if not isinstance(reference, SentenceTransformerEmbedder):
+        return False
+    if backend == AUTO_BACKEND:
+        backend = auto_backend(reference.path)
+    if backend.startswith("openvino-"):
+        return not openvino_export_ready(reference.path, pooled=False)
+    if backend == "onnxruntime-fp32":
+        return not _has_onnx_export(reference.path)
+    return False
+
+
 def auto_backend(model_path: Path) -> str:
     """What "auto" picks here for the model at `model_path`."""
     if _unavailable("openvino-bf16") is None:
@@ -84,7 +97,8 @@ def _build(backend: str, reference: SentenceTransformerEmbedder) -> Embedder:
     if backend in ("torch-bf16", "torch-fp32"):
         return TorchEmbedder(reference.path, reference.name, reference.dim, bf16=backend == "torch-bf16")
     if backend.startswith("openvino-"):
-        model_file = openvino_export(reference.path) or export(reference.path)  # loads torch the first time
+        # token vectors out: a build pools each sentence from them (late chunking); loads torch the first time
+        model_file = openvino_export(reference.path, pooled=False) or export(reference.path)
         if model_file is None:
             raise BackendError(f"embedding backend {backend} needs an export of the model, which failed")
         precision = "bf16" if backend == "openvino-bf16" else "f16"

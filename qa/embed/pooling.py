@@ -71,3 +71,55 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 def sentence_vectors(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The model's token vectors to unit sentence vectors: mean pooling, then L2 norm."""
     return normalise(mean_pool(hidden, mask))
+
+
+def collapsed_positions(text: str) -> np.ndarray:
+    """For each character of `text` and for its end, the matching offset in embedding_text(text).
+
+    embedding_text drops leading and trailing whitespace and turns every run of it into one space; a
+    whitespace character maps to the end of the word before it (0 before the first word).
+    """
+    positions = np.empty(len(text) + 1, dtype=np.int64)
+    collapsed = 0
+    seen_word = False
+    in_space = False
+    for index, char in enumerate(text):
+        if char.isspace():
+            in_space = True
+            positions[index] = collapsed
+            continue
+        if in_space and seen_word:
+            collapsed += 1  # the one space before this word
+        in_space = False
+        seen_word = True
+        positions[index] = collapsed
+        collapsed += 1
+    positions[len(text)] = collapsed
+    return positions
+
+
+def token_ranges(
+    text: str, offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]
+) -> list[tuple[int, int] | None]:
+    """For each span of `text` (character offsets), the tokens [first, last + 1) covering it in the encoding
+    of embedding_text(text) whose character `offsets` are given; None when truncation cut any of it off."""
+    positions = collapsed_positions(text)
+    ends = np.array([end if end > start else -1 for start, end in offsets], dtype=np.int64)
+    starts = np.array([start for start, _ in offsets], dtype=np.int64)
+    real = np.flatnonzero(ends > 0)  # special tokens ([CLS], [SEP]) have empty offsets
+    last_end = int(ends[real[-1]]) if len(real) else 0
+    ranges: list[tuple[int, int] | None] = []
+    for start, end in spans:
+        begin, finish = int(positions[start]), int(positions[end])
+        inside = real[(starts[real] < finish) & (ends[real] > begin)]
+        ranges.append((int(inside[0]), int(inside[-1]) + 1) if len(inside) and finish <= last_end else None)
+    return ranges
+
+
+def pool_ranges(hidden: np.ndarray, ranges: Sequence[tuple[int, int] | None]) -> np.ndarray:
+    """Unit vectors of the mean token vector over each range of one text's `hidden` (tokens, dim); zeros for None."""
+    out = np.zeros((len(ranges), hidden.shape[-1]), dtype=np.float32)
+    for row, token_range in enumerate(ranges):
+        if token_range is not None:
+            out[row] = hidden[token_range[0] : token_range[1]].astype(np.float32).mean(axis=0)
+    return normalise(out)

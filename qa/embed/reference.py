@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.embed.texts import REFERENCE_BACKEND, embedding_text
+from qa.embed.texts import POOLED, REFERENCE_BACKEND, embedding_text
 from qa.errors import ModelNotFoundError
 from qa.records import Embedder, Progress
 
@@ -40,6 +40,7 @@ class SentenceTransformerEmbedder:
     """A local sentence-transformers model directory, loaded on first use, never fetched from a hub."""
 
     backend = REFERENCE_BACKEND
+    sentence_vectors = POOLED  # a build runs it through a bulk runtime (qa/embed/bulk.py), which pools sentences
 
     def __init__(self, path: Path, name: str) -> None:
         self.path = path

@@ -2,8 +2,37 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+PLAIN_EVERY_S = 10.0  # without a terminal, a progress line at most this often (and at the end)
+
+
+class _Rate(ProgressColumn):
+    """Files per second, once rich has measured some."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} files/s" if speed else "", style="dim")
+
+
+def _eta(done: int, total: int, seconds: float) -> str:
+    if done <= 0 or seconds <= 0:
+        return ""
+    left = (total - done) * seconds / done
+    return f", about {left / 60:.0f} min left" if left >= 90 else f", about {left:.0f} s left"
 
 
 class Stdout(Console):
@@ -21,6 +50,7 @@ class ConsoleReporter:
         self.quiet = quiet
         self._bar: Progress | None = None
         self._task: TaskID | None = None
+        self._plain: tuple[float, int, float] | None = None  # (started, done then, last line printed)
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -30,13 +60,18 @@ class ConsoleReporter:
         self.console.print(f"warning: {message}", style="yellow", markup=False, soft_wrap=True)
 
     def progress(self, done: int, total: int) -> None:
-        if self.quiet or not self.console.is_terminal:
+        if self.quiet:
+            return
+        if not self.console.is_terminal:
+            self._plain_progress(done, total)
             return
         if self._bar is None or self._task is None:
             self._bar = Progress(
                 TextColumn("Embedding"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TextColumn("files"),
+                _Rate(),
                 TimeRemainingColumn(),
                 console=self.console,
                 transient=True,
@@ -46,6 +81,21 @@ class ConsoleReporter:
         self._bar.update(self._task, completed=done, total=total)
         if done >= total:
             self.close()
+
+    def _plain_progress(self, done: int, total: int) -> None:
+        """A line now and then for a log: how far, how fast, how long still (from the files embedded so far)."""
+        now = time.monotonic()
+        if self._plain is None:
+            self._plain = (now, done, now)
+            return
+        started, first, last = self._plain
+        if done < total and now - last < PLAIN_EVERY_S:
+            return
+        elapsed = now - started
+        rate = (done - first) / elapsed if elapsed > 0 else 0.0
+        self._plain = (started, first, now) if done < total else None
+        line = f"Embedding: {done}/{total} files, {rate:.1f} files/s{_eta(done - first, total - first, elapsed)}"
+        self.console.print(line, style="dim", markup=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -58,7 +58,8 @@ def status(
     else:
         print(f"built:      {state.created_at} ({state.generation})")
         print(f"holds:      {state.documents} documents, {state.passages} passages")
-        print(f"model:      {state.model} (embedded with {state.backend})")
+        speed = f", {state.passages_per_second:.0f} passages/s in the last build" if state.passages_per_second else ""
+        print(f"model:      {state.model} (embedded with {state.backend}{speed})")
         print(f"vectors:    {state.vector_index}")
         print(f"up to date: {'yes' if state.pending is None else 'no: ' + state.pending}")
     if state.excluded:

@@ -9,29 +9,52 @@ import numpy as np
 
 import qa.storage.vectors as ann
 from qa.chunk import sentence_spans_of
-from qa.embed.texts import REFERENCE_BACKEND
+from qa.embed.texts import POOLED, REFERENCE_BACKEND, sentence_method
+from qa.errors import BackendError
 from qa.indexing.documents import document_meta
-from qa.records import Document, Embedder, Passage, StoredPassage
+from qa.records import Document, Embedder, Passage, Reporter, StoredPassage
 from qa.storage.database import PassageDatabase
 
 
 class LazyEncoder:
     """The bulk encoder, created on first use: an update with nothing new to embed never loads a model."""
 
-    def __init__(self, embedder: Embedder, backend: str) -> None:
+    def __init__(self, embedder: Embedder, backend: str, reporter: Reporter | None = None) -> None:
         self._embedder = embedder
         self._backend = backend
+        self._reporter = reporter
         self._bulk: Embedder | None = None
         self.name: str | None = None  # the backend that embedded, once one has
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        if self._bulk is None:
-            from qa.embed.bulk import bulk_embedder  # imports a runtime (OpenVINO, torch) only when a build embeds
+        return self._encoder().embed(texts)
 
+    def _encoder(self) -> Embedder:
+        if self._bulk is None:
+            from qa.embed.bulk import bulk_embedder, needs_preparation  # a runtime is imported only when a build embeds
+
+            if self._reporter is not None and needs_preparation(self._embedder, self._backend):
+                self._reporter.info("Preparing the model for this CPU (once; up to a minute) ...")
             self._bulk = bulk_embedder(self._embedder, self._backend)
             # an embedder a caller wrote may predate `backend`: it encodes by itself, like the reference
             self.name = getattr(self._bulk, "backend", REFERENCE_BACKEND)
-        return self._bulk.embed(texts)
+        return self._bulk
+
+    def embed_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and a vector per span of it: pooled from the text's own forward pass (late
+        chunking) by an encoder that can, else each span encoded on its own (`sentence_vectors` says which)."""
+        pooling = getattr(self._encoder(), "embed_with_spans", None)
+        if sentence_method(self._embedder) == POOLED:
+            if pooling is None:
+                raise BackendError(f"the {self.name} encoder cannot pool sentence vectors from its passages")
+            vectors, pooled = pooling(texts, spans)
+            return vectors, pooled
+        pieces = [text[start:end] for text, text_spans in zip(texts, spans, strict=True) for start, end in text_spans]
+        vectors = self.embed(texts + pieces)
+        bounds = np.cumsum([len(texts), *(len(text_spans) for text_spans in spans)])
+        return vectors[: len(texts)], [vectors[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 @dataclass
@@ -54,16 +77,9 @@ class EmbedBatch:
         self.passages += len(pending.passages)
 
     def texts(self) -> tuple[list[str], list[list[list[tuple[int, int]]]]]:
-        """Every passage's text, then every sentence's; and the sentence spans per document and passage."""
+        """Every passage's text; and the raw-file sentence spans per document and passage."""
         spans = [[sentence_spans_of(p) for p in d.passages] for d in self.documents]
-        texts = [p.text for d in self.documents for p in d.passages]
-        texts += [
-            _slice(p, start, end)
-            for d, doc_spans in zip(self.documents, spans, strict=True)
-            for p, passage_spans in zip(d.passages, doc_spans, strict=True)
-            for start, end in passage_spans
-        ]
-        return texts, spans
+        return [p.text for d in self.documents for p in d.passages], spans
 
 
 def embed_and_store(
@@ -74,24 +90,25 @@ def embed_and_store(
     Updates `vectors` in place when given. Returns the texts embedded and the rows of replaced versions.
     """
     texts, spans = batch.texts()
-    fresh = encoder.embed(texts)
-    cursor_p, cursor_s = 0, batch.passages
+    passages = [p for d in batch.documents for p in d.passages]
+    relative = [[(s - p.start, e - p.start) for s, e in ps] for p, ps in zip(passages, _flat(spans), strict=True)]
+    fresh, sentences = encoder.embed_with_spans(texts, relative)
+    cursor = 0
     removed: list[int] = []
     for pending, doc_spans in zip(batch.documents, spans, strict=True):
         stored = []
         for passage, passage_spans in zip(pending.passages, doc_spans, strict=True):
-            end = cursor_s + len(passage_spans)
             sentence_spans = np.asarray(passage_spans, dtype=np.int64).reshape(-1, 2)
-            stored.append(StoredPassage(passage, fresh[cursor_p], sentence_spans, fresh[cursor_s:end]))
-            cursor_p, cursor_s = cursor_p + 1, end
+            stored.append(StoredPassage(passage, fresh[cursor], sentence_spans, sentences[cursor]))
+            cursor += 1
         rows, gone = database.add_document(document_meta(pending.doc), pending.position, stored, pending.version)
         removed.extend(gone)
         if vectors is not None:
             ann.remove(vectors, gone)
             if stored:
                 ann.add(vectors, np.array(rows, dtype=np.int64), np.vstack([s.vector for s in stored]))
-    return len(texts), removed
+    return len(texts) + sum(len(found) for found in sentences), removed
 
 
-def _slice(passage: Passage, start: int, end: int) -> str:
-    return passage.text[start - passage.start : end - passage.start]
+def _flat(spans: list[list[list[tuple[int, int]]]]) -> list[list[tuple[int, int]]]:
+    return [passage_spans for doc_spans in spans for passage_spans in doc_spans]

@@ -7,6 +7,7 @@ committed as checkpoints, then finalizes: vector and BM25 indexes, manifest, the
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import faiss
 
 import qa.storage.generations as generations
 import qa.storage.vectors as ann
+from qa.embed.texts import sentence_method
 from qa.errors import EmptyCorpusError
 from qa.extract.article import EXTRACTOR_ID
 from qa.indexing.batch import EmbedBatch, LazyEncoder, PendingDocument, embed_and_store
@@ -109,6 +111,8 @@ class _Build:
     removed_rows: list[int] = field(default_factory=list)
     embedded: int = 0
     reused: int = 0
+    new_passages: int = 0  # passages embedded by this build, and the seconds that took (with their storing)
+    embed_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ def _start(request: BuildRequest, live: StoredIndex | None) -> _Build:
         seed_spec=seed.manifest.vector_index if seed is not None else None,
         fallback=fallback,
         fallback_versions=fallback.document_shas() if fallback is not None else {},
-        encoder=LazyEncoder(request.embedder, request.backend),
+        encoder=LazyEncoder(request.embedder, request.backend, request.reporter),
     )
 
 
@@ -225,7 +229,11 @@ def _embed_batch(build: _Build) -> None:
     if build.encoder.name is None:
         already = f" ({len(build.known)} documents already in the index)" if build.known else ""
         build.request.reporter.info(f"Embedding new and changed documents{already} ...")
+        build.request.reporter.progress(max(len(build.files) - 1, 0), len(build.request.corpus.files))  # bar at once
+    began = time.perf_counter()
     embedded, removed = embed_and_store(build.batch, build.encoder, build.database, build.vectors)
+    build.embed_seconds += time.perf_counter() - began
+    build.new_passages += build.batch.passages
     build.embedded += embedded
     build.removed_rows.extend(removed)
     build.batch = EmbedBatch()
@@ -260,7 +268,10 @@ def _manifest(build: _Build, indexes: _Indexes, live: StoredIndex | None) -> Man
     return Manifest(
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         model=ModelInfo(
-            name=request.embedder.name, dim=request.embedder.dim, backend=build.encoder.name or earlier_backend
+            name=request.embedder.name,
+            dim=request.embedder.dim,
+            backend=build.encoder.name or earlier_backend,
+            sentences=sentence_method(request.embedder),
         ),
         chunking=request.settings.to_dict(),
         extractor=EXTRACTOR_ID,
@@ -268,7 +279,12 @@ def _manifest(build: _Build, indexes: _Indexes, live: StoredIndex | None) -> Man
         counts=indexes.counts,
         vector_index=indexes.spec,
         build_key=build.key,
-        last_build=LastBuild(embedded_passages=build.embedded, reused_documents=build.reused, resumed=build.resumed),
+        last_build=LastBuild(
+            embedded_passages=build.embedded,
+            reused_documents=build.reused,
+            resumed=build.resumed,
+            passages_per_second=build.new_passages / build.embed_seconds if build.embed_seconds > 0 else 0.0,
+        ),
         versions=library_versions(),
     )
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import qa.storage.generations as generations
+from qa.embed.texts import ENCODED, sentence_method
 from qa.errors import IndexDamagedError
 from qa.extract.article import EXTRACTOR_ID
 from qa.ingest.corpus import file_sha256, scan
@@ -51,6 +52,8 @@ def write_excluded(index_dir: Path, paths: set[str]) -> None:
 def build_key(embedder: Embedder, settings: ChunkSettings) -> str:
     """What stored vectors and passages depend on: two builds with the same key can share them."""
     parts = [embedder.name, embedder.dim, settings.to_dict(), EXTRACTOR_ID, FORMAT_VERSION]
+    if sentence_method(embedder) != ENCODED:  # (indexes of encoded sentences keep the key they always had)
+        parts.append(sentence_method(embedder))
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -81,6 +84,8 @@ def incompatibility(manifest: Manifest, embedder: Embedder, settings: ChunkSetti
     model = manifest.model
     if model.name != embedder.name or model.dim != embedder.dim:
         return f"the model changed ({model.name} -> {embedder.name}), rebuilding"
+    if model.sentences != sentence_method(embedder):
+        return f"sentence vectors are now {sentence_method(embedder)} (were {model.sentences}), rebuilding"
     if manifest.chunking != settings.to_dict():
         return "the chunk settings changed, rebuilding"
     if manifest.extractor != EXTRACTOR_ID:

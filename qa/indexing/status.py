@@ -44,4 +44,5 @@ def index_status(docs: Path, index_dir: Path, embedder: Embedder, settings: Chun
         changes=corpus_changes(corpus, manifest, current.files()),
         excluded=excluded,
         checkpoint_documents=checkpoint,
+        passages_per_second=manifest.last_build.passages_per_second,
     )

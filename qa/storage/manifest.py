@@ -26,15 +26,19 @@ class ModelInfo:
     backend: str  # every backend's vectors are within cosine 0.999 of the reference (tests/embed/test_backends.py)
     normalized: bool = True
     metric: str = "inner_product"
+    sentences: str = "encoded"  # how sentence vectors were made (qa.embed.texts: "pooled" or "encoded")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        written = {
             "name": self.name,
             "dim": self.dim,
             "normalized": self.normalized,
             "metric": self.metric,
             "backend": self.backend,
         }
+        if self.sentences != "encoded":  # written only when not the default, so older manifests round-trip as they are
+            written["sentences"] = self.sentences
+        return written
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class LastBuild:
     embedded_passages: int = 0  # texts embedded: passages and their sentences
     reused_documents: int = 0
     resumed: bool = False
+    passages_per_second: float = 0.0  # new passages over the seconds spent embedding and storing them (0: none)
 
 
 @dataclass(frozen=True)
@@ -85,16 +90,22 @@ class Manifest:
             "counts": {"documents": self.counts.documents, "passages": self.counts.passages},
             "vector_index": self.vector_index.to_dict(),
             "build_key": self.build_key,
-            "last_build": {
-                "embedded_passages": self.last_build.embedded_passages,
-                "reused_documents": self.last_build.reused_documents,
-                "resumed": self.last_build.resumed,
-            },
+            "last_build": self._last_build(),
             "versions": dict(self.versions),
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "files": dict(self.files),
         }
+
+    def _last_build(self) -> dict[str, Any]:
+        written: dict[str, Any] = {
+            "embedded_passages": self.last_build.embedded_passages,
+            "reused_documents": self.last_build.reused_documents,
+            "resumed": self.last_build.resumed,
+        }
+        if self.last_build.passages_per_second > 0:  # written only when measured, so older manifests round-trip
+            written["passages_per_second"] = round(self.last_build.passages_per_second, 1)
+        return written
 
     @classmethod
     def from_dict(cls, data: object) -> Manifest:
@@ -154,6 +165,7 @@ def _parsed(data: dict[str, Any]) -> Manifest:
             backend=str(model.get("backend", "none")),
             normalized=bool(model.get("normalized", True)),
             metric=str(model.get("metric", "inner_product")),
+            sentences=str(model.get("sentences", "encoded")),
         ),
         chunking=dict(data["chunking"]),
         extractor=str((data.get("extraction") or {}).get("fingerprint", "")),
@@ -165,6 +177,7 @@ def _parsed(data: dict[str, Any]) -> Manifest:
             embedded_passages=int(last.get("embedded_passages", 0)),
             reused_documents=int(last.get("reused_documents", 0)),
             resumed=bool(last.get("resumed", False)),
+            passages_per_second=float(last.get("passages_per_second", 0.0)),
         ),
         versions={str(k): str(v) for k, v in (data.get("versions") or {}).items()},
         files={str(k): int(v) for k, v in data["files"].items()},

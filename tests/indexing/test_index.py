@@ -485,7 +485,7 @@ MANIFEST_KEYS = {
     "counts": ["documents", "passages"],
     "vector_index": ["kind", "nlist", "nprobe"],
     "build_key": None,
-    "last_build": ["embedded_passages", "reused_documents", "resumed"],
+    "last_build": ["embedded_passages", "reused_documents", "resumed", "passages_per_second"],
     "versions": None,
     "format": None,
     "format_version": None,
@@ -590,3 +590,45 @@ def test_build_keys_of_indexes_built_before_the_restructure_are_unchanged():
 
     recorded = json.loads((GOLDEN / "manifest-format4.json").read_text(encoding="utf-8"))["build_key"]
     assert build_key(MiniLM(), ChunkSettings()) == recorded  # type: ignore[arg-type]
+
+
+class Pooling(HashEmbedder):
+    """An embedder that pools sentence vectors from its passage pass (here: the hashed sentence itself)."""
+
+    sentence_vectors = "pooled"
+
+    def __init__(self) -> None:
+        super().__init__(256)
+        self.name = "hash"
+        self.pooled_calls = 0
+
+    def embed_with_spans(self, texts, spans):
+        self.pooled_calls += 1
+        return self.embed(texts), [
+            self.embed([text[s:e] for s, e in found]) for text, found in zip(texts, spans, strict=True)
+        ]
+
+
+def test_sentence_vectors_pooled_by_the_model_are_recorded_and_an_encoded_index_is_rebuilt(corpus, tmp_path):
+    from qa.indexing.changes import build_key
+
+    index = tmp_path / "idx"
+    encoded, _ = build(corpus, index, Counting())
+    assert encoded.manifest.model.sentences == "encoded"
+    pooling = Pooling()
+    pooled, messages = build(corpus, index, pooling)
+    assert any("sentence vectors are now pooled (were encoded), rebuilding" in m for m in messages.infos)
+    assert pooling.pooled_calls >= 1 and pooled.manifest.model.sentences == "pooled"
+    manifest = json.loads((pooled.path / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["model"]["sentences"] == "pooled"
+    assert manifest["build_key"] == build_key(pooling, ChunkSettings()) != build_key(Counting(), ChunkSettings())
+    assert sentence_count(pooled) == sentence_count(encoded) > 0  # the same sentences, each with a vector
+    again, messages = build(corpus, index, Pooling())
+    assert again.path == pooled.path and not any("rebuilding" in m for m in messages.infos)
+
+
+def test_a_build_records_how_fast_it_embedded(corpus, tmp_path):
+    stored, _ = build(corpus, tmp_path / "idx", Counting())
+    assert stored.manifest.last_build.passages_per_second > 0
+    unchanged, _ = build(corpus, tmp_path / "idx", Counting())
+    assert unchanged.path == stored.path  # nothing embedded, nothing rewritten: the figure stays that of the build

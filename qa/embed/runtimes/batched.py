@@ -6,11 +6,15 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.embed.pooling import load_tokenizer, model_inputs, sentence_vectors, tokenize
+from qa.embed.pooling import load_tokenizer, model_inputs, pool_ranges, sentence_vectors, token_ranges, tokenize
 from qa.records import Progress
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 # Tokens per batch, padding included (measured on 2 cores): OpenVINO runs a few small batches at once (4
 # passages of 256 tokens each), torch and onnxruntime one large batch at a time. Never more than MAX_BATCH texts.
@@ -18,6 +22,32 @@ TOKENS_PER_BATCH = 1024
 MAX_BATCH = 64
 
 Batch = tuple[np.ndarray, dict[str, np.ndarray]]  # (rows of the texts in the output, the model's inputs)
+Spans = Sequence[Sequence[tuple[int, int]]]  # per text, spans of it (character offsets) to pool on their own
+
+
+class Sink:
+    """Where a run's outputs go: each text's unit vector, and with `ranges` (per text, token ranges of its
+    spans) each span's vector pooled from the same token states. Filled from OpenVINO's threads too."""
+
+    def __init__(self, out: np.ndarray, ranges: list[list[tuple[int, int] | None]] | None = None) -> None:
+        self.out = out
+        self.ranges = ranges
+        self.spans: list[np.ndarray] = [np.zeros((0, out.shape[1]), np.float32) for _ in ranges or ()]
+
+    @property
+    def needs_tokens(self) -> bool:
+        return self.ranges is not None
+
+    def tokens(self, rows: np.ndarray, hidden: np.ndarray, mask: np.ndarray) -> None:
+        """A batch's token vectors (batch, tokens, dim) for texts `rows`."""
+        self.out[rows] = sentence_vectors(hidden, mask)
+        if self.ranges is not None:
+            for position, row in enumerate(rows.tolist()):
+                self.spans[row] = pool_ranges(hidden[position], self.ranges[row])
+
+    def pooled(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        """A batch's unit vectors, pooled inside the model (only when no span is wanted)."""
+        self.out[rows] = vectors
 
 
 class BatchedEmbedder:
@@ -46,12 +76,32 @@ class BatchedEmbedder:
         if not len(texts):
             return out
         with self._lock:
-            self._run(self._batches(texts), out, len(texts), progress)
+            self._run(self._batches(tokenize(self._tokenizer, texts)), Sink(out), len(texts), progress)
         return out
 
-    def _batches(self, texts: Sequence[str]) -> Iterator[Batch]:
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Spans, progress: Progress | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and, from the same forward pass, a vector per span of it (late chunking): the
+        mean of the text's token vectors inside the span, normalised. A span that truncation cut off the
+        text's tokens is encoded on its own."""
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        if not len(texts):
+            return out, []
+        with self._lock:
+            encodings = tokenize(self._tokenizer, texts)
+            ranges = [token_ranges(t, e.offsets, s) for t, e, s in zip(texts, encodings, spans, strict=True)]
+            sink = Sink(out, ranges)
+            self._run(self._batches(encodings), sink, len(texts), progress)
+        cut = [(row, place) for row, found in enumerate(ranges) for place, r in enumerate(found) if r is None]
+        if cut:
+            alone = self.embed([texts[row][slice(*spans[row][place])] for row, place in cut])
+            for (row, place), vector in zip(cut, alone, strict=True):
+                sink.spans[row][place] = vector
+        return out, sink.spans
+
+    def _batches(self, encodings: Sequence[Encoding]) -> Iterator[Batch]:
         """The batches, longest texts first, each about `tokens_per_batch` tokens."""
-        encodings = tokenize(self._tokenizer, texts)
         lengths = np.array([len(e.ids) for e in encodings])
         order = np.argsort(-lengths, kind="stable")
         begin = 0
@@ -66,10 +116,10 @@ class BatchedEmbedder:
         """The padded width of a batch whose longest text has `longest` tokens."""
         return longest
 
-    def _run(self, batches: Iterator[Batch], out: np.ndarray, total: int, progress: Progress | None) -> None:
+    def _run(self, batches: Iterator[Batch], sink: Sink, total: int, progress: Progress | None) -> None:
         done = 0
         for rows, arrays in batches:
-            out[rows] = sentence_vectors(self._infer(arrays), arrays["attention_mask"])
+            sink.tokens(rows, self._infer(arrays), arrays["attention_mask"])
             done += len(rows)
             if progress:
                 progress(done, total)

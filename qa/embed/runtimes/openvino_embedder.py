@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.embed.pooling import max_seq_length, normalise, sentence_vectors
-from qa.embed.runtimes.batched import MAX_BATCH, Batch, BatchedEmbedder
+from qa.embed.pooling import max_seq_length, normalise
+from qa.embed.runtimes.batched import MAX_BATCH, Batch, BatchedEmbedder, Sink
 from qa.embed.runtimes.openvino_core import compiled_openvino, import_openvino
 from qa.records import Progress
 
@@ -23,14 +23,21 @@ class OpenVinoEmbedder(BatchedEmbedder):
 
     static_from = 0.9  # pad a batch to max_seq_length when its longest text has this share of it
 
-    def __init__(self, model_file: Path, model_path: Path, name: str, dim: int, precision: str = "bf16") -> None:
+    def __init__(
+        self,
+        model_file: Path,
+        model_path: Path,
+        name: str,
+        dim: int,
+        precision: str = "bf16",
+    ) -> None:
         super().__init__(model_path, name, dim)
         self.backend = "openvino-bf16" if precision == "bf16" else "openvino-fp16"
         self._model_file = model_file
         self._precision = precision
         self._compiled = compiled_openvino(model_file, precision)
         # a model converted with pooling inside gives (batch, dim); the plain ONNX export (batch, tokens, dim)
-        self._pooled = self._compiled.output(0).get_partial_shape().rank.get_length() == 2
+        self._pooled = _gives_vectors(self._compiled)
         self._max_length = max_seq_length(model_path)
 
     def _full_shape(self) -> tuple[int, int]:
@@ -40,19 +47,22 @@ class OpenVinoEmbedder(BatchedEmbedder):
         # the fixed-shape model is ~12% faster at max_seq_length: padding up to it pays from ~88% of it
         return self._max_length if longest >= self.static_from * self._max_length else longest
 
-    def _run(self, batches: Iterator[Batch], out: np.ndarray, total: int, progress: Progress | None) -> None:
-        collect = _Collector(out, self._pooled)
+    def _run(self, batches: Iterator[Batch], sink: Sink, total: int, progress: Progress | None) -> None:
+        if sink.needs_tokens and self._pooled:
+            raise ValueError("this model pools inside: it gives no token vectors to pool sentences from")
+        model_file = self._model_file
+        collect = _Collector(sink, self._pooled)
         full = self._full_shape()
         queue: Any = None
         static: Any = None
         try:
             for rows, arrays in batches:  # longest first: the full-length batches, then the dynamic ones
                 if arrays["input_ids"].shape == full and static is None and queue is None:
-                    static = queue = _queue(compiled_openvino(self._model_file, self._precision, full), collect)
+                    static = queue = _queue(compiled_openvino(model_file, self._precision, full), collect)
                 elif arrays["input_ids"].shape != full and (queue is None or queue is static):
                     if queue is not None:
                         queue.wait_all()
-                    queue = _queue(self._compiled, collect)
+                    queue = _queue(compiled_openvino(model_file, self._precision), collect)
                 queue.start_async(arrays, (rows, arrays["attention_mask"]))
                 if collect.errors:
                     break
@@ -70,8 +80,8 @@ class OpenVinoEmbedder(BatchedEmbedder):
 class _Collector:
     """Stores each finished request's vectors in their rows; OpenVINO calls it from its own threads."""
 
-    def __init__(self, out: np.ndarray, pooled: bool) -> None:
-        self.out = out
+    def __init__(self, sink: Sink, pooled: bool) -> None:
+        self.sink = sink
         self.pooled = pooled
         self.done = 0
         self.errors: list[BaseException] = []  # re-raised in the caller's thread
@@ -80,10 +90,18 @@ class _Collector:
         rows, mask = userdata
         try:
             data = request.get_output_tensor(0).data
-            self.out[rows] = normalise(data) if self.pooled else sentence_vectors(data, mask)
+            if self.pooled:
+                self.sink.pooled(rows, normalise(data))
+            else:
+                self.sink.tokens(rows, data, mask)
             self.done += len(rows)
         except BaseException as exc:  # noqa: BLE001 - raised again by _run
             self.errors.append(exc)
+
+
+def _gives_vectors(compiled: Any) -> bool:
+    """Whether a compiled model's output is pooled vectors (batch, dim) rather than token vectors."""
+    return bool(compiled.output(0).get_partial_shape().rank.get_length() == 2)
 
 
 def _queue(compiled: Any, collect: _Collector) -> Any:
