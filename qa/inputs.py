@@ -25,7 +25,7 @@ MAX_BODY_BYTES = 16_384  # over HTTP: a request body
 MAX_AROUND = 10  # over HTTP: passages each side of one that /passages/{id}/context returns at most
 AUTO_BACKEND = "auto"
 # build encoders (qa/embed/bulk.py), fastest first where each can run
-BACKENDS = ("openvino-bf16", "openvino-fp16", "torch-bf16", "onnxruntime-fp32", "torch-fp32")
+BACKENDS = ("openvino-bf16", "openvino-fp16", "torch-bf16", "openvino-fp32", "onnxruntime-fp32", "torch-fp32")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

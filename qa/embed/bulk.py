@@ -1,8 +1,8 @@
 """Fast bulk embedding for index builds: which runtime encodes the reference model's vectors here.
 
-`bulk_embedder(reference, "auto")` picks OpenVINO in bf16 when the CPU does bf16 natively, else torch
-in bf16, else onnxruntime when the model's ONNX export exists, else torch fp32 (`openvino-fp16` only
-when asked for). Every runtime (qa/embed/runtimes/) tokenizes with `tokenizers` (truncation at the
+`bulk_embedder(reference, "auto")` picks the fastest accurate backend measured on this CPU, once
+(qa/embed/calibrate.py: every available backend embeds a small sample; the choice is cached per CPU, model
+and runtime versions). Every runtime (qa/embed/runtimes/) tokenizes with `tokenizers` (truncation at the
 model's max_seq_length), sorts the texts by token length so a batch carries little padding, mean-pools
 and L2-normalises: the vectors stay within cosine 0.999 of the reference (tests/embed/test_backends.py) and
 keep the reference's `name`, so an index mixes them freely. OpenVINO runs the model converted once from
@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from qa.embed.calibrate import calibrated_backend, calibration_key, read_choice
 from qa.embed.onnx_export import export, export_dir
 from qa.embed.reference import SentenceTransformerEmbedder
 from qa.embed.runtimes.onnxruntime_embedder import OnnxRuntimeEmbedder
@@ -55,7 +56,7 @@ def bulk_embedder(reference: Embedder, backend: str = AUTO_BACKEND) -> Embedder:
     if not isinstance(reference, SentenceTransformerEmbedder):
         return reference
     if backend == AUTO_BACKEND:
-        backend = auto_backend(reference.path)
+        backend = measured_backend(reference)
     else:
         reason = _unavailable(backend)
         if reason:
@@ -63,12 +64,27 @@ def bulk_embedder(reference: Embedder, backend: str = AUTO_BACKEND) -> Embedder:
     return _build(backend, reference)
 
 
+def measured_backend(reference: SentenceTransformerEmbedder) -> str:
+    """What "auto" uses: the fastest accurate backend measured on this CPU (qa/embed/calibrate.py), once."""
+    candidates = auto_candidates(reference.path)
+    return calibrated_backend(reference, candidates, lambda name: _build(name, reference), export_dir(reference.path))
+
+
+def auto_candidates(model_path: Path) -> list[str]:
+    """The backends "auto" measures: every one available here, in the static order (fastest first elsewhere)."""
+    return list(available_backends()) or [auto_backend(model_path)]
+
+
 def needs_preparation(reference: Embedder, backend: str = AUTO_BACKEND) -> bool:
     """Whether `bulk_embedder(reference, backend)` first converts the model for this CPU (once, ~10-60 s)."""
     if not isinstance(reference, SentenceTransformerEmbedder):
         return False
     if backend == AUTO_BACKEND:
-        backend = auto_backend(reference.path)
+        candidates = auto_candidates(reference.path)
+        known = read_choice(export_dir(reference.path), calibration_key(candidates)) if len(candidates) > 1 else None
+        if len(candidates) > 1 and known is None:
+            return True  # the backends are measured first
+        backend = known or candidates[0]
     if backend.startswith("openvino-"):
         return not openvino_export_ready(reference.path, pooled=False)
     if backend == "onnxruntime-fp32":
@@ -77,7 +93,7 @@ def needs_preparation(reference: Embedder, backend: str = AUTO_BACKEND) -> bool:
 
 
 def auto_backend(model_path: Path) -> str:
-    """What "auto" picks here for the model at `model_path`."""
+    """The static order's pick here (by CPU flags and what is installed): what "auto" chose before measuring."""
     if _unavailable("openvino-bf16") is None:
         return "openvino-bf16"
     if _unavailable("torch-bf16") is None:
@@ -101,7 +117,7 @@ def _build(backend: str, reference: SentenceTransformerEmbedder) -> Embedder:
         model_file = openvino_export(reference.path, pooled=False) or export(reference.path)
         if model_file is None:
             raise BackendError(f"embedding backend {backend} needs an export of the model, which failed")
-        precision = "bf16" if backend == "openvino-bf16" else "f16"
+        precision = {"openvino-bf16": "bf16", "openvino-fp16": "f16", "openvino-fp32": "f32"}[backend]
         return OpenVinoEmbedder(model_file, reference.path, reference.name, reference.dim, precision)
     onnx_file = export(reference.path)
     if onnx_file is None:
@@ -111,7 +127,7 @@ def _build(backend: str, reference: SentenceTransformerEmbedder) -> Embedder:
 
 def _unavailable(backend: str) -> str | None:
     """Why `backend` cannot run here, or None when it can."""
-    if backend in ("openvino-bf16", "openvino-fp16"):
+    if backend in ("openvino-bf16", "openvino-fp16", "openvino-fp32"):
         return _openvino_unavailable(backend)
     if backend == "torch-bf16":
         if not _installed("torch"):

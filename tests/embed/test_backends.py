@@ -102,22 +102,22 @@ def test_progress_reaches_the_total(built, sample):
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
 
 
-def test_auto_picks_the_first_available_accurate_backend(monkeypatch):
-    reference = load_embedder(None)  # not loaded: choosing a backend never loads the reference model
+def test_auto_measures_every_available_backend_and_keeps_the_choice(monkeypatch):
+    reference = load_embedder(None)  # not loaded: choosing a backend needs no reference model when it is cached
     assert isinstance(reference, SentenceTransformerEmbedder)
+    seen = {}
+
+    def calibrated(ref, candidates, build, folder):
+        seen["candidates"] = list(candidates)
+        return candidates[-1]
+
+    monkeypatch.setattr(bulk, "calibrated_backend", calibrated)
     monkeypatch.setattr(bulk, "_build", lambda backend, _: backend)
-    available = bulk.available_backends()
-    expected = "openvino-bf16" if "openvino-bf16" in available else None
-    if expected is None:
-        expected = "torch-bf16" if "torch-bf16" in available else "torch-fp32"
-    if expected == "torch-fp32" and "onnxruntime-fp32" in available and bulk._has_onnx_export(reference.path):
-        expected = "onnxruntime-fp32"
-    assert bulk.bulk_embedder(reference) == expected
+    assert bulk.bulk_embedder(reference) == seen["candidates"][-1]
+    assert seen["candidates"] == list(bulk.available_backends())
     monkeypatch.setattr(bulk, "_installed", lambda module: module not in ("openvino",))
-    assert "openvino-bf16" not in bulk.available_backends()
-    assert bulk.bulk_embedder(reference) in ("torch-bf16", "onnxruntime-fp32", "torch-fp32")
-    monkeypatch.setattr(bulk, "_cpu_flags", lambda: frozenset())
-    assert bulk.bulk_embedder(reference) in ("onnxruntime-fp32", "torch-fp32")
+    bulk.bulk_embedder(reference)
+    assert not any(name.startswith("openvino") for name in seen["candidates"])
     assert not reference.loaded
 
 

@@ -32,7 +32,7 @@ class OpenVinoEmbedder(BatchedEmbedder):
         precision: str = "bf16",
     ) -> None:
         super().__init__(model_path, name, dim)
-        self.backend = "openvino-bf16" if precision == "bf16" else "openvino-fp16"
+        self.backend = f"openvino-{ {'bf16': 'bf16', 'f16': 'fp16', 'f32': 'fp32'}[precision] }"
         self._model_file = model_file
         self._precision = precision
         self._compiled = compiled_openvino(model_file, precision)
