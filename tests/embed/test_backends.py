@@ -188,3 +188,31 @@ def test_importing_bulk_imports_no_runtime():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_every_runtime_pools_the_same_sentence_vectors(built):
+    """Late chunking (sentence vectors pooled from the passage's pass): the same vectors whatever runtime
+    computes them; a sentence cut off by truncation is encoded on its own; the passage vector is `embed`'s."""
+    first = "The CSTO said its troops would leave Kazakhstan within ten days."
+    second = "Russian defence minister Sergei Shoigu said the withdrawal was finished by January 19."
+    long_tail = " ".join(["The alliance kept its peacekeepers at the airport for the whole week."] * 40)
+    texts = [f"{first}\n\n{second}", f"{first} {long_tail} {second}"]
+    spans = [
+        [(0, len(first)), (len(first) + 2, len(texts[0]))],
+        [(0, len(first)), (len(texts[1]) - len(second), len(texts[1]))],
+    ]
+    results = {}
+    for name, runtime in built.items():
+        vectors, pooled = runtime.embed_with_spans(texts, spans)
+        assert np.sum(vectors * runtime.embed(texts), axis=1).min() >= 0.9999
+        assert [len(p) for p in pooled] == [2, 2]
+        np.testing.assert_allclose(np.linalg.norm(np.vstack(pooled), axis=1), 1.0, atol=1e-5)
+        # the second text's last sentence lies past max_seq_length: encoded alone
+        assert float(pooled[1][1] @ runtime.embed([second])[0]) >= 0.999
+        # pooled in context, a sentence is close to, but not the same as, the sentence encoded alone
+        alone = float(pooled[0][1] @ runtime.embed([second])[0])
+        assert 0.6 < alone < 0.999
+        results[name] = np.vstack(pooled)
+    reference = next(iter(results.values()))
+    for name, found in results.items():
+        assert np.sum(found * reference, axis=1).min() >= 0.99, name

@@ -1,13 +1,14 @@
-"""Sentence vectors pooled from the passage's own forward pass (late chunking): offsets, ranges, runtimes."""
+"""Sentence vectors pooled from the passage's own forward pass (late chunking): offsets and token ranges.
+
+That every runtime pools the same vectors is tested with the runtimes, in test_backends.py.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import qa.embed.bulk as bulk
 from qa.embed.pooling import collapsed_positions, pool_ranges, token_ranges
 from qa.embed.texts import embedding_text
 
@@ -46,34 +47,3 @@ def test_pooled_ranges_are_unit_means_and_a_missing_one_is_zero():
     hidden = np.array([[9.0, 9.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0]], dtype=np.float32)
     pooled = pool_ranges(hidden, [(1, 3), (3, 4), None])
     np.testing.assert_allclose(pooled, [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], atol=1e-6)
-
-
-@pytest.mark.model
-def test_every_runtime_pools_the_same_sentence_vectors(real_embedder, tmp_path, monkeypatch):
-    """The same late-chunked vectors whatever runtime computes them; a sentence cut off by truncation is
-    encoded on its own; the passage vector is the one `embed` gives."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    first = "The CSTO said its troops would leave Kazakhstan within ten days."
-    second = "Russian defence minister Sergei Shoigu said the withdrawal was finished by January 19."
-    long_tail = " ".join(["The alliance kept its peacekeepers at the airport for the whole week."] * 40)
-    texts = [f"{first}\n\n{second}", f"{first} {long_tail} {second}"]
-    spans = [
-        [(0, len(first)), (len(first) + 2, len(texts[0]))],
-        [(0, len(first)), (len(texts[1]) - len(second), len(texts[1]))],
-    ]
-    results = {}
-    for name in bulk.available_backends():
-        runtime = bulk.bulk_embedder(real_embedder, name)
-        vectors, pooled = runtime.embed_with_spans(texts, spans)
-        assert np.sum(vectors * runtime.embed(texts), axis=1).min() >= 0.9999
-        assert [len(p) for p in pooled] == [2, 2]
-        np.testing.assert_allclose(np.linalg.norm(np.vstack(pooled), axis=1), 1.0, atol=1e-5)
-        # the second text's last sentence lies past max_seq_length: encoded alone
-        assert float(pooled[1][1] @ runtime.embed([second])[0]) >= 0.999
-        # pooled in context, a sentence is close to, but not the same as, the sentence encoded alone
-        alone = float(pooled[0][1] @ runtime.embed([second])[0])
-        assert 0.6 < alone < 0.999
-        results[name] = np.vstack(pooled)
-    reference = next(iter(results.values()))
-    for name, found in results.items():
-        assert np.sum(found * reference, axis=1).min() >= 0.99, name
