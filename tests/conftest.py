@@ -15,10 +15,17 @@ SHARED = ROOT.parent / "shared"
 DEV_QUESTIONS = SHARED / "eval" / "seed_qa_dev.jsonl"
 
 
+@pytest.fixture(scope="session")
+def _model_cache(tmp_path_factory) -> Path:
+    """One model cache for the session (exports, conversions, the backend measurement): each is made once,
+    content-addressed and written atomically. A test that needs an empty cache sets XDG_CACHE_HOME itself."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _sandbox(tmp_path_factory, monkeypatch):
-    """No test writes outside its tmp folder or reads a model path from the environment."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+def _sandbox(_model_cache, monkeypatch):
+    """No test writes outside its tmp folders or reads a model path from the environment."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_model_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("QA_MODEL", raising=False)
 
