@@ -29,6 +29,10 @@ class LazyEncoder:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self._encoder().embed(texts)
 
+    def prepare(self) -> None:
+        """Create the encoder now (converting and measuring the model the first time on this CPU)."""
+        self._encoder()
+
     def _encoder(self) -> Embedder:
         if self._bulk is None:
             from qa.embed.bulk import bulk_embedder, needs_preparation  # a runtime is imported only when a build embeds

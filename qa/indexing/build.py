@@ -186,7 +186,9 @@ def _plan_and_embed(build: _Build) -> None:
             if build.batch.passages >= EMBED_BATCH:
                 _embed_batch(build)
                 request.reporter.progress(done, len(request.corpus.files))
-    _embed_batch(build)
+    if build.batch.documents:
+        _embed_batch(build)
+        request.reporter.progress(len(request.corpus.files), len(request.corpus.files))  # the bar ends full
 
 
 def _read_file(build: _Build, file: CorpusFile) -> list[Document]:
@@ -229,6 +231,7 @@ def _embed_batch(build: _Build) -> None:
     if build.encoder.name is None:
         already = f" ({len(build.known)} documents already in the index)" if build.known else ""
         build.request.reporter.info(f"Embedding new and changed documents{already} ...")
+        build.encoder.prepare()  # a first build on this CPU converts and measures the model: before the bar
         build.request.reporter.progress(max(len(build.files) - 1, 0), len(build.request.corpus.files))  # bar at once
     began = time.perf_counter()
     embedded, removed = embed_and_store(build.batch, build.encoder, build.database, build.vectors)

@@ -8,8 +8,9 @@ Ranking = dict[int, tuple[int, float]]  # row -> (1-based rank, score) from one 
 
 # hybrid = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * BM25 / ceiling, a convex combination (Bruch et al.
 # 2023) of two absolute scores: the cosine, and BM25 over the most the question's words could score (the
-# sum of their idf). Neither depends on the other candidates, so a score means the same for every question
-# (the min-max scaling used before gave the best of a bad lot 1.000). The weight was chosen on the fit
+# sum of their idf, a word no passage holds counted at the idf of such a word). Neither depends on the
+# other candidates, so a score means the same for every question (the min-max scaling used before gave
+# the best of a bad lot 1.000). The weight was chosen on the fit
 # parts only (SQuAD dev articles with an even SHA-256 of their title, and bench/bbc_split.py's fit part):
 # docs/answers.md, "Absolute scores".
 DENSE_WEIGHT = 0.5

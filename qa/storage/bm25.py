@@ -22,6 +22,8 @@ from qa.text.words import stem_words
 _ROWS = "rows.npy"
 _STOPWORDS = "stopwords.json"  # the exact list bm25s removed at build time
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token_pattern (scikit-learn's)
+# stemmed question words: not counted in the ceiling when no passage holds them (they do count when one does)
+_QUESTION_WORDS = frozenset(stem_words(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"]))
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class QueryScores:
 
     rows: np.ndarray  # the index's rows, ascending
     values: np.ndarray  # the BM25 of each, in the same order
-    ceiling: float  # the sum of the query's terms' idf: BM25's term-frequency part is below 1 (bm25s, Lucene)
+    ceiling: float  # the sum of the query's words' idf, unknown words included: BM25's term part is below 1
 
     def of(self, rows: Iterable[int]) -> dict[int, float]:
         """row -> its BM25 (0.0 for a row the index does not hold)."""
@@ -106,10 +108,13 @@ class LexicalIndex:
         """Every passage's BM25 for `query`; None when no word of it is in the index."""
         if self._columns is None or self.size == 0:
             return None
-        ids = self._columns.term_ids(query)
+        words = self._columns.words(query)
+        ids = [self._columns.vocab[word] for word in words if word in self._columns.vocab]
         if not ids:
             return None
-        return QueryScores(np.asarray(self.rows), self._columns.scores(ids), self._columns.ceiling(ids))
+        # a question word a small corpus happens to lack ("who") says nothing of what is asked about
+        unknown = sum(word not in self._columns.vocab and word not in _QUESTION_WORDS for word in words)
+        return QueryScores(np.asarray(self.rows), self._columns.scores(ids), self._columns.ceiling(ids, unknown))
 
     def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows and scores of the best `n` passages (among rows `allowed`) with a positive score, best first."""
@@ -166,14 +171,13 @@ class _Columns:
         words = [w for w in _TOKEN.findall(text.lower()) if w not in self.stopwords]
         return stem_words(words) if words else []
 
-    def term_ids(self, query: str) -> list[int]:
-        """The query's indexed terms, as bm25s tokenizes it (a repeated term is listed again)."""
-        return [self.vocab[t] for t in self.words(query) if t in self.vocab]
-
-    def ceiling(self, ids: list[int]) -> float:
-        """The sum of the terms' idf (bm25s's Lucene idf): no passage scores more for them."""
+    def ceiling(self, ids: list[int], unknown: int = 0) -> float:
+        """The sum of the query's words' idf (bm25s's Lucene idf), `unknown` words that no passage holds
+        counted with the idf of such a word: no passage scores more, and a question whose words the corpus
+        lacks keeps a high ceiling, so the few words it shares with a passage give it a low share."""
         frequency = (self.indptr[np.asarray(ids) + 1] - self.indptr[np.asarray(ids)]).astype(np.float64)
-        return float(np.log(1.0 + (self.num_docs - frequency + 0.5) / (frequency + 0.5)).sum())
+        known = float(np.log(1.0 + (self.num_docs - frequency + 0.5) / (frequency + 0.5)).sum())
+        return known + unknown * float(np.log(1.0 + (self.num_docs + 0.5) / 0.5))
 
     def scores(self, ids: list[int]) -> np.ndarray:
         """BM25 of every passage for these terms, as bm25s computes it (a repeated term counts again)."""

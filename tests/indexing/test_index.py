@@ -632,3 +632,26 @@ def test_a_build_records_how_fast_it_embedded(corpus, tmp_path):
     assert stored.manifest.last_build.passages_per_second > 0
     unchanged, _ = build(corpus, tmp_path / "idx", Counting())
     assert unchanged.path == stored.path  # nothing embedded, nothing rewritten: the figure stays that of the build
+
+
+def test_the_progress_starts_after_the_model_is_prepared_and_ends_full(corpus, tmp_path, monkeypatch):
+    """A first build on a new CPU prepares the model before the bar starts, so its rate and time left leave the
+    preparation out; the bar ends at the total."""
+    import qa.embed.bulk as bulk
+
+    events: list[tuple] = []
+
+    class Recording(Messages):
+        def info(self, message):
+            events.append(("info", message))
+
+        def progress(self, done, total):
+            events.append(("progress", done, total))
+
+    monkeypatch.setattr(bulk, "needs_preparation", lambda *args: True)
+    ensure_index(corpus, tmp_path / "idx", Counting(), ChunkSettings(), reporter=Recording())
+    preparing = next(i for i, e in enumerate(events) if e[0] == "info" and e[1].startswith("Preparing the model"))
+    progress = [i for i, e in enumerate(events) if e[0] == "progress"]
+    assert progress and preparing < progress[0]
+    last = events[progress[-1]]
+    assert last[1] == last[2] == 2  # the corpus fixture's two files

@@ -76,6 +76,13 @@ def test_the_ceiling_is_the_sum_of_the_query_words_idf(saved):
     idf = {1: np.log(1 + (n - 1 + 0.5) / 1.5), 3: np.log(1 + (n - 3 + 0.5) / 3.5)}
     assert index.scored("bridge").ceiling == pytest.approx(idf[1])
     assert index.scored("bridge kazakhstan kazakhstan").ceiling == pytest.approx(idf[1] + 2 * idf[3])
+    # a word no passage holds counts with the idf of such a word: a question the corpus mostly lacks keeps a
+    # high ceiling, so the one word it shares gives a low share
+    absent = np.log(1 + (n + 0.5) / 0.5)
+    assert index.scored("bridge zeppelin").ceiling == pytest.approx(idf[1] + absent)
+    assert index.scored("zeppelin") is None
+    # ... but not a question word that the corpus happens to lack: it says nothing of what is asked about
+    assert index.scored("who bridge").ceiling == pytest.approx(idf[1])
 
 
 def test_allowed_rows_filter_and_depth(saved):
