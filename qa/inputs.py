@@ -30,8 +30,9 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def check_question(question: object) -> str:
-    """The question as given; refuses a non-string, a blank one and one holding invalid Unicode."""
-    if not isinstance(question, str) or not question.strip():
+    """The question as given; refuses a non-string, one with no letter or digit ("", "  ", "?") and one holding
+    invalid Unicode."""
+    if not isinstance(question, str) or not any(char.isalnum() for char in question):
         raise EmptyQuestionError()
     if not is_encodable(question):
         raise BadInputError("the question holds invalid Unicode (a lone surrogate)")

@@ -56,6 +56,8 @@ def test_k_larger_than_the_index_returns_everything(corpus, tmp_path, open_hashe
     [
         ("", 3, "hybrid", EmptyQuestionError),
         ("  \n", 3, "hybrid", EmptyQuestionError),
+        ("?", 3, "hybrid", EmptyQuestionError),  # nothing to search for: refused like a blank one
+        (" ... !", 3, "hybrid", EmptyQuestionError),
         ("q", 0, "hybrid", BadInputError),
         ("q", 3, "sparse", BadInputError),
     ],
