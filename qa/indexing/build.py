@@ -144,9 +144,8 @@ def _build(request: BuildRequest, live: StoredIndex | None) -> StoredIndex:
     loaded = generations.read_index(request.index_dir)
     assert loaded is not None
     counts = indexes.counts
-    request.reporter.info(
-        f"Index ready: {counts.documents} documents, {counts.passages} passages in {request.index_dir}"
-    )
+    held = f"{_count(counts.documents, 'document')}, {_count(counts.passages, 'passage')}"
+    request.reporter.info(f"Index ready: {held} in {request.index_dir}")
     return loaded
 
 
@@ -306,3 +305,7 @@ def _read_vectors(seed: Path) -> faiss.Index | None:
         return ann.read(str(seed / generations.VECTORS))
     except RuntimeError:
         return None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

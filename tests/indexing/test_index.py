@@ -655,3 +655,11 @@ def test_the_progress_starts_after_the_model_is_prepared_and_ends_full(corpus, t
     assert progress and preparing < progress[0]
     last = events[progress[-1]]
     assert last[1] == last[2] == 2  # the corpus fixture's two files
+
+
+def test_the_ready_message_counts_in_words(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Troops began to leave Kazakhstan on Thursday after a week.\n", encoding="utf-8")
+    _, messages = build(docs, tmp_path / "idx")
+    assert any(m.startswith("Index ready: 1 document, 1 passage in ") for m in messages.infos), messages.infos
