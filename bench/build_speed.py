@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -111,19 +110,12 @@ def passage_texts(index: Path) -> list[str]:
     return [passage.text for _, passage in stored.iter_passages()]
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def report(args: argparse.Namespace, seconds: float, manifest: dict, passages: int, reference: dict) -> None:
     ratio = reference["encode_s"] / seconds
     model = manifest["model"]
+    sys.path.insert(0, str(ROOT))
+    from qa.embed.calibrate import cpu_name
+
     print(f"CPU: {cpu_name()} ({os.cpu_count()} vCPUs); ISA: {args.isa}")
     print(f"{args.articles} BBC articles, {passages} passages")
     print(

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import Retriever  # noqa: E402
-from qa.search.copies import PAIR_MIN, SENTENCE_MIN, DuplicateFinder, _shared, _words  # noqa: E402
+from qa.search.copies import PAIR_MIN, SENTENCE_MIN, DuplicateFinder, pair_scores  # noqa: E402
 from qa.storage.generations import read_index  # noqa: E402
 
 BBC = ROOT.parent / "shared" / "data" / "bbc"
@@ -65,10 +65,9 @@ def report(index, closest: int) -> None:
     vectors = np.concatenate(parts) if parts else np.zeros((0, index.vectors.d), np.float32)
     sims = vectors @ vectors.T
     sims[doc_of_sentence[:, None] == doc_of_sentence[None, :]] = -1.0  # only across documents
-    words = [_words(index.passage(int(row)), int(start), int(end)) for row, start, end, _ in sentences]
-    scores = np.where(sims >= SENTENCE_MIN, sims, -1.0)  # cosine + Dice where the cosine is high enough
-    for i, j in zip(*np.nonzero(sims >= SENTENCE_MIN), strict=True):
-        scores[i, j] += _shared([words[i]], [words[j]])[0, 0]
+    passages = dict(index.iter_passages())
+    stretches = [(passages[int(row)], int(start), int(end)) for row, start, end, _ in sentences]
+    scores = pair_scores(sims, stretches, stretches)  # cosine + Dice where the cosine is high enough, else -1
     best = scores.max(axis=1)
     seeds = np.array([keys[d].startswith("seeds/") for d in doc_of_sentence])
     print(f"{len(vectors)} sentences in {len(keys)} documents; cosine >= {SENTENCE_MIN}, cosine + Dice >= {PAIR_MIN}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from qa.embed.calibrate import calibrated_backend, calibration_key, read_choice
+from qa.embed.calibrate import calibrated_backend, calibration_key, cpu_flags, read_choice
 from qa.embed.onnx_export import export, export_dir
 from qa.embed.reference import SentenceTransformerEmbedder
 from qa.embed.runtimes.onnxruntime_embedder import OnnxRuntimeEmbedder
@@ -168,12 +168,4 @@ def _installed(module: str) -> bool:
 
 
 def _cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags from /proc/cpuinfo (empty elsewhere than Linux)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
+    return cpu_flags()

@@ -159,25 +159,28 @@ def write_choice(folder: Path | None, key: str, entry: dict[str, Any]) -> None:
 
 def cpu_name() -> str:
     """The CPU's model name (/proc/cpuinfo), else what the platform says."""
+    return _cpuinfo("model name") or platform.processor() or platform.machine() or "unknown"
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty elsewhere than Linux)."""
+    return frozenset(_cpuinfo("flags").split())
+
+
+def _cpuinfo(field: str) -> str:
+    """The first value of `field` in /proc/cpuinfo ("" when there is none)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
             for line in fh:
-                if line.startswith("model name"):
+                if line.startswith(field):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown"
+    return ""
 
 
 def _flags_digest() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    return hashlib.sha256(" ".join(sorted(line.split(":", 1)[1].split())).encode()).hexdigest()[:16]
-    except OSError:
-        pass
-    return ""
+    return hashlib.sha256(" ".join(sorted(cpu_flags())).encode()).hexdigest()[:16]
 
 
 def _version(distribution: str) -> str | None:

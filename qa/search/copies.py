@@ -81,17 +81,16 @@ class DuplicateFinder:
         if not passages:
             return []
         query = np.asarray(vectors, dtype=np.float32)
-        ours = [_words(own, int(start), int(end)) for start, end in spans]
+        ours = [(own, int(start), int(end)) for start, end in spans]
         best: dict[str, np.ndarray] = {}  # doc -> best similarity per query sentence
         matched: dict[str, list[tuple[int, int, int]]] = {}  # doc -> (row, start, end) of matching sentences
         for r, (their_spans, their_vectors) in index.sentences(passages).items():
             if not len(their_spans):
                 continue
             cosines = np.asarray(their_vectors, dtype=np.float32) @ query.T  # (theirs, ours)
-            theirs = [_words(passages[r], int(start), int(end)) for start, end in their_spans]
+            theirs = [(passages[r], int(start), int(end)) for start, end in their_spans]
             # close in meaning and in words; the pair's cosine is kept where it counts (for `similarity`)
-            pairs = np.where(cosines >= SENTENCE_MIN, cosines + _shared(theirs, ours), -1.0)
-            counted = np.where(pairs >= PAIR_MIN, cosines, -1.0)
+            counted = np.where(pair_scores(cosines, theirs, ours) >= PAIR_MIN, cosines, -1.0)
             doc = passages[r].doc_key
             best[doc] = np.maximum(best.get(doc, np.full(len(spans), -1.0)), counted.max(axis=0))
             for j in np.nonzero(counted.max(axis=1) > -1.0)[0]:
@@ -141,19 +140,29 @@ def stack(vectors: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return rows, np.vstack([vectors[int(r)] for r in rows])
 
 
+Stretch = tuple[Passage, int, int]  # a sentence: its passage and its raw-file offsets
+
+
+def pair_scores(cosines: np.ndarray, theirs: list[Stretch], ours: list[Stretch]) -> np.ndarray:
+    """(theirs, ours) cosine + Dice coefficient of the two sentences' lower-cased word sets, for the pairs whose
+    cosine reaches SENTENCE_MIN; -1 for the others (their words are never read)."""
+    out = np.full(cosines.shape, -1.0)
+    their_words: dict[int, frozenset[str]] = {}
+    our_words: dict[int, frozenset[str]] = {}
+    for i, j in zip(*np.nonzero(cosines >= SENTENCE_MIN), strict=True):
+        if i not in their_words:
+            their_words[i] = _words(*theirs[i])
+        if j not in our_words:
+            our_words[j] = _words(*ours[j])
+        a, b = their_words[i], our_words[j]
+        dice = 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+        out[i, j] = float(cosines[i, j]) + dice
+    return out
+
+
 def _words(passage: Passage, start: int, end: int) -> frozenset[str]:
     """The lower-cased words of a raw-offset stretch of `passage`."""
     return frozenset(WORD.findall(passage.text[start - passage.start : end - passage.start].lower()))
-
-
-def _shared(theirs: list[frozenset[str]], ours: list[frozenset[str]]) -> np.ndarray:
-    """(theirs, ours) Dice coefficients of the word sets: 2 |a & b| / (|a| + |b|)."""
-    out = np.zeros((len(theirs), len(ours)))
-    for i, a in enumerate(theirs):
-        for j, b in enumerate(ours):
-            if a and b:
-                out[i, j] = 2 * len(a & b) / (len(a) + len(b))
-    return out
 
 
 def _line_of(passage: Passage, offset: int) -> int:

@@ -81,8 +81,8 @@ def features(
     )
     asked = question_of(question)
     passages = index.passages(rows)
-    cosines = _cosines(index, vector, found.dense, rows)
-    bm25 = _bm25(index, question, found.lexical, rows)
+    cosines = _cosines(index, vector, found.cosine, rows)
+    bm25 = _bm25(index, question, found.bm25, rows)
     places = _places(index, passages)
     columns = [
         *_retrieval_columns(lists, rows, cosines, bm25),
@@ -155,21 +155,19 @@ def _document_columns(lists: _Lists, passages: dict[int, Passage], rows: list[in
     return [np.array([math.log(count[key]) for key in keys]), np.array([best[key] for key in keys])]
 
 
-def _cosines(index: StoredIndex, vector: np.ndarray, dense: Ranking, rows: list[int]) -> np.ndarray:
-    """Each row's cosine: from the dense list, else from its stored vector."""
-    missing = [row for row in rows if row not in dense]
+def _cosines(index: StoredIndex, vector: np.ndarray, known: dict[int, float], rows: list[int]) -> np.ndarray:
+    """Each row's cosine: the candidates' exact one (hybrid gives every candidate both), else its stored vector's."""
+    missing = [row for row in rows if row not in known]
     stored = index.vectors_of(missing) if missing else {}
-    return np.array([dense[row][1] if row in dense else float(stored[row] @ vector) for row in rows])
+    return np.array([known[row] if row in known else float(stored[row] @ vector) for row in rows])
 
 
-def _bm25(index: StoredIndex, question: str, lexical: Ranking, rows: list[int]) -> np.ndarray:
-    """Each row's BM25: from the BM25 list, else scored among the missing rows alone (0 without a shared word)."""
-    missing = [row for row in rows if row not in lexical]
-    scored: dict[int, float] = {}
-    if missing:
-        found, scores = index.lexical.search(question, len(missing), np.array(sorted(missing), dtype=np.int64))
-        scored = {int(row): float(score) for row, score in zip(found, scores, strict=True)}
-    return np.array([lexical[row][1] if row in lexical else scored.get(row, 0.0) for row in rows])
+def _bm25(index: StoredIndex, question: str, known: dict[int, float], rows: list[int]) -> np.ndarray:
+    """Each row's BM25: the candidates' exact one, else scored from the question's BM25 column (0 without a word)."""
+    missing = [row for row in rows if row not in known]
+    scored = index.lexical.scored(question) if missing else None
+    extra = scored.of(missing) if scored is not None else {}
+    return np.array([known[row] if row in known else extra.get(row, 0.0) for row in rows])
 
 
 def _places(index: StoredIndex, passages: dict[int, Passage]) -> dict[int, int]:
