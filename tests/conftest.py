@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,17 @@ SHARED = ROOT.parent / "shared"
 DEV_QUESTIONS = SHARED / "eval" / "seed_qa_dev.jsonl"
 
 
-@pytest.fixture(scope="session")
-def _model_cache(tmp_path_factory) -> Path:
+@pytest.fixture(scope="session", autouse=True)
+def _model_cache(tmp_path_factory) -> Iterator[Path]:
     """One model cache for the session (exports, conversions, the backend measurement): each is made once,
-    content-addressed and written atomically. A test that needs an empty cache sets XDG_CACHE_HOME itself."""
-    return tmp_path_factory.mktemp("cache")
+    content-addressed and written atomically. A test that needs an empty cache sets XDG_CACHE_HOME itself.
+    Set for the whole session, so that session and module fixtures (a seed index, a loaded model) built before
+    any test's own set-up never write to $HOME either."""
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(cache))
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        yield cache
 
 
 @pytest.fixture(autouse=True)
