@@ -490,8 +490,10 @@ def _block_type() -> type:
     class Block(Paragraph):  # type: ignore[misc]
         def __init__(self, text: str) -> None:
             super().__init__(_PlainPath)
-            self.append_text(text)
-            self._normalised = normalize_whitespace("".join(self.text_nodes).strip())
+            # jusText's normalize_whitespace then strip; on a line (no line break) that is a plain split/join
+            normalised = normalize_whitespace(text) if "\n" in text or "\r" in text else " ".join(text.split())
+            self.text_nodes = [normalised]
+            self._normalised = normalised.strip()
 
         @property
         def text(self) -> str:

@@ -529,3 +529,18 @@ def test_a_markdown_headline_gives_a_title_without_its_hashes():
         + "\n"
     )
     assert extract(text).title == "Fuel prices rise again"
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "b", " ", "\t", "\n", "\r", "\xa0", "\u2028", "\x0b", "\x1c", "\u3000"])))
+def test_a_block_reads_as_jusText_would_read_it(text: str) -> None:
+    """The block jusText classifies holds the text jusText itself would make of it (normalised once)."""
+    from justext.paragraph import Paragraph
+    from justext.utils import normalize_whitespace
+
+    from qa.extract.article import _block_type, _PlainPath
+
+    theirs = Paragraph(_PlainPath)
+    theirs.append_text(text)
+    ours = _block_type()(text)
+    assert ours.text == theirs.text == normalize_whitespace(text.strip())
+    assert ours.words_count == theirs.words_count
