@@ -19,12 +19,11 @@ import qa.storage.vectors as ann
 from qa.embed.texts import sentence_method
 from qa.errors import EmptyCorpusError
 from qa.extract.article import EXTRACTOR_ID
-from qa.indexing.batch import EmbedBatch, LazyEncoder, PendingDocument, embed_and_store
+from qa.indexing.batch import EmbedBatch, LazyEncoder, embed_and_store
 from qa.indexing.changes import build_key, current_index, scan_corpus
-from qa.indexing.documents import article_passages, document_version, shown_document, shown_warning
 from qa.indexing.finalize import lexical_from_database, library_versions, vectors_from_database
-from qa.ingest.corpus import file_sha256, read_documents
-from qa.records import ChunkSettings, Corpus, CorpusFile, Document, Embedder, Reporter, SilentReporter
+from qa.indexing.planner import Planner, Reuse
+from qa.records import ChunkSettings, Corpus, Embedder, Reporter, SilentReporter
 from qa.storage.bm25 import LexicalIndex
 from qa.storage.database import PassageDatabase
 from qa.storage.generations import StoredIndex
@@ -105,7 +104,6 @@ class _Build:
     fallback: PassageDatabase | None  # a resumed build takes what the live index holds for documents it lacks
     fallback_versions: dict[str, str]
     encoder: LazyEncoder
-    batch: EmbedBatch = field(default_factory=EmbedBatch)
     positions: dict[str, int] = field(default_factory=dict)  # document key -> place in the corpus
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # corpus file -> size, mtime_ns, sha256, documents
     removed_rows: list[int] = field(default_factory=list)
@@ -175,70 +173,42 @@ def _start(request: BuildRequest, live: StoredIndex | None) -> _Build:
 
 
 def _plan_and_embed(build: _Build) -> None:
-    """Read every corpus file, keep what is current, and embed the rest a batch at a time."""
+    """Embed and commit, a batch at a time, what the reading thread plans from the corpus files."""
     request = build.request
-    for warning in request.corpus.skipped:
-        request.reporter.warning(shown_warning(warning, request.shown_docs, request.corpus))
-    for done, file in enumerate(request.corpus.files, start=1):
-        for doc in _read_file(build, file):
-            _plan_document(build, doc)
-            if build.batch.passages >= EMBED_BATCH:
-                _embed_batch(build)
-                request.reporter.progress(done, len(request.corpus.files))
-    if build.batch.documents:
-        _embed_batch(build)
-        request.reporter.progress(len(request.corpus.files), len(request.corpus.files))  # the bar ends full
+    total = len(request.corpus.files)
+    with Planner(request, build.known, build.fallback_versions, EMBED_BATCH) as planner:
+        for planned in planner:
+            for message in planned.warnings:
+                request.reporter.warning(message)
+            for reuse in planned.reuse:
+                _copy_from_fallback(build, reuse)
+            if planned.batch.documents:
+                _embed_batch(build, planned.batch, planned.files_done)
+            if planned.batch.documents or (planned.files_done == total and build.encoder.name is not None):
+                request.reporter.progress(planned.files_done, total)  # the last hand-over ends a bar full
+    build.positions, build.files, build.reused = planner.plan.positions, planner.plan.files, planner.plan.reused
 
 
-def _read_file(build: _Build, file: CorpusFile) -> list[Document]:
-    """The documents of one corpus file, its warnings reported and its state recorded for change detection."""
-    request = build.request
-    docs, warnings = read_documents(request.corpus, file)
-    for warning in warnings:
-        request.reporter.warning(shown_warning(warning, request.shown_docs, request.corpus))
-    build.files[file.relpath] = {
-        "size": file.size,
-        "mtime_ns": file.mtime_ns,
-        "sha256": file_sha256(file.abspath),
-        "documents": len(docs),
-    }
-    return docs
+def _copy_from_fallback(build: _Build, reuse: Reuse) -> None:
+    """Store a document as the live index holds it (a resumed build that lacks it, at the same version)."""
+    assert build.fallback is not None
+    meta = build.fallback.documents_by_key([reuse.key])[reuse.key]
+    build.database.add_document(meta, reuse.position, build.fallback.stored_document(reuse.key), reuse.version)
 
 
-def _plan_document(build: _Build, doc: Document) -> None:
-    """Keep the document if its version is stored already, or queue its passages to be embedded."""
-    position = build.positions[doc.key] = len(build.positions)
-    version = document_version(doc)
-    if build.known.get(doc.key) == version:
-        build.reused += 1
-        return
-    if build.fallback is not None and build.fallback_versions.get(doc.key) == version:
-        meta = build.fallback.documents_by_key([doc.key])[doc.key]
-        build.database.add_document(meta, position, build.fallback.stored_document(doc.key), version)
-        build.reused += 1
-        return
-    request = build.request
-    shown = shown_document(doc, request.shown_docs, request.corpus)
-    doc, passages = article_passages(doc, request.settings, request.reporter, shown)
-    build.batch.add(PendingDocument(doc, position, version, passages))
-
-
-def _embed_batch(build: _Build) -> None:
-    """Embed and commit the waiting documents: one checkpoint more."""
-    if not build.batch.documents:
-        return
+def _embed_batch(build: _Build, batch: EmbedBatch, files_done: int) -> None:
+    """Embed and commit a batch of documents: one checkpoint more."""
     if build.encoder.name is None:
         already = f" ({len(build.known)} documents already in the index)" if build.known else ""
         build.request.reporter.info(f"Embedding new and changed documents{already} ...")
         build.encoder.prepare()  # a first build on this CPU converts and measures the model: before the bar
-        build.request.reporter.progress(max(len(build.files) - 1, 0), len(build.request.corpus.files))  # bar at once
+        build.request.reporter.progress(max(files_done - 1, 0), len(build.request.corpus.files))  # bar at once
     began = time.perf_counter()
-    embedded, removed = embed_and_store(build.batch, build.encoder, build.database, build.vectors)
+    embedded, removed = embed_and_store(batch, build.encoder, build.database, build.vectors)
     build.embed_seconds += time.perf_counter() - began
-    build.new_passages += build.batch.passages
+    build.new_passages += batch.passages
     build.embedded += embedded
     build.removed_rows.extend(removed)
-    build.batch = EmbedBatch()
 
 
 def _finalize(build: _Build) -> _Indexes:
