@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.embed import preload
 from qa.embed.onnx_export import EXPORT_VERSION, cache_root, export, export_dir
 from qa.embed.pooling import load_tokenizer, model_inputs, sentence_vectors, tokenize
 from qa.embed.reference import BATCH_SIZE, SentenceTransformerEmbedder
@@ -37,12 +38,9 @@ class OnnxEmbedder:
 
         self.name = name
         self._dim = dim
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        # no busy-waiting between questions: spinning threads would steal the cores FAISS and BM25 search on
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.intra_op_num_threads = 1  # a question is a few tokens: one thread, no pool to wake (4.9 vs 8.6 ms)
-        self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._session = preload.take(onnx_file) or onnxruntime.InferenceSession(
+            str(onnx_file), preload.session_options(), providers=["CPUExecutionProvider"]
+        )
         self._tokenizer = load_tokenizer(model_path)
         self._lock = threading.Lock()
 

@@ -9,8 +9,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from qa.embed.pooling import MODEL_INPUTS
-
 EXPORT_VERSION = 1
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 
@@ -68,6 +66,8 @@ def export(model_path: Path) -> Path | None:
     target = target_dir / "model.onnx"
     if target.is_file():
         return target
+    from qa.embed.pooling import MODEL_INPUTS
+
     try:
         import torch
         from transformers import AutoModel

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.embed.model_names import DEFAULT_MODEL_NAME, HASH_MODEL, MODEL_ENV
 from qa.embed.texts import POOLED, REFERENCE_BACKEND, embedding_text
 from qa.errors import ModelNotFoundError
 from qa.records import Embedder, Progress
@@ -30,9 +31,6 @@ __all__ = [
     "load_embedder",
 ]
 
-DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
-HASH_MODEL = "hash"  # deterministic bag-of-words hashing embedder: tests and smoke checks only
-MODEL_ENV = "QA_MODEL"
 BATCH_SIZE = 32
 
 

@@ -16,18 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from qa.extract.version import EXTRACTOR_ID, EXTRACTOR_VERSION
 from qa.records import Block, Document, Extraction
 from qa.text.dates import normalise_date
 from qa.text.sentences import line_spans
 from qa.text.words import justext_stoplist
 
-# Bump by hand whenever what extraction keeps, or the metadata it finds, changes: indexes record it and
-# rebuild when it differs. tests/extract/test_extraction_golden.py fails when the output over seeds/ and
-# tests/golden/pages/ changes while this stays the same.
-EXTRACTOR_VERSION = 1
-# What manifests and build keys record. Version 1 keeps the name the same extractor had when indexes
-# recorded a hash of this file's code, so indexes built before versions were explicit stay current.
-EXTRACTOR_ID = "1-98a32aaffdb9" if EXTRACTOR_VERSION == 1 else f"v{EXTRACTOR_VERSION}"
+__all__ = ["EXTRACTOR_ID", "EXTRACTOR_VERSION", "explain_file", "extract", "extract_document", "with_metadata"]
+
 
 # what a block is; KEEP_KINDS are indexed when they lie inside the body
 HEADLINE, PROSE, SHORT, TRUNCATED = "headline", "prose", "short", "truncated"

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.errors import BadInputError, EmptyQuestionError
-from qa.extract.article import explain_file
 from qa.fronts.console import ConsoleReporter, Stdout
 from qa.fronts.present import explain_json, passage_json, render_explain, render_report, render_result, result_json
 from qa.fronts.question_files import AskedQuestion, read_graded, read_questions
@@ -123,6 +122,8 @@ def _check_typed_question(question: str) -> None:
 
 
 def _explain(path: Path, json_output: bool) -> None:
+    from qa.extract.article import explain_file  # the extractor loads only to explain
+
     document, extraction = explain_file(path)
     if json_output:
         print(explain_json(str(path), document, extraction))

@@ -15,9 +15,8 @@ try:  # typer >= 0.20 ships its own copy of click
 except ImportError:  # pragma: no cover - older typer on the real click
     from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
 
+from qa.embed import preload
 from qa.errors import QAError
-from qa.fronts.actions import AskOptions, run
-from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption
 from qa.inputs import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K
 
@@ -102,7 +101,13 @@ def ask(
     Exit codes: 0 success (also when nothing matches), 2 bad usage or input, 1 any other error,
     130 interrupted.
     """
-    options = AskOptions(**locals())  # every parameter, by the same name
+    parameters = dict(locals())  # every parameter, by the same name
+    if not (passages or explain):  # every other form encodes questions: their encoder loads meanwhile
+        preload.start(model)
+    from qa.fronts.actions import AskOptions, run  # the search code: imported while the encoder loads
+    from qa.fronts.console import ConsoleReporter
+
+    options = AskOptions(**parameters)
     reporter = ConsoleReporter(quiet)
     try:
         run(options, reporter)

@@ -10,7 +10,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import faiss
 
@@ -18,16 +18,20 @@ import qa.storage.generations as generations
 import qa.storage.vectors as ann
 from qa.embed.texts import sentence_method
 from qa.errors import EmptyCorpusError
-from qa.extract.article import EXTRACTOR_ID
+from qa.extract.version import EXTRACTOR_ID
 from qa.indexing.batch import EmbedBatch, LazyEncoder, embed_and_store
 from qa.indexing.changes import build_key, current_index, scan_corpus
-from qa.indexing.finalize import lexical_from_database, library_versions, vectors_from_database
-from qa.indexing.planner import Planner, Reuse
 from qa.records import ChunkSettings, Corpus, Embedder, Reporter, SilentReporter
 from qa.storage.bm25 import LexicalIndex
 from qa.storage.database import PassageDatabase
 from qa.storage.generations import StoredIndex
 from qa.storage.manifest import CorpusInfo, Counts, LastBuild, Manifest, ModelInfo
+
+if TYPE_CHECKING:
+    from qa.indexing.planner import Reuse
+
+# A question on a built index only runs ensure_index's check: what builds (the reader and its extractor,
+# the final BM25 and versions) is imported by the build itself, where marked "build only".
 
 __all__ = ["EMBED_BATCH", "ensure_index"]
 
@@ -174,6 +178,8 @@ def _start(request: BuildRequest, live: StoredIndex | None) -> _Build:
 
 def _plan_and_embed(build: _Build) -> None:
     """Embed and commit, a batch at a time, what the reading thread plans from the corpus files."""
+    from qa.indexing.planner import Planner  # build only
+
     request = build.request
     total = len(request.corpus.files)
     with Planner(request, build.known, build.fallback_versions, EMBED_BATCH) as planner:
@@ -213,6 +219,8 @@ def _embed_batch(build: _Build, batch: EmbedBatch, files_done: int) -> None:
 
 def _finalize(build: _Build) -> _Indexes:
     """Drop documents no longer in the corpus, record the corpus order and files, build the search indexes."""
+    from qa.indexing.finalize import lexical_from_database, vectors_from_database  # build only
+
     request, database = build.request, build.database
     if not build.positions:  # nothing readable: fail before anything is removed from the checkpoint
         raise EmptyCorpusError(request.shown_docs)
@@ -234,6 +242,8 @@ def _finalize(build: _Build) -> _Indexes:
 
 
 def _manifest(build: _Build, indexes: _Indexes, live: StoredIndex | None) -> Manifest:
+    from qa.indexing.finalize import library_versions  # build only
+
     request = build.request
     # an update that embedded nothing keeps the backend that embedded what it holds
     earlier_backend = live.manifest.model.backend if live is not None else "none"

@@ -12,7 +12,7 @@ from typing import Any
 import qa.storage.generations as generations
 from qa.embed.texts import ENCODED, sentence_method
 from qa.errors import IndexDamagedError
-from qa.extract.article import EXTRACTOR_ID
+from qa.extract.version import EXTRACTOR_ID
 from qa.ingest.corpus import file_sha256, scan
 from qa.records import Changes, ChunkSettings, Corpus, Embedder
 from qa.storage.generations import StoredIndex

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from qa.chunk import chunk, make_passage
-from qa.extract.article import extract_document, with_metadata
 from qa.records import ChunkSettings, Corpus, Document, DocumentMeta, IngestWarning, Passage, Reporter
 
 
@@ -41,6 +40,8 @@ def article_passages(
 
     A document where no article is found is indexed whole, with a warning naming it as `shown`.
     """
+    from qa.extract.article import extract_document, with_metadata  # build only: a question never extracts
+
     extraction = extract_document(doc)
     doc = with_metadata(doc, extraction)
     body = list(extraction.body)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.embed import preload
 from qa.embed.onnx import export, query_embedder
 from qa.embed.reference import SentenceTransformerEmbedder, load_embedder
 from qa.indexing.build import ensure_index
@@ -67,6 +68,8 @@ class Retriever:
         """
         docs_path = Path(docs) if docs is not None else default_docs()
         index_dir = Path(index) if index is not None else default_index_dir(docs_path)
+        if embedder is None:
+            preload.start(model)  # the question encoder loads (native code, GIL released) while the index is read
         embedder = embedder or load_embedder(model)
         stored = ensure_index(
             docs_path,
@@ -241,3 +244,4 @@ class Retriever:
         """Every indexed passage with its source, in index order."""
         for _, passage in self._index.iter_passages():
             yield passage, self._sources[passage.doc_key]
+

@@ -96,7 +96,30 @@ def test_a_cold_question_never_imports_torch(exported, seeds, tmp_path):
     imported = {line.split("|")[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
     assert "torch" not in imported and "sentence_transformers" not in imported
     assert "onnxruntime" in imported
+    # nor what only a build needs: the extractor (jusText, lxml, its patterns), the reader, the final indexes
+    assert not imported & {"justext", "lxml", "qa.extract.article", "qa.indexing.planner", "qa.indexing.finalize"}
+    assert "pydantic" not in imported, "typer >= 0.29 coerces every option through pydantic: +70 ms a question"
     assert json.loads(again.stdout)["passages"] == json.loads(first.stdout)["passages"]
+
+
+def test_the_preloaded_session_is_the_one_questions_use(exported, monkeypatch):
+    """preload.start loads the encoder of the model a question will use; OnnxEmbedder takes that session."""
+    from qa.embed import preload
+
+    cache, reference, onnx_file = exported
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    assert preload.take(onnx_file) is None, "nothing loads before start"
+    preload.start(str(reference.path))
+    session = preload.take(onnx_file)
+    assert session is not None and preload.take(onnx_file) is None, "handed over once"
+    preload.start(str(reference.path))
+    fast = query_embedder(reference)
+    assert isinstance(fast, OnnxEmbedder) and preload.take(onnx_file) is None, "the encoder took it"
+    questions = ["When did the withdrawal finish?", "How many troops were sent?"]
+    assert float(np.min(np.sum(fast.embed(questions) * reference.embed(questions), axis=1))) > 0.9999
+    preload.start("hash")  # no export to load: nothing happens, nothing raises
+    preload.start(str(cache / "no-such-model"))
 
 
 def test_the_first_build_prepares_the_torch_free_path_whatever_its_encoder(seeds, tmp_path):

@@ -544,3 +544,12 @@ def test_a_block_reads_as_jusText_would_read_it(text: str) -> None:
     ours = _block_type()(text)
     assert ours.text == theirs.text == normalize_whitespace(text.strip())
     assert ours.words_count == theirs.words_count
+
+
+def test_the_stoplist_is_jusTexts_own() -> None:
+    """Read from jusText's data file without importing jusText: the same words get_stoplist gives."""
+    import justext
+
+    from qa.text.words import justext_stoplist
+
+    assert justext_stoplist() == justext.get_stoplist("English") and len(justext_stoplist()) > 100
