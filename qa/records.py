@@ -226,6 +226,8 @@ class SearchResult:
     evidence: Evidence | None = None  # the numbers the confidence is decided on
     values: list[Value] = field(default_factory=list)  # the figure or date each source gives
     answer: Answer | None = None  # the span of the top hit's highlight that names the answer, if trusted
+    # passages left out because they are not, now, the exact slice of their file (qa/search/verify.py)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def disagree(self) -> bool:
@@ -242,6 +244,7 @@ class SearchResult:
             "values": [value.to_dict() for value in self.values],
             "answer": self.answer.to_dict() if self.answer is not None else None,
             "passages": [hit.to_dict() for hit in self.hits],
+            "warnings": list(self.warnings),
         }
 
 

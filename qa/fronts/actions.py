@@ -12,7 +12,7 @@ from qa.fronts.console import ConsoleReporter, Stdout
 from qa.fronts.present import explain_json, passage_json, render_explain, render_report, render_result, result_json
 from qa.fronts.question_files import AskedQuestion, read_graded, read_questions
 from qa.inputs import check_backend, check_date, check_mode, check_question
-from qa.records import GradedQuestion
+from qa.records import GradedQuestion, SearchResult
 from qa.search.evaluate import evaluate
 from qa.search.retriever import Retriever
 
@@ -176,6 +176,7 @@ def _answer_all(retriever: Retriever, options: AskOptions, asked: list[AskedQues
         until=options.until,
     )
     for item, result in zip(asked, results, strict=True):
+        _warn(result)
         if not options.json_output:
             render_result(out, result, show_question=True)
         elif item.has_id:
@@ -189,7 +190,14 @@ def _answer(retriever: Retriever, options: AskOptions) -> None:
     result = retriever.search(
         question, k=options.top, mode=options.mode, source=options.source, since=options.since, until=options.until
     )
+    _warn(result)
     if options.json_output:
         print(result_json(result))
     else:
         render_result(Stdout(highlight=False), result)
+
+
+def _warn(result: SearchResult) -> None:
+    """Passages left out of an answer because they are not their file's text now: said on stderr."""
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)

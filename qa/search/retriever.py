@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +26,17 @@ from qa.search.highlight import highlight_hits, overlap, question_of
 from qa.search.ranking import by_score, in_corpus_order, shown_window
 from qa.search.sources import Sources
 from qa.search.values import values_of
-from qa.storage.generations import StoredIndex
+from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
+from qa.storage.generations import StoredIndex, mark_damaged
 
 __all__ = ["EVIDENCE_HITS", "Retriever"]
+
+_LEFT_OUT = {
+    CHANGED: "left out passages of {path}: the file changed since it was indexed (run `ask.py index update`)",
+    GONE: "left out passages of {path}: the file can no longer be read",
+    DAMAGED: "left out passages of {path}: the stored text is not the file's (the index is damaged; the next use"
+    " rebuilds it)",
+}
 
 SHOWN_PASSAGES = 4096  # passages of recent answers remembered by id (Retriever.passage)
 EVIDENCE_HITS = 3  # abstention weighs the top 3 hits: qa/search/abstain.py was fitted on results of k=3
@@ -42,6 +51,8 @@ class Retriever:
         self._kind = index.manifest.corpus.kind
         self._sources = Sources(index, self._kind, shown_docs)
         self._folder = HitFolder(index, self._sources)
+        self._check = SourceCheck(index)
+        self._damaged = False  # this generation was found damaged (and marked so) while answering
         self._vector_cache: dict[str, np.ndarray] = {}  # question -> vector, the last few questions
         self._cache_lock = threading.Lock()
         # passages recently shown in answers, by id: the page's "read in the article" finds them without a scan
@@ -126,10 +137,47 @@ class Retriever:
         folded = self._folder.fold(
             ranked, fused, found, wanted=max(k, EVIDENCE_HITS), batch=shown_window(k), group_copies=group_copies
         )
-        if not folded.hits:
-            return SearchResult(question=question, hits=[], answered=False)
+        copy_docs = {passage.id: passage.doc_key for passage in folded.copies}
+        hits, rows, warnings = self._verified(folded.hits, folded.rows, copy_docs)
+        if not hits:
+            return SearchResult(question=question, hits=[], answered=False, warnings=warnings)
         self._remember_shown(folded.copies)
-        return self._answer(question, vector, folded.hits, folded.rows, k)
+        result = self._answer(question, vector, hits, rows, k)
+        return replace(result, warnings=warnings) if warnings else result
+
+    def _verified(
+        self, hits: list[Hit], rows: list[int], copy_docs: dict[str, str]
+    ) -> tuple[list[Hit], list[int], list[str]]:
+        """The hits whose passage is the exact slice of its file now (copies too: of unchanged documents),
+        renumbered; and one line per file whose passages were left out, saying why."""
+        kept: list[Hit] = []
+        kept_rows: list[int] = []
+        found: list[Mismatch] = []
+        for hit, row in zip(hits, rows, strict=True):
+            mismatch = self._check.mismatch(hit.passage)
+            if mismatch is not None:
+                found.append(mismatch)
+                continue
+            copies = [(a, self._check.document_changed(copy_docs.get(a.passage_id, ""))) for a in hit.also_in]
+            found.extend(m for _, m in copies if m is not None)
+            also_in = tuple(a for a, m in copies if m is None)
+            kept.append(replace(hit, rank=len(kept) + 1, also_in=also_in))
+            kept_rows.append(row)
+        return kept, kept_rows, self._report(found)
+
+    def _report(self, found: list[Mismatch]) -> list[str]:
+        """One line per file and cause; a damaged generation is marked so that the next use rebuilds it."""
+        lines: dict[tuple[str, str], str] = {}
+        for mismatch in found:
+            shown = self._sources[mismatch.doc_key].path if mismatch.doc_key in self._index.documents else "?"
+            lines.setdefault((mismatch.kind, shown), _LEFT_OUT[mismatch.kind].format(path=shown))
+        damaged = [m for m in found if m.kind == DAMAGED]
+        if damaged and not self._damaged:
+            self._damaged = True
+            reason = f"passage {damaged[0].passage_id} of {damaged[0].relpath or damaged[0].doc_key}"
+            if not mark_damaged(self._index.path, reason):
+                lines[(DAMAGED, "")] = f"the index in {self._index.path.parent} is read-only: run with --rebuild"
+        return list(lines.values())
 
     def _answer(self, question: str, vector: np.ndarray, hits: list[Hit], rows: list[int], k: int) -> SearchResult:
         """The first `k` hits highlighted, the evidence of the first EVIDENCE_HITS, the values of the first `k`."""
@@ -244,4 +292,3 @@ class Retriever:
         """Every indexed passage with its source, in index order."""
         for _, passage in self._index.iter_passages():
             yield passage, self._sources[passage.doc_key]
-

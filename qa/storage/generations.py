@@ -10,6 +10,8 @@ Layout of an index folder::
                              DOCUMENT_COLUMNS of one document in that order (a cold start parses it fast)
         vectors.faiss        FAISS index over the passages' L2-normalised vectors; FAISS id = passage row
         bm25/                bm25s index over the passage texts, rows.npy maps its documents to rows
+        DAMAGED              written when answering found a stored passage that is not its file's slice
+                             (the reason inside): the generation no longer loads, so the next use rebuilds
     .build-<key>/            a build in progress: its store.sqlite is committed document by document, so
                              an interrupted build resumes from there; renamed to gen-... when complete
     .lock                    held while a build runs
@@ -43,6 +45,7 @@ from qa.storage.manifest import FORMAT, FORMAT_VERSION, MANIFEST, Manifest, read
 
 __all__ = [
     "CURRENT",
+    "DAMAGED",
     "DOCUMENTS",
     "DOCUMENT_COLUMNS",
     "FORMAT",
@@ -56,11 +59,13 @@ __all__ = [
     "checkpoint_documents",
     "finish_build",
     "live_generation",
+    "mark_damaged",
     "read_index",
     "remove_stale",
 ]
 
 CURRENT = "CURRENT"
+DAMAGED = "DAMAGED"
 VECTORS = "vectors.faiss"
 STORE = "store.sqlite"
 DOCUMENTS = "documents.json"
@@ -160,6 +165,8 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     if not _GENERATION.match(name) or not (index_dir / name).is_dir():
         raise IndexDamagedError(f"{CURRENT} names no build of this tool ({name[:40]!r})")
     gen = index_dir / name
+    if (gen / DAMAGED).exists():
+        raise IndexDamagedError(f"a stored passage differed from its file: {_damage_reason(gen)}")
     manifest = read_manifest(gen)
     manifest.check(gen)
     try:
@@ -175,6 +182,24 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     if vectors.d != manifest.model.dim or database.dim != vectors.d:
         raise IndexDamagedError("vector dimension differs from the manifest")
     return StoredIndex(gen, manifest, documents, database, vectors, lexical)
+
+
+def mark_damaged(gen: Path, reason: str) -> bool:
+    """Record that generation `gen` cannot be trusted, so that it no longer loads; False when the folder is
+    read-only (then only a --rebuild by someone who can write there repairs it)."""
+    try:
+        _write_text(gen / f"{DAMAGED}.tmp", reason + "\n")
+        os.replace(gen / f"{DAMAGED}.tmp", gen / DAMAGED)
+    except OSError:
+        return False
+    return True
+
+
+def _damage_reason(gen: Path) -> str:
+    try:
+        return (gen / DAMAGED).read_text(encoding="utf-8").strip()[:200] or "no reason recorded"
+    except (OSError, UnicodeDecodeError):
+        return "no reason recorded"
 
 
 def documents_rows(documents: Iterable[DocumentMeta]) -> list[list[Any]]:

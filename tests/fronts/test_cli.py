@@ -21,7 +21,7 @@ def test_json_contract(cli, seeds, tmp_path):
     code, out, err = cli("When did the withdrawal finish?", "--json", *ask_args(seeds, tmp_path))
     assert code == 0
     result = json.loads(out)
-    keys = {"question", "answered", "confidence", "evidence", "disagree", "values", "answer", "passages"}
+    keys = {"question", "answered", "confidence", "evidence", "disagree", "values", "answer", "passages", "warnings"}
     assert set(result) == keys
     assert result["question"] == "When did the withdrawal finish?" and isinstance(result["answered"], bool)
     if result["answer"] is not None:  # a slice of the top passage's highlighted sentence
