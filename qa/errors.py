@@ -42,6 +42,12 @@ class IndexDamagedError(QAError):
     """An index on disk cannot be used (damaged, foreign, or written by another format version)."""
 
 
+class NoIndexError(QAError):
+    """An index was asked for where none has been built yet."""
+
+    exit_code = 2
+
+
 class IndexLocationError(QAError):
     """The index folder cannot be created or written (a file in the way, read-only, no permission)."""
 

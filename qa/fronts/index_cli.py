@@ -1,4 +1,4 @@
-"""`ask.py index status|update|add|remove`: look at and maintain an index without asking anything."""
+"""`ask.py index status|verify|update|add|remove`: look at and maintain an index without asking anything."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from qa.embed import load_embedder
 from qa.errors import BadInputError
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption
-from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, write_excluded
+from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, verify_index, write_excluded
 from qa.ingest.corpus import CORPUS_SUFFIXES
 from qa.inputs import AUTO_BACKEND, check_backend
 from qa.paths import default_docs, default_index_dir
@@ -67,6 +67,19 @@ def status(
     if state.checkpoint_documents:
         held = state.checkpoint_documents
         print(f"checkpoint: an interrupted build holds {held} documents; the next build resumes it")
+
+
+@index_app.command()
+def verify(
+    docs: DocsOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Check every byte of the index against its build's checksums (a damaged index is rebuilt on next use)."""
+    _, index_dir = _where(docs, index)
+    state = verify_index(index_dir)
+    print(f"index:      {state.index_dir}")
+    print(f"verified:   {state.generation}: every file matches its build, the database is intact")
+    print(f"holds:      {state.documents} documents, {state.passages} passages")
 
 
 @index_app.command()

@@ -2,6 +2,6 @@
 
 from qa.indexing.build import ensure_index
 from qa.indexing.changes import read_excluded, scan_corpus, write_excluded
-from qa.indexing.status import index_status
+from qa.indexing.status import index_status, verify_index
 
-__all__ = ["ensure_index", "index_status", "read_excluded", "scan_corpus", "write_excluded"]
+__all__ = ["ensure_index", "index_status", "verify_index", "read_excluded", "scan_corpus", "write_excluded"]

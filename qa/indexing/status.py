@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import qa.storage.generations as generations
+from qa.errors import IndexDamagedError, NoIndexError
 from qa.indexing.changes import build_key, corpus_changes, current_index, read_excluded, scan_corpus
 from qa.records import Changes, ChunkSettings, Embedder, IndexStatus
 
@@ -44,5 +45,40 @@ def index_status(docs: Path, index_dir: Path, embedder: Embedder, settings: Chun
         changes=corpus_changes(corpus, manifest, current.files()),
         excluded=excluded,
         checkpoint_documents=checkpoint,
+        passages_per_second=manifest.last_build.passages_per_second,
+    )
+
+
+def verify_index(index_dir: Path) -> IndexStatus:
+    """Check every byte of the live generation against the checksums of its build, and the database's
+    integrity. Raises IndexDamagedError naming what differs, after marking the generation damaged so that
+    the next use rebuilds it; NoIndexError when there is no index; returns the status of a sound one."""
+    name = generations.live_generation(index_dir)
+    if name is None:
+        raise NoIndexError(f"no index in {index_dir} yet (the first question builds it)")
+    try:
+        stored = generations.read_index(index_dir, full=True)
+    except IndexDamagedError as exc:
+        marked = generations.mark_damaged(index_dir / name, str(exc))
+        remedy = (
+            "the next use rebuilds it" if marked else "it is read-only here: run with --rebuild where it is writable"
+        )
+        raise IndexDamagedError(f"the index in {index_dir} is damaged: {exc}; {remedy}") from None
+    assert stored is not None
+    manifest = stored.manifest
+    stored.close()
+    return IndexStatus(
+        index_dir=str(index_dir),
+        generation=name,
+        documents=manifest.counts.documents,
+        passages=manifest.counts.passages,
+        model=manifest.model.name,
+        backend=manifest.model.backend,
+        vector_index=manifest.vector_index.kind,
+        created_at=manifest.created_at,
+        pending=None,
+        changes=Changes(),
+        excluded=(),
+        checkpoint_documents=0,
         passages_per_second=manifest.last_build.passages_per_second,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -13,6 +15,7 @@ import numpy as np
 from qa.embed import preload
 from qa.embed.onnx import export, query_embedder
 from qa.embed.reference import SentenceTransformerEmbedder, load_embedder
+from qa.errors import IndexDamagedError
 from qa.indexing.build import ensure_index
 from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question
 from qa.paths import default_docs, default_index_dir
@@ -130,13 +133,14 @@ class Retriever:
         total = self._index.count if allowed is None else len(allowed)
         if total == 0:
             return SearchResult(question=question, hits=[], answered=False)
-        vector, found = gather(self._index, question, self._question_vector, mode, depth_for(k, total), allowed)
-        fused = found.fused(mode)
-        ranked = in_corpus_order(by_score(fused), shown_window(k), self._corpus_positions)
-        # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
-        folded = self._folder.fold(
-            ranked, fused, found, wanted=max(k, EVIDENCE_HITS), batch=shown_window(k), group_copies=group_copies
-        )
+        with self._damage_guard():
+            vector, found = gather(self._index, question, self._encode, mode, depth_for(k, total), allowed)
+            fused = found.fused(mode)
+            ranked = in_corpus_order(by_score(fused), shown_window(k), self._corpus_positions)
+            # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
+            folded = self._folder.fold(
+                ranked, fused, found, wanted=max(k, EVIDENCE_HITS), batch=shown_window(k), group_copies=group_copies
+            )
         copy_docs = {passage.id: passage.doc_key for passage in folded.copies}
         hits, rows, warnings = self._verified(folded.hits, folded.rows, copy_docs)
         if not hits:
@@ -144,6 +148,22 @@ class Retriever:
         self._remember_shown(folded.copies)
         result = self._answer(question, vector, hits, rows, k)
         return replace(result, warnings=warnings) if warnings else result
+
+    @contextlib.contextmanager
+    def _damage_guard(self) -> Iterator[None]:
+        """Index files that passed their load checks yet hold what no build wrote (an index from before
+        checksums, damage in an unsampled part of a large file) fail here with a low-level error: that
+        becomes IndexDamagedError, and the generation is marked so that the next use rebuilds it."""
+        try:
+            yield
+        except _EncoderError as exc:  # the question's encoder failed: not the index
+            assert exc.__cause__ is not None
+            raise exc.__cause__ from None
+        except (KeyError, IndexError, ValueError, OverflowError, RuntimeError, sqlite3.DatabaseError) as exc:
+            reason = f"{type(exc).__name__} while reading it: {str(exc).splitlines()[0][:100] if str(exc) else ''}"
+            marked = mark_damaged(self._index.path, reason)
+            remedy = "the next use rebuilds it" if marked else "rebuild it with --rebuild"
+            raise IndexDamagedError(f"the index in {self._index.path.parent} is damaged ({reason}); {remedy}") from exc
 
     def _verified(
         self, hits: list[Hit], rows: list[int], copy_docs: dict[str, str]
@@ -235,6 +255,13 @@ class Retriever:
             return hit.dense_score
         return float(self._index.vectors_of([row])[row] @ vector)
 
+    def _encode(self, question: str) -> np.ndarray:
+        """The question's vector; what fails in the encoder is told apart from a damaged index."""
+        try:
+            return self._question_vector(question)
+        except Exception as exc:
+            raise _EncoderError from exc
+
     def _question_vector(self, question: str) -> np.ndarray:
         """The question's vector (one row); the last questions are remembered, e.g. across modes."""
         vector = self._vector_cache.get(question.strip())
@@ -292,3 +319,7 @@ class Retriever:
         """Every indexed passage with its source, in index order."""
         for _, passage in self._index.iter_passages():
             yield passage, self._sources[passage.doc_key]
+
+
+class _EncoderError(Exception):
+    """Carries an error of the question's encoder through the index's damage guard (as its cause)."""

@@ -40,6 +40,7 @@ import qa.storage.vectors as ann
 from qa.errors import IndexBusyError, IndexDamagedError, IndexLocationError
 from qa.records import DocumentMeta, Passage
 from qa.storage.bm25 import LexicalIndex
+from qa.storage.checksums import checksum_of
 from qa.storage.database import PassageDatabase
 from qa.storage.manifest import FORMAT, FORMAT_VERSION, MANIFEST, Manifest, read_manifest, write_manifest
 
@@ -150,10 +151,12 @@ class StoredIndex:
         self._database.close()
 
 
-def read_index(index_dir: Path) -> StoredIndex | None:
+def read_index(index_dir: Path, *, full: bool = False) -> StoredIndex | None:
     """Load the live generation, or None when the folder holds no index yet.
 
-    Raises IndexDamagedError when what is there cannot be trusted (truncated, foreign, other version).
+    Raises IndexDamagedError when what is there cannot be trusted (truncated, altered, foreign, other
+    version). Each load checks sizes and checksums (qa/storage/checksums.py); `full` checks every byte of
+    every file and the database's own integrity as well (`ask.py index verify`).
     """
     pointer = index_dir / CURRENT
     if not pointer.exists():
@@ -166,9 +169,9 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         raise IndexDamagedError(f"{CURRENT} names no build of this tool ({name[:40]!r})")
     gen = index_dir / name
     if (gen / DAMAGED).exists():
-        raise IndexDamagedError(f"a stored passage differed from its file: {_damage_reason(gen)}")
+        raise IndexDamagedError(f"it was found damaged: {_damage_reason(gen)}")
     manifest = read_manifest(gen)
-    manifest.check(gen)
+    manifest.check(gen, full=full)
     try:
         vectors = ann.read(str(gen / VECTORS))
         database = PassageDatabase(gen / STORE)
@@ -176,6 +179,9 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         lexical = LexicalIndex.load(gen / LEXICAL)
     except (RuntimeError, OSError, ValueError, TypeError, KeyError, sqlite3.Error) as exc:
         raise IndexDamagedError(f"cannot read the index files ({str(exc).splitlines()[0][:120]})") from exc
+    if full and not database.integrity_ok():
+        database.close()
+        raise IndexDamagedError("store.sqlite fails SQLite's integrity check")
     counts = manifest.counts
     if not (vectors.ntotal == lexical.size == counts.passages) or len(documents) != counts.documents:
         raise IndexDamagedError("vectors, passages and manifest disagree on counts")
@@ -322,10 +328,10 @@ def _write_generation(
     shutil.rmtree(work / LEXICAL, ignore_errors=True)
     lexical.save(work / LEXICAL)
     (work / MANIFEST).unlink(missing_ok=True)
-    files = {
-        path.relative_to(work).as_posix(): path.stat().st_size for path in sorted(work.rglob("*")) if path.is_file()
-    }
-    write_manifest(work, replace(manifest, files=files))
+    written = [path for path in sorted(work.rglob("*")) if path.is_file()]
+    files = {path.relative_to(work).as_posix(): path.stat().st_size for path in written}
+    checksums = {path.relative_to(work).as_posix(): checksum_of(path) for path in written}
+    write_manifest(work, replace(manifest, files=files, checksums=checksums))
     for path in work.rglob("*"):
         if path.is_file():
             _fsync(path)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexDamagedError
+from qa.storage.checksums import mismatch
 from qa.storage.vectors import AnnSpec
 
 FORMAT = "newsqa-index"
@@ -78,6 +79,8 @@ class Manifest:
     last_build: LastBuild = field(default_factory=LastBuild)
     versions: dict[str, str] = field(default_factory=dict)
     files: dict[str, int] = field(default_factory=dict)
+    # relpath -> its checksum (qa/storage/checksums.py); empty in manifests written before they were recorded
+    checksums: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object, keys in the order manifests have always had."""
@@ -95,6 +98,7 @@ class Manifest:
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "files": dict(self.files),
+            **({"checksums": {k: dict(v) for k, v in self.checksums.items()}} if self.checksums else {}),
         }
 
     def _last_build(self) -> dict[str, Any]:
@@ -116,8 +120,9 @@ class Manifest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise IndexDamagedError(f"manifest.json has an unexpected structure ({exc})") from exc
 
-    def check(self, gen: Path) -> None:
-        """Raise IndexDamagedError unless every file the manifest lists has the size it recorded."""
+    def check(self, gen: Path, *, full: bool = False) -> None:
+        """Raise IndexDamagedError unless every file the manifest lists has the size and the checksum it
+        recorded: what a load checks (see qa/storage/checksums.py), or every byte when `full`."""
         for filename, size in self.files.items():
             try:
                 actual: int | None = (gen / filename).stat().st_size
@@ -125,6 +130,13 @@ class Manifest:
                 actual = None
             if actual != size:
                 raise IndexDamagedError(f"{filename} is {'missing' if actual is None else 'truncated or altered'}")
+        for filename, recorded in self.checksums.items():
+            try:
+                altered = mismatch(gen / filename, recorded, full=full)
+            except OSError as exc:
+                raise IndexDamagedError(f"{filename} cannot be read ({exc.strerror or exc})") from exc
+            if altered:
+                raise IndexDamagedError(f"{filename} differs from the file its build wrote")
 
 
 def read_manifest(gen: Path) -> Manifest:
@@ -181,4 +193,5 @@ def _parsed(data: dict[str, Any]) -> Manifest:
         ),
         versions={str(k): str(v) for k, v in (data.get("versions") or {}).items()},
         files={str(k): int(v) for k, v in data["files"].items()},
+        checksums={str(k): {str(a): str(b) for a, b in v.items()} for k, v in (data.get("checksums") or {}).items()},
     )

@@ -158,7 +158,7 @@ def test_rebuild_flag_forces_a_full_build(corpus, tmp_path):
     [
         (lambda gen: (gen / "vectors.faiss").write_bytes((gen / "vectors.faiss").read_bytes()[:50]), "truncated"),
         (lambda gen: (gen / "store.sqlite").unlink(), "missing"),
-        (lambda gen: (gen / "store.sqlite").write_bytes(b"x" * (gen / "store.sqlite").stat().st_size), "cannot read"),
+        (lambda gen: (gen / "store.sqlite").write_bytes(b"x" * (gen / "store.sqlite").stat().st_size), "differs from"),
         (lambda gen: (gen / MANIFEST).write_text('{"format": "something-else"}'), "not an index written by"),
         (lambda gen: (gen / MANIFEST).write_text("{trunc"), "truncated or not JSON"),
         (lambda gen: (gen.parent / CURRENT).write_text("../../etc"), "names no build"),
@@ -417,10 +417,10 @@ def test_a_damaged_live_store_is_rebuilt(corpus, tmp_path):
     stored, _ = build(corpus, index)
     path = stored.path / "store.sqlite"
     data = bytearray(path.read_bytes())
-    data[4096:] = b"\xff" * (len(data) - 4096)  # same size: only SQLite can tell
+    data[4096:] = b"\xff" * (len(data) - 4096)  # same size: its checksum tells
     path.write_bytes(bytes(data))
     rebuilt, messages = build(corpus, index)
-    assert any("unusable" in m and "malformed" in m for m in messages.infos), messages.infos
+    assert any("unusable" in m and "store.sqlite differs" in m for m in messages.infos), messages.infos
     assert rebuilt.count == stored.count
 
 
@@ -490,6 +490,7 @@ MANIFEST_KEYS = {
     "format": None,
     "format_version": None,
     "files": None,
+    "checksums": None,  # added (issue 15): a manifest without it loads, its files checked by size only
 }
 SQLITE_COLUMNS = {
     "documents": ["key", "position", "sha256", "meta"],
@@ -563,6 +564,8 @@ def test_the_on_disk_format_is_pinned(corpus, tmp_path):
     assert sorted(manifest["files"]) == sorted(["documents.json", "store.sqlite", "vectors.faiss", *BM25_FILES])
     assert {p.relative_to(gen).as_posix() for p in gen.rglob("*") if p.is_file()} == {*manifest["files"], MANIFEST}
     assert list(manifest) == list(MANIFEST_KEYS)
+    assert set(manifest["checksums"]) == set(manifest["files"])
+    assert all(len(c["sha256"]) == 64 for c in manifest["checksums"].values())
     for key, members in MANIFEST_KEYS.items():
         assert members is None or list(manifest[key]) == members, key
     assert manifest["format"] == "newsqa-index" and manifest["format_version"] == FORMAT_VERSION == 4
