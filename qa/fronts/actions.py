@@ -145,8 +145,11 @@ def _serve(retriever: Retriever, options: AskOptions) -> None:
 
 
 def _passages(retriever: Retriever) -> None:
-    for passage, source in retriever.passages():  # the one front that reads every passage: that is its job
+    warnings: list[str] = []
+    for passage, source in retriever.passages(warnings):  # the one front that reads every passage: its job
         print(passage_json(passage, source))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _evaluate(retriever: Retriever, options: AskOptions, graded: list[GradedQuestion]) -> None:

@@ -7,7 +7,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ from qa.search.ranking import by_score, in_corpus_order, shown_window
 from qa.search.sources import Sources
 from qa.search.values import values_of
 from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
-from qa.storage.generations import StoredIndex, mark_damaged
+from qa.storage.generations import StoredIndex, live_generation, mark_damaged, read_index
 
 __all__ = ["EVIDENCE_HITS", "Retriever"]
 
@@ -49,13 +49,10 @@ class Retriever:
     """Answers questions from one corpus with verbatim passages. Thread-safe once opened."""
 
     def __init__(self, index: StoredIndex, embedder: Embedder, shown_docs: str) -> None:
-        self._index = index
         self._embedder = embedder
-        self._kind = index.manifest.corpus.kind
-        self._sources = Sources(index, self._kind, shown_docs)
-        self._folder = HitFolder(index, self._sources)
-        self._check = SourceCheck(index)
-        self._damaged = False  # this generation was found damaged (and marked so) while answering
+        self._shown_docs = shown_docs
+        self._live = _Live.of(index, shown_docs)
+        self._switch_lock = threading.Lock()
         self._vector_cache: dict[str, np.ndarray] = {}  # question -> vector, the last few questions
         self._cache_lock = threading.Lock()
         # passages recently shown in answers, by id: the page's "read in the article" finds them without a scan
@@ -102,10 +99,41 @@ class Retriever:
 
     @property
     def index_path(self) -> Path:
-        return self._index.path
+        return self._current().index.path
 
     def __len__(self) -> int:
-        return self._index.count
+        return self._current().index.count
+
+    @property
+    def _index(self) -> StoredIndex:
+        """The live generation's index, for benches and tests that look inside."""
+        return self._current().index
+
+    def _current(self) -> _Live:
+        """The generation to answer from: the live one of the index folder. A build or update since this
+        retriever opened (another process's, e.g. `ask.py index update` beside `ask.py serve`) is switched
+        to between questions; a question already under way finishes on the generation it started on."""
+        live = self._live
+        name = live_generation(live.index.path.parent)
+        if name is None or name == live.index.path.name:
+            return live
+        with self._switch_lock:
+            if self._live is live:
+                self._live = self._next(live)
+            return self._live
+
+    def _next(self, live: _Live) -> _Live:
+        """The new live generation when it loads and suits this retriever's encoder; else the one we have."""
+        try:
+            stored = read_index(live.index.path.parent)
+        except IndexDamagedError:
+            return live
+        if stored is None or (stored.manifest.model.name, stored.manifest.model.dim) != (
+            live.index.manifest.model.name,
+            live.index.manifest.model.dim,
+        ):
+            return live
+        return _Live.of(stored, self._shown_docs)
 
     def search(
         self,
@@ -127,30 +155,30 @@ class Retriever:
         carries too (wire copy) is shown once, with the others in `Hit.also_in`.
         """
         question, k, mode = check_question(question), check_k(k), check_mode(mode)
-        allowed = allowed_rows(
-            self._index, self._sources, source, check_date(since, "since"), check_date(until, "until")
-        )
-        total = self._index.count if allowed is None else len(allowed)
+        live = self._current()  # one generation for the whole question
+        index = live.index
+        allowed = allowed_rows(index, live.sources, source, check_date(since, "since"), check_date(until, "until"))
+        total = index.count if allowed is None else len(allowed)
         if total == 0:
             return SearchResult(question=question, hits=[], answered=False)
-        with self._damage_guard():
-            vector, found = gather(self._index, question, self._encode, mode, depth_for(k, total), allowed)
+        with self._damage_guard(live):
+            vector, found = gather(index, question, self._encode, mode, depth_for(k, total), allowed)
             fused = found.fused(mode)
-            ranked = in_corpus_order(by_score(fused), shown_window(k), self._corpus_positions)
+            ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)
             # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
-            folded = self._folder.fold(
+            folded = live.folder.fold(
                 ranked, fused, found, wanted=max(k, EVIDENCE_HITS), batch=shown_window(k), group_copies=group_copies
             )
         copy_docs = {passage.id: passage.doc_key for passage in folded.copies}
-        hits, rows, warnings = self._verified(folded.hits, folded.rows, copy_docs)
+        hits, rows, warnings = self._verified(live, folded.hits, folded.rows, copy_docs)
         if not hits:
             return SearchResult(question=question, hits=[], answered=False, warnings=warnings)
         self._remember_shown(folded.copies)
-        result = self._answer(question, vector, hits, rows, k)
+        result = self._answer(live, question, vector, hits, rows, k)
         return replace(result, warnings=warnings) if warnings else result
 
     @contextlib.contextmanager
-    def _damage_guard(self) -> Iterator[None]:
+    def _damage_guard(self, live: _Live) -> Iterator[None]:
         """Index files that passed their load checks yet hold what no build wrote (an index from before
         checksums, damage in an unsampled part of a large file) fail here with a low-level error: that
         becomes IndexDamagedError, and the generation is marked so that the next use rebuilds it."""
@@ -161,12 +189,12 @@ class Retriever:
             raise exc.__cause__ from None
         except (KeyError, IndexError, ValueError, OverflowError, RuntimeError, sqlite3.DatabaseError) as exc:
             reason = f"{type(exc).__name__} while reading it: {str(exc).splitlines()[0][:100] if str(exc) else ''}"
-            marked = mark_damaged(self._index.path, reason)
+            marked = mark_damaged(live.index.path, reason)
             remedy = "the next use rebuilds it" if marked else "rebuild it with --rebuild"
-            raise IndexDamagedError(f"the index in {self._index.path.parent} is damaged ({reason}); {remedy}") from exc
+            raise IndexDamagedError(f"the index in {live.index.path.parent} is damaged ({reason}); {remedy}") from exc
 
     def _verified(
-        self, hits: list[Hit], rows: list[int], copy_docs: dict[str, str]
+        self, live: _Live, hits: list[Hit], rows: list[int], copy_docs: dict[str, str]
     ) -> tuple[list[Hit], list[int], list[str]]:
         """The hits whose passage is the exact slice of its file now (copies too: of unchanged documents),
         renumbered; and one line per file whose passages were left out, saying why."""
@@ -174,39 +202,41 @@ class Retriever:
         kept_rows: list[int] = []
         found: list[Mismatch] = []
         for hit, row in zip(hits, rows, strict=True):
-            mismatch = self._check.mismatch(hit.passage)
+            mismatch = live.check.mismatch(hit.passage)
             if mismatch is not None:
                 found.append(mismatch)
                 continue
-            copies = [(a, self._check.document_changed(copy_docs.get(a.passage_id, ""))) for a in hit.also_in]
+            copies = [(a, live.check.document_changed(copy_docs.get(a.passage_id, ""))) for a in hit.also_in]
             found.extend(m for _, m in copies if m is not None)
             also_in = tuple(a for a, m in copies if m is None)
             kept.append(replace(hit, rank=len(kept) + 1, also_in=also_in))
             kept_rows.append(row)
-        return kept, kept_rows, self._report(found)
+        return kept, kept_rows, self._report(live, found)
 
-    def _report(self, found: list[Mismatch]) -> list[str]:
+    def _report(self, live: _Live, found: list[Mismatch]) -> list[str]:
         """One line per file and cause; a damaged generation is marked so that the next use rebuilds it."""
         lines: dict[tuple[str, str], str] = {}
         for mismatch in found:
-            shown = self._sources[mismatch.doc_key].path if mismatch.doc_key in self._index.documents else "?"
+            shown = live.sources[mismatch.doc_key].path if mismatch.doc_key in live.index.documents else "?"
             lines.setdefault((mismatch.kind, shown), _LEFT_OUT[mismatch.kind].format(path=shown))
         damaged = [m for m in found if m.kind == DAMAGED]
-        if damaged and not self._damaged:
-            self._damaged = True
+        if damaged and not live.damaged:
+            live.damaged = True
             reason = f"passage {damaged[0].passage_id} of {damaged[0].relpath or damaged[0].doc_key}"
-            if not mark_damaged(self._index.path, reason):
-                lines[(DAMAGED, "")] = f"the index in {self._index.path.parent} is read-only: run with --rebuild"
+            if not mark_damaged(live.index.path, reason):
+                lines[(DAMAGED, "")] = f"the index in {live.index.path.parent} is read-only: run with --rebuild"
         return list(lines.values())
 
-    def _answer(self, question: str, vector: np.ndarray, hits: list[Hit], rows: list[int], k: int) -> SearchResult:
+    def _answer(
+        self, live: _Live, question: str, vector: np.ndarray, hits: list[Hit], rows: list[int], k: int
+    ) -> SearchResult:
         """The first `k` hits highlighted, the evidence of the first EVIDENCE_HITS, the values of the first `k`."""
         asked = question_of(question)
-        marked, scored = highlight_hits(self._index, asked, vector, hits, rows)
+        marked, scored = highlight_hits(live.index, asked, vector, hits, rows)
         # the evidence is that of the top EVIDENCE_HITS, whatever k is: confidence must not move with --top
         top = slice(0, EVIDENCE_HITS)
         evidence = evidence_of(
-            (self._passage_cosine(vector, hit, row) for hit, row in zip(hits[top], rows[top], strict=True)),
+            (_passage_cosine(live.index, vector, hit, row) for hit, row in zip(hits[top], rows[top], strict=True)),
             (best.cosine if best else 0.0 for best in scored[top]),
             (overlap(asked, hit.passage.text) for hit in hits[top]),
         )
@@ -222,11 +252,6 @@ class Retriever:
             values=values,
             answer=answer_of(asked, shown, values, said),
         )
-
-    def _corpus_positions(self, rows: list[int]) -> dict[int, tuple[int, int]]:
-        """row -> (its document's place in the corpus, its offset there)."""
-        order = self._sources.corpus_order()
-        return {row: (order[passage.doc_key], passage.start) for row, passage in self._index.passages(rows).items()}
 
     def search_many(
         self,
@@ -249,11 +274,6 @@ class Retriever:
             for question, vector in zip(chunk, vectors, strict=True):
                 self._remember(question, vector)
                 yield self.search(question, k, mode, source=source, since=since, until=until, group_copies=group_copies)
-
-    def _passage_cosine(self, vector: np.ndarray, hit: Hit, row: int) -> float:
-        if hit.dense_score is not None:
-            return hit.dense_score
-        return float(self._index.vectors_of([row])[row] @ vector)
 
     def _encode(self, question: str) -> np.ndarray:
         """The question's vector; what fails in the encoder is told apart from a damaged index."""
@@ -279,33 +299,42 @@ class Retriever:
     @property
     def document_count(self) -> int:
         """How many documents the index holds."""
-        return len(self._index.documents)
+        return len(self._current().index.documents)
 
     def documents(self) -> list[IndexedDocument]:
         """Every indexed document in corpus order, with its source and passage count (no passage is read)."""
-        counts = self._index.passage_counts()
-        return [IndexedDocument(key, self._sources[key], counts.get(key, 0)) for key in self._index.documents]
+        live = self._current()
+        counts = live.index.passage_counts()
+        return [IndexedDocument(key, live.sources[key], counts.get(key, 0)) for key in live.index.documents]
 
     def source(self, doc_key: str) -> Source:
         """How a document is shown: path, record id, headline, publisher, date, byline."""
-        return self._sources[doc_key]
+        return self._current().sources[doc_key]
 
     def document_passages(self, doc_key: str) -> list[Passage]:
-        """One document's passages in text order ([] for an unknown key)."""
-        return [passage for _, passage in self._index.document_passages(doc_key)]
+        """One document's passages in text order ([] for an unknown key, or a file that no longer holds them)."""
+        live = self._current()
+        passages = [passage for _, passage in live.index.document_passages(doc_key)]
+        if any(live.check.mismatch(passage) is not None for passage in passages):
+            return []  # the file changed or the index is damaged: no passage of it is shown
+        return passages
 
     def passage(self, passage_id: str) -> Passage | None:
-        """The stored passage with this id (from a hit or an `also_in`), None when the index has none.
+        """The stored passage with this id (from a hit or an `also_in`), None when the index has none or its
+        file no longer holds it.
 
         Passages shown in recent answers are found at once; any other id costs a scan of the passage table
         (ids are not indexed in the format-4 database: ~27 ms per 100k passages when cached by the OS).
         """
+        live = self._current()
         with self._cache_lock:
             known = self._shown.get(passage_id)
-        if known is not None:
-            return known
-        found = self._index.passage_with_id(passage_id)
-        return found[1] if found is not None else None
+        if known is None:
+            found = live.index.passage_with_id(passage_id)
+            known = found[1] if found is not None else None
+        if known is None or known.doc_key not in live.index.documents or live.check.mismatch(known) is not None:
+            return None
+        return known
 
     def _remember_shown(self, passages: Iterable[Passage]) -> None:
         with self._cache_lock:
@@ -315,10 +344,46 @@ class Retriever:
             while len(self._shown) > SHOWN_PASSAGES:
                 self._shown.pop(next(iter(self._shown)))
 
-    def passages(self) -> Iterator[tuple[Passage, Source]]:
-        """Every indexed passage with its source, in index order."""
-        for _, passage in self._index.iter_passages():
-            yield passage, self._sources[passage.doc_key]
+    def passages(self, warnings: list[str] | None = None) -> Iterator[tuple[Passage, Source]]:
+        """Every indexed passage with its source, in index order: those that are their file's exact slice
+        now; one line per file left out is added to `warnings` when given."""
+        live = self._current()
+        left_out: list[Mismatch] = []
+        for _, passage in live.index.iter_passages():
+            mismatch = live.check.mismatch(passage)
+            if mismatch is None:
+                yield passage, live.sources[passage.doc_key]
+            else:
+                left_out.append(mismatch)
+        if warnings is not None:
+            warnings.extend(self._report(live, left_out))
+
+
+@dataclass
+class _Live:
+    """One generation and what answers from it: a question runs on one _Live from start to end."""
+
+    index: StoredIndex
+    sources: Sources
+    folder: HitFolder
+    check: SourceCheck
+    damaged: bool = False  # found damaged (and marked so) while answering
+
+    @classmethod
+    def of(cls, index: StoredIndex, shown_docs: str) -> _Live:
+        sources = Sources(index, index.manifest.corpus.kind, shown_docs)
+        return cls(index, sources, HitFolder(index, sources), SourceCheck(index))
+
+    def corpus_positions(self, rows: list[int]) -> dict[int, tuple[int, int]]:
+        """row -> (its document's place in the corpus, its offset there)."""
+        order = self.sources.corpus_order()
+        return {row: (order[passage.doc_key], passage.start) for row, passage in self.index.passages(rows).items()}
+
+
+def _passage_cosine(index: StoredIndex, vector: np.ndarray, hit: Hit, row: int) -> float:
+    if hit.dense_score is not None:
+        return hit.dense_score
+    return float(index.vectors_of([row])[row] @ vector)
 
 
 class _EncoderError(Exception):

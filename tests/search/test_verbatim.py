@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.ingest.corpus import decode
-from qa.storage.generations import CURRENT, DAMAGED, DOCUMENTS, STORE
+from qa.storage.generations import CURRENT, DAMAGED, DOCUMENTS, MANIFEST, STORE
 
 QUESTION = "When did the withdrawal finish?"
 QUESTIONS = [QUESTION, "How many troops were sent?", "Who commanded the peacekeepers?", "What did protesters do?"]
@@ -29,6 +29,24 @@ def assert_verbatim(result) -> None:
         assert text[hit.start : hit.end] == hit.text, f"{hit.source.path}:{hit.line_start} is not verbatim"
 
 
+def without_checksums(gen: Path) -> None:
+    """As an index written before checksums were recorded: only the answer-time check can see an edit."""
+    manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+    del manifest["checksums"]
+    (gen / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_a_same_size_edit_of_the_store_is_caught_when_the_index_loads(seeds, tmp_path, open_hashed):
+    index = tmp_path / "idx"
+    open_hashed(seeds, index)
+    store = generation(index) / STORE
+    store.write_bytes(store.read_bytes().replace(b"by January 19", b"by January 29"))
+    result = open_hashed(seeds, index).search(QUESTION, k=10)  # rebuilt
+    assert "January 29" not in json.dumps(result.to_dict()) and not result.warnings
+    assert any("by January 19" in hit.text for hit in result.hits)
+    assert_verbatim(result)
+
+
 def test_a_same_size_edit_of_the_store_is_never_quoted_and_the_index_is_rebuilt(seeds, tmp_path, open_hashed):
     index = tmp_path / "idx"
     open_hashed(seeds, index)
@@ -36,6 +54,7 @@ def test_a_same_size_edit_of_the_store_is_never_quoted_and_the_index_is_rebuilt(
     data = store.read_bytes()
     assert b"by January 19" in data
     store.write_bytes(data.replace(b"by January 19", b"by January 29"))
+    without_checksums(generation(index))
 
     retriever = open_hashed(seeds, index)  # sizes and manifest still agree: it loads
     result = retriever.search(QUESTION, k=10)
@@ -61,6 +80,7 @@ def test_swapped_document_paths_never_show_another_files_text(seeds, tmp_path, o
     assert len(first) == len(second), "two seed names of the same length (the manifest records sizes)"
     swapped = documents.read_text(encoding="utf-8").replace(first, "\0").replace(second, first).replace("\0", second)
     documents.write_text(swapped, encoding="utf-8")
+    without_checksums(generation(index))
 
     retriever = open_hashed(seeds, index)
     for question in QUESTIONS:
@@ -79,6 +99,8 @@ def test_random_byte_flips_in_the_store_never_reach_an_answer(seeds, tmp_path, o
         at = rng.randrange(len(data) // 4, len(data))  # past the header: flips that still let the file load
         data[at] = (data[at] + rng.randrange(1, 256)) % 256
     store.write_bytes(bytes(data))
+    if seed % 2:  # half as an older index: only the answer-time check stands between the flips and an answer
+        without_checksums(generation(index))
     try:
         retriever = open_hashed(seeds, index)
         results = [retriever.search(question, k=10) for question in QUESTIONS]
@@ -118,8 +140,37 @@ def test_the_command_line_says_what_it_left_out(seeds, tmp_path, cli, hash_model
     assert cli(QUESTION, "--docs", str(seeds), "--index", str(index), "-q")[0] == 0
     store = generation(index) / STORE
     store.write_bytes(store.read_bytes().replace(b"by January 19", b"by January 29"))
+    without_checksums(generation(index))
     code, out, err = cli(QUESTION, "--docs", str(seeds), "--index", str(index), "-q", "--json", "-k", "10")
     assert code == 0 and "January 29" not in out
     assert "warning: left out passages of" in err and "the index is damaged" in err
     assert json.loads(out)["warnings"], "the JSON carries the same lines"
     shutil.rmtree(index)
+
+
+def test_an_open_retriever_follows_updates_and_rebuilds_of_its_index(seeds, tmp_path, open_hashed):
+    """As `ask.py serve` beside `ask.py index update`: the next question answers from the new generation."""
+    index = tmp_path / "idx"
+    serving = open_hashed(seeds, index)
+    first = generation(index)
+    edited = sorted(seeds.glob("*.txt"))[2]
+    text = edited.read_text(encoding="utf-8")
+    assert "by January 19" in text
+    edited.write_text(text.replace("by January 19", "by Wednesday, January 19,"), encoding="utf-8")
+    during = serving.search(QUESTION, k=10)  # the file changed, the index not yet: left out, said so
+    assert_verbatim(during)
+    assert any("changed since it was indexed" in warning for warning in during.warnings), during.warnings
+    open_hashed(seeds, index)  # another user updates the index
+    assert generation(index) != first
+    after = serving.search(QUESTION, k=10)
+    assert not after.warnings and serving.index_path == generation(index)
+    assert any("by Wednesday, January 19," in hit.text for hit in after.hits), "the new text, from the new build"
+    assert_verbatim(after)
+    from qa import Retriever
+    from qa.embed import HashEmbedder
+
+    Retriever.open(docs=seeds, index=index, embedder=HashEmbedder(), rebuild=True)
+    rebuilt = serving.search(QUESTION, k=10)
+    assert serving.index_path == generation(index) and not rebuilt.warnings
+    assert_verbatim(rebuilt)
+    assert serving.document_count == 5 and serving.passage(after.hits[0].passage.id) is not None
