@@ -62,3 +62,17 @@ class BackendError(QAError):
     """A bulk embedding backend was asked for that is unknown or cannot run here (qa/embed/bulk.py)."""
 
     exit_code = 2
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` (OSError, SQLite's, FAISS's RuntimeError) says the disk is full."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "no space left" in text or "disk quota exceeded" in text
+
+
+def no_space_message(where: object) -> str:
+    return f"no space left on the device holding {where}: free some space and run again (the live index is unchanged)"

@@ -23,6 +23,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from qa.errors import IndexDamagedError
+from qa.errors import IndexDamagedError, IndexLocationError, is_disk_full, no_space_message
 from qa.records import DocumentMeta, Passage, StoredPassage
 
 _SCHEMA = """
@@ -243,50 +244,42 @@ class PassageDatabase:
         """
         first = self.next_row()
         rows = list(range(first, first + len(passages)))
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                gone = self._delete(meta.key)
-                self._db.execute(
-                    "INSERT INTO documents (key, position, sha256, meta) VALUES (?, ?, ?, ?)",
-                    (meta.key, position, version or meta.sha256, json.dumps(asdict(meta), ensure_ascii=False)),
-                )
-                self._db.executemany(
-                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            row,
-                            s.passage.id,
-                            s.passage.doc_key,
-                            s.passage.start,
-                            s.passage.end,
-                            s.passage.line_start,
-                            s.passage.line_end,
-                            s.passage.text,
-                            np.ascontiguousarray(s.vector, dtype=np.float32).tobytes(),
-                            np.ascontiguousarray(s.spans, dtype=np.int64).tobytes(),
-                            np.ascontiguousarray(s.sentence_vectors, dtype=np.float16).tobytes(),
-                        )
-                        for row, s in zip(rows, passages, strict=True)
-                    ],
-                )
-                self._db.execute(
-                    "INSERT OR REPLACE INTO state (key, value) VALUES ('next_row', ?)", (str(first + len(rows)),)
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():  # one transaction: the document is all there or not at all
+            gone = self._delete(meta.key)
+            self._db.execute(
+                "INSERT INTO documents (key, position, sha256, meta) VALUES (?, ?, ?, ?)",
+                (meta.key, position, version or meta.sha256, json.dumps(asdict(meta), ensure_ascii=False)),
+            )
+            self._db.executemany(
+                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        row,
+                        s.passage.id,
+                        s.passage.doc_key,
+                        s.passage.start,
+                        s.passage.end,
+                        s.passage.line_start,
+                        s.passage.line_end,
+                        s.passage.text,
+                        np.ascontiguousarray(s.vector, dtype=np.float32).tobytes(),
+                        np.ascontiguousarray(s.spans, dtype=np.int64).tobytes(),
+                        np.ascontiguousarray(s.sentence_vectors, dtype=np.float16).tobytes(),
+                    )
+                    for row, s in zip(rows, passages, strict=True)
+                ],
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO state (key, value) VALUES ('next_row', ?)", (str(first + len(rows)),)
+            )
         return rows, gone
 
     def set_positions(self, positions: dict[str, int]) -> None:
         """Record each document's place in the corpus (the order passages are listed in)."""
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, self._transaction():
             self._db.executemany(
                 "UPDATE documents SET position = ? WHERE key = ?", [(p, k) for k, p in positions.items()]
             )
-            self._db.execute("COMMIT")
 
     def all_rows(self) -> np.ndarray:
         return np.array([r for (r,) in self._query("SELECT row FROM passages ORDER BY row")], dtype=np.int64)
@@ -294,12 +287,27 @@ class PassageDatabase:
     def remove_documents(self, keys: Iterable[str]) -> list[int]:
         """Delete documents and their passages; returns the rows that went."""
         removed: list[int] = []
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, self._transaction():
             for key in keys:
                 removed.extend(self._delete(key))
-            self._db.execute("COMMIT")
         return removed
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT, rolled back on any error (when SQLite has not already); a full disk is said so."""
+        try:
+            self._db.execute("BEGIN")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # a failed COMMIT on a full disk has rolled back already
+                    self._db.execute("ROLLBACK")
+                raise
+        except (sqlite3.OperationalError, OSError) as exc:
+            if is_disk_full(exc):
+                raise IndexLocationError(no_space_message(self.path.parent)) from exc
+            raise
 
     def _delete(self, key: str) -> list[int]:
         rows = [r for (r,) in self._db.execute("SELECT row FROM passages WHERE doc = ?", (key,))]
@@ -308,14 +316,12 @@ class PassageDatabase:
         return rows
 
     def set_files(self, records: dict[str, dict[str, Any]]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, self._transaction():
             self._db.execute("DELETE FROM files")
             self._db.executemany(
                 "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
                 [(k, v["size"], v["mtime_ns"], v["sha256"], v["documents"]) for k, v in records.items()],
             )
-            self._db.execute("COMMIT")
 
 
 def _to_passage(record: tuple[Any, ...]) -> Passage:

@@ -37,7 +37,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 import qa.storage.vectors as ann
-from qa.errors import IndexBusyError, IndexDamagedError, IndexLocationError
+from qa.errors import IndexBusyError, IndexDamagedError, IndexLocationError, is_disk_full, no_space_message
 from qa.records import DocumentMeta, Passage
 from qa.storage.bm25 import LexicalIndex
 from qa.storage.checksums import checksum_of
@@ -310,7 +310,11 @@ def finish_build(
         _fsync(index_dir / f"{CURRENT}.tmp")
         os.replace(index_dir / f"{CURRENT}.tmp", index_dir / CURRENT)
         _fsync_dir(index_dir)
-    except OSError as exc:
+    except (OSError, RuntimeError, sqlite3.OperationalError) as exc:  # FAISS says a full disk in a RuntimeError
+        if is_disk_full(exc):
+            raise IndexLocationError(no_space_message(index_dir)) from exc
+        if not isinstance(exc, OSError):
+            raise
         raise IndexLocationError(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
     remove_stale(index_dir, keep=gen.name)
     return gen
@@ -376,6 +380,8 @@ def _index_location(index_dir: Path) -> Iterator[None]:
     except Timeout:  # filelock's Timeout is an OSError too; it means "busy", not "unusable"
         raise
     except OSError as exc:
+        if is_disk_full(exc):
+            raise IndexLocationError(no_space_message(index_dir)) from exc
         raise IndexLocationError(f"cannot use {index_dir} as an index folder: {exc.strerror or exc}") from exc
 
 
