@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import re
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -100,10 +103,23 @@ def count_words(text: str) -> int:
 
 def make_passage(doc: Document, start: int, end: int) -> Passage:
     text = doc.text[start:end]
-    line_start = doc.text.count("\n", 0, start) + 1
-    line_end = line_start + text.count("\n")
+    newlines = _newline_offsets(doc.text)
+    line_start = bisect.bisect_left(newlines, start) + 1
+    line_end = bisect.bisect_left(newlines, end, lo=line_start - 1) + 1
     ident = hashlib.sha1(f"{doc.key}\0{doc.sha256}\0{start}\0{end}".encode()).hexdigest()[:16]
     return Passage(ident, doc.key, start, end, line_start, line_end, text)
+
+
+@functools.lru_cache(maxsize=2)
+def _newline_offsets(text: str) -> array[int]:
+    """Where the line breaks of `text` are, found once per document: counting them from the start of
+    the text for every passage was quadratic on a big file."""
+    offsets = array("q")
+    at = text.find("\n")
+    while at != -1:
+        offsets.append(at)
+        at = text.find("\n", at + 1)
+    return offsets
 
 
 def sentence_spans_of(passage: Passage) -> list[tuple[int, int]]:

@@ -34,9 +34,15 @@ def check_question(question: object) -> str:
     invalid Unicode."""
     if not isinstance(question, str) or not any(char.isalnum() for char in question):
         raise EmptyQuestionError()
-    if not is_encodable(question):
-        raise BadInputError("the question holds invalid Unicode (a lone surrogate)")
-    return question
+    return check_text(question, "the question")
+
+
+def check_text(text: str, name: str) -> str:
+    """Text that can be encoded as UTF-8; refuses lone surrogates, which JSON can carry ("\\ud800") and a
+    command line gets from bytes that are not UTF-8, before they reach the tokenizer or an encoder."""
+    if not is_encodable(text):
+        raise BadInputError(f"{name} holds invalid Unicode (a lone surrogate, which cannot be encoded as UTF-8)")
+    return text
 
 
 def check_k(k: object, limit: int = MAX_K, name: str = "k") -> int:

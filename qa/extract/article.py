@@ -56,11 +56,10 @@ _CHROME = re.compile(
     r"|you can unsubscribe at any time.*|by signing up.*|this site is protected by recaptcha.*)$",
     re.IGNORECASE,
 )
-_COOKIES = re.compile(
-    r"\bcookies?\b.*\b(?:accept|consent|settings|policy|browsing|experience|agree)\b"
-    r"|\b(?:accept|consent|settings|policy|browsing|experience|agree)\b.*\bcookies?\b",
-    re.IGNORECASE,
-)
+# a cookie banner names cookies and what to do about them, in either order: two searches, each linear
+# (one pattern "cookie.*consent|consent.*cookie" scanned the rest of the line from every "cookie": quadratic)
+_COOKIE_WORD = re.compile(r"\bcookies?\b", re.IGNORECASE)
+_CONSENT_WORD = re.compile(r"\b(?:accept|consent|settings|policy|browsing|experience|agree)\b", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
 # a photo caption ends with a credit: "(AFP Photo)", "REUTERS/Pavel Mikheyev", "via REUTERS", ".—AP"
 _AGENCIES = r"(?:AP|AFP|Reuters|REUTERS|EPA|Getty Images|Sputnik|TASS|Xinhua|AA|DHA|IHA|Anadolu|Bloomberg|PA)"
@@ -71,10 +70,22 @@ _CAPTION = re.compile(
 )
 _POSITION = re.compile(r"\((?:L|R|C|left|right|centre|center|front|back|top|bottom)\)")
 _BYLINE = re.compile(r"^by\s+([A-Za-z][\w.'’-]*(?:\s+(?:and\s+)?[A-Za-z][\w.'’-]*){0,3})(?=\s|$)", re.IGNORECASE)
-_SLUGS = re.compile(r"^(?:[\w]+-[\w-]+\s*)+$")
+# hyphenated words only ("news-politics-world uk-elections"); one word per repetition, so a line that is
+# not a tag list fails in linear time ("(?:[\w]+-[\w-]+\s*)+" could cut a word at any hyphen: exponential)
+_SLUGS = re.compile(r"^\w+-[\w-]+(?:\s+\w+-[\w-]+)*\s*$")
 _IMPRINT = re.compile(r"^published in (?P<publisher>[A-Z][\w&.' -]{1,40}?)(?:,\s*(?P<date>.+))?$", re.IGNORECASE)
 _LOGO = re.compile(r"^(?P<publisher>[A-Z][\w&.' -]{1,40}?) logo$", re.IGNORECASE)
-_COPYRIGHT_HOLDER = re.compile(r"©\s*(?:\d{4}\s*)?(?P<holder>[^\d©|]{3,60}?)\s*(?:\d{4})?\.?\s*$")
+# "© 2022 Dawn Media Group." -> "Dawn Media Group": the holder is the shortest run of 3-60 characters after
+# the sign and its year that only a year, a full stop and spaces follow. Written to stay linear on a line of
+# spaces: a run of spaces gives back at most 3 characters (all a holder under its 3-character minimum can
+# use: "© AP"), the holder is tried only at ends after a non-space (an end inside a run of spaces can only
+# succeed where the run's start already did) and the tail has one way to match.
+_SPACES = r"\s*?(?=\s{0,3}(?!\s))\s{0,3}"
+_COPYRIGHT_HOLDER = re.compile(
+    r"©" + _SPACES + r"(?:\d{4}" + _SPACES + r")?"
+    r"(?P<holder>[^\d©|]{3}(?:[^\d©|]{0,57}?(?<!\s))??)"
+    r"\s*(?:(?:\d{4}\.?|\.)\s*)?$"
+)
 _AGENCY_NAMES = {
     "reuters": "Reuters",
     "ap": "AP",
@@ -271,13 +282,14 @@ def _label(drafts: list[_Draft]) -> None:
                 original.weight = min(original.weight, _W_SHORT)
             continue
         seen.setdefault(norm, i)
-        if _END_MARKERS.match(text) and d.words <= 12:
+        # the cheap word counts first: the patterns describe short lines and never see a long one
+        if d.words <= 12 and _END_MARKERS.match(text):
             _set(d, "end-marker", "page furniture after the story", _W_END_MARKER)
-        elif _CHROME.match(text) or (_COOKIES.search(text) and d.words <= 60):
+        elif _CHROME.match(text) or (d.words <= 60 and _is_cookie_banner(text)):
             _set(d, "chrome", "page furniture", _W_CHROME)
-        elif _COPYRIGHT.search(text) and d.words <= 20:
+        elif d.words <= 20 and _COPYRIGHT.search(text):
             _set(d, "chrome", "copyright line", _W_CHROME)
-        elif _BYLINE.match(text) and d.words <= 12 and not _SENTENCE_END.search(text):
+        elif d.words <= 12 and _BYLINE.match(text) and not _SENTENCE_END.search(text):
             _set(d, "byline", "byline", _W_INLINE)
         elif _is_dateline(text):
             _set(d, "dateline", "dateline", _W_INLINE)
@@ -285,7 +297,7 @@ def _label(drafts: list[_Draft]) -> None:
             _set(d, "caption", "photo caption", _W_INLINE)
         elif d.bulleted and d.words <= _MENU_WORDS and not _SENTENCE_END.search(text):
             _set(d, "menu", "menu item", _W_FURNITURE)
-        elif _SLUGS.match(text) and d.words >= 2:
+        elif d.words >= 2 and _SLUGS.match(text):
             _set(d, "menu", "tag list", _W_FURNITURE)
         elif _ELLIPSIS_END.search(text) and d.words >= 8:
             # a teaser cut short ("... have been registered throughout..."): it cancels its own weight
@@ -301,6 +313,10 @@ def _label(drafts: list[_Draft]) -> None:
 
 def _set(d: _Draft, kind: str, reason: str, weight: float) -> None:
     d.kind, d.reason, d.weight = kind, reason, weight
+
+
+def _is_cookie_banner(text: str) -> bool:
+    return _COOKIE_WORD.search(text) is not None and _CONSENT_WORD.search(text) is not None
 
 
 def _is_prose(text: str, words: int, jt_class: str) -> bool:

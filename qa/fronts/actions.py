@@ -11,10 +11,11 @@ from qa.errors import BadInputError, EmptyQuestionError
 from qa.fronts.console import ConsoleReporter, Stdout
 from qa.fronts.present import explain_json, passage_json, render_explain, render_report, render_result, result_json
 from qa.fronts.question_files import AskedQuestion, read_graded, read_questions
-from qa.inputs import check_backend, check_date, check_mode, check_question
+from qa.inputs import check_backend, check_date, check_mode, check_question, check_text
 from qa.records import GradedQuestion, SearchResult
 from qa.search.evaluate import evaluate
 from qa.search.retriever import Retriever
+from qa.text.encoding import terminal_safe
 
 ONE_FORM = (
     'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, --eval FILE,'
@@ -109,6 +110,8 @@ def checked(options: AskOptions) -> AskOptions:
         _check_typed_question(options.question)
     check_mode(options.mode, "--mode")
     check_backend(options.backend, "--backend")
+    if options.source is not None:
+        check_text(options.source, "--source")
     return replace(options, since=since, until=until)
 
 
@@ -149,7 +152,7 @@ def _passages(retriever: Retriever) -> None:
     for passage, source in retriever.passages(warnings):  # the one front that reads every passage: its job
         print(passage_json(passage, source))
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {terminal_safe(warning)}", file=sys.stderr)
 
 
 def _evaluate(retriever: Retriever, options: AskOptions, graded: list[GradedQuestion]) -> None:
@@ -203,4 +206,4 @@ def _answer(retriever: Retriever, options: AskOptions) -> None:
 def _warn(result: SearchResult) -> None:
     """Passages left out of an answer because they are not their file's text now: said on stderr."""
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {terminal_safe(warning)}", file=sys.stderr)

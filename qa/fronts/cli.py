@@ -19,6 +19,7 @@ from qa.embed import preload
 from qa.errors import QAError
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption
 from qa.inputs import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K
+from qa.text.encoding import terminal_safe
 
 __all__ = ["app", "ask", "main"]
 
@@ -129,9 +130,14 @@ def ask(
 def _fail(message: str, code: int, debug: bool) -> None:
     if debug:
         traceback.print_exc()
-    first_line = message.splitlines()[0] if message else "error"
-    print(f"error: {first_line}", file=sys.stderr)
+    _error(message)
     raise typer.Exit(code)
+
+
+def _error(message: str) -> None:
+    """One line on stderr; what a file name or an argument carries (escapes, surrogates) is shown, not run."""
+    first_line = message.splitlines()[0] if message else "error"
+    print(f"error: {terminal_safe(first_line)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -148,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = command.main(args=argv, prog_name=prog, standalone_mode=False)
     except UsageError as exc:
-        print(f"error: {exc.format_message()} (see {prog} --help)", file=sys.stderr)
+        _error(f"{exc.format_message()} (see {prog} --help)")
         code = 2
     except (typer.Abort, KeyboardInterrupt):
         print("error: interrupted", file=sys.stderr)
@@ -156,12 +162,12 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         code = exc.exit_code
     except ClickException as exc:
-        print(f"error: {exc.format_message()}", file=sys.stderr)
+        _error(exc.format_message())
         code = exc.exit_code
     except QAError as exc:  # from `ask.py index ...`; the question path handles its own
-        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        _error(str(exc))
         code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback
-        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        _error(f"unexpected {type(exc).__name__}: {exc}")
         code = 1
     sys.exit(code if isinstance(code, int) else 0)

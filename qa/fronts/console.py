@@ -17,6 +17,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from qa.text.encoding import terminal_safe
+
 PLAIN_EVERY_S = 10.0  # without a terminal, a progress line at most this often (and at the end)
 
 
@@ -52,12 +54,13 @@ class ConsoleReporter:
         self._task: TaskID | None = None
         self._plain: tuple[float, int, float] | None = None  # (started, done then, last line printed)
 
+    # messages name files and quote their text: made terminal-safe, so a file name cannot drive the terminal
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, style="dim", markup=False, soft_wrap=True)
+            self.console.print(terminal_safe(message), style="dim", markup=False, soft_wrap=True)
 
     def warning(self, message: str) -> None:
-        self.console.print(f"warning: {message}", style="yellow", markup=False, soft_wrap=True)
+        self.console.print(f"warning: {terminal_safe(message)}", style="yellow", markup=False, soft_wrap=True)
 
     def progress(self, done: int, total: int) -> None:
         if self.quiet:

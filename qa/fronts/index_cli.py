@@ -21,6 +21,7 @@ from qa.inputs import AUTO_BACKEND, check_backend
 from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings
 from qa.storage.generations import live_generation
+from qa.text.encoding import terminal_safe
 
 index_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
 
@@ -28,6 +29,11 @@ _Backend = Annotated[
     str,
     typer.Option(help=f"Encoder for new passages: {BACKEND_NAMES}."),
 ]
+
+
+def _say(line: str) -> None:
+    """A line of the report; paths and reasons carry file names: their control characters are shown, not run."""
+    print(terminal_safe(line))
 
 
 def _where(docs: Path | None, index: Path | None) -> tuple[Path, Path]:
@@ -50,23 +56,23 @@ def status(
         record["changes"] = {k: list(v) for k, v in record["changes"].items()}
         print(json.dumps(record, ensure_ascii=False))
         return
-    print(f"index:      {state.index_dir}")
+    _say(f"index:      {state.index_dir}")
     if state.generation is None and state.pending == "first build":
-        print("state:      not built yet (the first question builds it)")
+        _say("state:      not built yet (the first question builds it)")
     elif state.generation is None:
-        print(f"state:      {state.pending} (on the next question or `ask.py index update`)")
+        _say(f"state:      {state.pending} (on the next question or `ask.py index update`)")
     else:
-        print(f"built:      {state.created_at} ({state.generation})")
-        print(f"holds:      {state.documents} documents, {state.passages} passages")
+        _say(f"built:      {state.created_at} ({state.generation})")
+        _say(f"holds:      {state.documents} documents, {state.passages} passages")
         speed = f", {state.passages_per_second:.0f} passages/s in the last build" if state.passages_per_second else ""
-        print(f"model:      {state.model} (embedded with {state.backend}{speed})")
-        print(f"vectors:    {state.vector_index}")
-        print(f"up to date: {'yes' if state.pending is None else 'no: ' + state.pending}")
+        _say(f"model:      {state.model} (embedded with {state.backend}{speed})")
+        _say(f"vectors:    {state.vector_index}")
+        _say(f"up to date: {'yes' if state.pending is None else 'no: ' + state.pending}")
     if state.excluded:
-        print(f"removed:    {len(state.excluded)} file(s) left out: {', '.join(state.excluded[:5])}")
+        _say(f"removed:    {len(state.excluded)} file(s) left out: {', '.join(state.excluded[:5])}")
     if state.checkpoint_documents:
         held = state.checkpoint_documents
-        print(f"checkpoint: an interrupted build holds {held} documents; the next build resumes it")
+        _say(f"checkpoint: an interrupted build holds {held} documents; the next build resumes it")
 
 
 @index_app.command()
@@ -77,9 +83,9 @@ def verify(
     """Check every byte of the index against its build's checksums (a damaged index is rebuilt on next use)."""
     _, index_dir = _where(docs, index)
     state = verify_index(index_dir)
-    print(f"index:      {state.index_dir}")
-    print(f"verified:   {state.generation}: every file matches its build, the database is intact")
-    print(f"holds:      {state.documents} documents, {state.passages} passages")
+    _say(f"index:      {state.index_dir}")
+    _say(f"verified:   {state.generation}: every file matches its build, the database is intact")
+    _say(f"holds:      {state.documents} documents, {state.passages} passages")
 
 
 @index_app.command()
@@ -185,10 +191,10 @@ def _update(docs: Path, index_dir: Path, model: str | None, backend: str, rebuil
         reporter.close()
     held = f"{len(stored.documents)} documents, {stored.count} passages"
     if stored.path.name == before:
-        print(f"Up to date: {held}")
+        _say(f"Up to date: {held}")
         return
     last = stored.manifest.last_build
-    print(
+    _say(
         f"Updated: {held}; embedded {last.embedded_passages} passages and sentences,"
         f" kept {last.reused_documents} documents as they were"
     )

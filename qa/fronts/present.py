@@ -11,8 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from qa.records import Answer, Document, Extraction, Hit, Passage, Report, SearchResult, Source, ValueSource
+from qa.text.encoding import terminal_safe, terminal_safe_offsets
 
 _BLANK_RUNS = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")
+# what JSON leaves raw but a terminal acts on (C1 controls, DEL) or reorders by (bidi controls)
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def result_json(result: SearchResult, question_id: object = None, *, with_id: bool = False) -> str:
@@ -20,16 +23,21 @@ def result_json(result: SearchResult, question_id: object = None, *, with_id: bo
     payload = result.to_dict()
     if with_id:
         payload = {"id": question_id, **payload}
-    return json.dumps(payload, ensure_ascii=False)
+    return _json_line(payload)
 
 
 def passage_json(passage: Passage, source: Source) -> str:
     """One line of `--passages`: the passage's fields with its path and record id after the id."""
     fields = passage.to_dict()
     passage_id, text = fields.pop("id"), fields.pop("text")
-    return json.dumps(
-        {"id": passage_id, "path": source.path, "source_id": source.id, **fields, "text": text}, ensure_ascii=False
-    )
+    return _json_line({"id": passage_id, "path": source.path, "source_id": source.id, **fields, "text": text})
+
+
+def _json_line(payload: object) -> str:
+    """`payload` as one line of JSON, UTF-8 text kept readable; the characters JSON would leave raw and a terminal
+    would act on are written as `\\u009b` escapes, which decode to the same string."""
+    line = json.dumps(payload, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
 
 
 def source_label(source: Source) -> str:
@@ -56,8 +64,9 @@ def location(source: Source, line_start: int, line_end: int) -> str:
 
 
 def render_result(console: Console, result: SearchResult, *, show_question: bool = False) -> None:
+    """The answer for a reader; every text from an article, a file name or a question passes terminal_safe()."""
     if show_question:
-        console.print(Text(result.question, style="bold"), soft_wrap=True)
+        console.print(Text(terminal_safe(result.question), style="bold"), soft_wrap=True)
     if not result.hits:
         console.print(Text("No passages found.", style="yellow"))
         return
@@ -73,15 +82,16 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         header.append(f"score {hit.score:.3f}{_parts(hit)}", style="dim")
         label = source_label(hit.source)
         if label:
-            header.append("  " + label, style="bold")
+            header.append("  " + terminal_safe(label), style="bold")
         console.print(header, soft_wrap=True)
-        console.print(Text(_INDENT + location(hit.source, hit.line_start, hit.line_end), style="cyan"), soft_wrap=True)
+        where = terminal_safe(location(hit.source, hit.line_start, hit.line_end))
+        console.print(Text(_INDENT + where, style="cyan"), soft_wrap=True)
         # an abstention marks no sentence: nothing may look like an answer
         answer = result.answer if hit is result.hits[0] else None
         console.print(_passage_text(hit, width, marked=result.answered, answer=answer), soft_wrap=True)
         also = also_in_line(hit)
         if also:
-            console.print(Text(_INDENT + also, style="magenta"), soft_wrap=True)  # paths stay whole
+            console.print(Text(_INDENT + terminal_safe(also), style="magenta"), soft_wrap=True)  # paths stay whole
         console.print()
 
 
@@ -99,8 +109,8 @@ def _values_panel(console: Console, result: SearchResult) -> None:
     console.print(title, soft_wrap=True)
     for value in result.values:
         line = Text(_INDENT + "• ")
-        line.append(value.value, style="bold")
-        line.append(": " + "; ".join(_value_source(source) for source in value.sources))
+        line.append(terminal_safe(value.value), style="bold")
+        line.append(terminal_safe(": " + "; ".join(_value_source(source) for source in value.sources)))
         console.print(line, soft_wrap=True)
     console.print()
 
@@ -136,25 +146,28 @@ def _passage_text(hit: Hit, width: int, *, marked: bool = True, answer: Answer |
     """The passage wrapped for reading, its highlighted sentence in HIGHLIGHT_STYLE (when `marked`) and the
     exact answer inside it, if any, also in ANSWER_STYLE."""
     wrapped = _wrap(hit.text, width)
-    text = Text(wrapped)
+    # spans are found on the raw wrapped text, then moved to where its characters land once made safe
+    shown, landing = terminal_safe_offsets(wrapped)
+    text = Text(shown)
     if hit.highlight is None or not marked:
         return text
     # wrapping only changes whitespace: count non-space characters to find the sentence again
     solid = [i for i, char in enumerate(wrapped) if not char.isspace()]
-    _stylize(text, solid, hit, hit.highlight.start, hit.highlight.end, HIGHLIGHT_STYLE)
+    _stylize(text, solid, landing, hit, hit.highlight.start, hit.highlight.end, HIGHLIGHT_STYLE)
     if answer is not None and hit.highlight.start <= answer.start < answer.end <= hit.highlight.end:
-        _stylize(text, solid, hit, answer.start, answer.end, ANSWER_STYLE)
+        _stylize(text, solid, landing, hit, answer.start, answer.end, ANSWER_STYLE)
     return text
 
 
-def _stylize(text: Text, solid: list[int], hit: Hit, start: int, end: int, style: str) -> None:
-    """Style the raw-file span start:end of `hit` in its wrapped `text` (`solid`: its non-space positions)."""
+def _stylize(text: Text, solid: list[int], landing: list[int], hit: Hit, start: int, end: int, style: str) -> None:
+    """Style the raw-file span start:end of `hit` in its wrapped, terminal-safe `text` (`solid`: the non-space
+    positions of the raw wrapped text; `landing`: where each of those positions lies in `text`)."""
     before = _solid(hit.text[: start - hit.start])
     inside = _solid(hit.text[start - hit.start : end - hit.start])
     if not inside or before + inside > len(solid):
         return
     for run in _runs(solid[before : before + inside]):  # style the words, not the indent of wrapped lines
-        text.stylize(style, run[0], run[1])
+        text.stylize(style, landing[run[0]], landing[run[1]])
 
 
 def _solid(text: str) -> int:
@@ -186,7 +199,7 @@ def _wrap(text: str, width: int) -> str:
 
 def explain_json(path: str, document: Document, extraction: Extraction) -> str:
     """What extraction kept and dropped from one file, block by block, as one JSON object."""
-    return json.dumps(
+    return _json_line(
         {
             "path": path,
             "title": extraction.title,
@@ -208,14 +221,13 @@ def explain_json(path: str, document: Document, extraction: Extraction) -> str:
                 }
                 for block in extraction.blocks
             ],
-        },
-        ensure_ascii=False,
+        }
     )
 
 
 def render_explain(console: Console, path: str, document: Document, extraction: Extraction) -> None:
     """A line per block: kept or dropped, and why, so any decision can be checked against the file."""
-    console.print(Text(path, style="bold"), soft_wrap=True)
+    console.print(Text(terminal_safe(path), style="bold"), soft_wrap=True)
     fields = [
         ("title", extraction.title),
         ("publisher", extraction.publisher),
@@ -223,7 +235,9 @@ def render_explain(console: Console, path: str, document: Document, extraction: 
         ("byline", extraction.byline),
     ]
     for name, value in fields:
-        console.print(Text(f"  {name:<10} ") + Text(value or "(not found)", style="" if value else "dim"))
+        console.print(
+            Text(f"  {name:<10} ") + Text(terminal_safe(value or "(not found)"), style="" if value else "dim")
+        )
     total = extraction.kept_chars + extraction.dropped_chars
     share = 100.0 * extraction.kept_chars / total if total else 0.0
     dropped_lines = sum(not b.keep and b.kind != "headline" for b in extraction.blocks)
@@ -244,7 +258,7 @@ def render_explain(console: Console, path: str, document: Document, extraction: 
         line = Text(f"{block.line:>5}  ")
         line.append(f"{decision:<5} ", style=style)
         line.append(f"{block.reason[:34]:<35}", style="dim" if decision == "drop" else "")
-        line.append(text, style="dim" if decision == "drop" else "")
+        line.append(terminal_safe(text), style="dim" if decision == "drop" else "")
         console.print(line, soft_wrap=True, no_wrap=True, overflow="ellipsis")
 
 
@@ -261,7 +275,9 @@ def render_report(console: Console, report: Report) -> None:
         else:
             rank = "n/a"
             marks = ("n/a", "yes (should abstain)" if q.answered else "no (abstained)")
-        table.add_row(str(q.id if q.id is not None else ""), rank, *marks, q.question)
+        asked = str(q.id if q.id is not None else "")
+        # as Text, not str: a question is never read as rich markup
+        table.add_row(Text(terminal_safe(asked)), rank, *marks, Text(terminal_safe(q.question)))
     console.print(table)
     console.print()
     summary = report.summary()

@@ -19,6 +19,7 @@ from qa.inputs import DEFAULT_K, DEFAULT_MODE, MAX_K, MODES
 from qa.records import IndexedDocument, Passage, SearchResult, Turn
 from qa.search.followup import resolve
 from qa.search.retriever import Retriever
+from qa.text.encoding import terminal_safe
 
 PROMPT = "ask> "
 CONTEXT_PASSAGES = 2  # /open shows this many passages of the article on each side of the hit
@@ -82,7 +83,7 @@ def run_repl(
     else:
         history, warning = open_history(history_file or default_history_path())
         if warning:
-            console.print(Text(warning, style="yellow"), soft_wrap=True)
+            console.print(Text(terminal_safe(warning), style="yellow"), soft_wrap=True)
         lines = _prompt_lines(history, input, output)
     articles = retriever.document_count
     console.print(
@@ -217,11 +218,11 @@ class Chat:
         for number, article in enumerate(articles, start=1):
             source, passages = article.source, article.passages
             line = Text(f"[{number}] ", style="bold cyan")
-            line.append(source_label(source) or "(no title)", style="bold")
+            line.append(terminal_safe(source_label(source) or "(no title)"), style="bold")
             self.console.print(line, soft_wrap=True)
             where = source.path + (f"#{source.id}" if source.id else "")
             count = f"{passages} passage{'s' if passages != 1 else ''}"
-            self.console.print(Text(f"    {where} ({count})", style="cyan"), soft_wrap=True)
+            self.say(f"    {where} ({count})", "cyan")
 
     def open(self, args: list[str]) -> None:
         self._show_article(args, "open", CONTEXT_PASSAGES)
@@ -247,8 +248,7 @@ class Chat:
         first, last = (
             (0, len(passages)) if around is None else (max(0, at - around), min(len(passages), at + around + 1))
         )
-        header = Text(source_label(hit.source) or hit.source.path, style="bold")
-        self.console.print(header, soft_wrap=True)
+        self.say(source_label(hit.source) or hit.source.path, "bold")
         span = location(hit.source, passages[first].line_start, passages[last - 1].line_end)
         self.say(f"{span}  (passages {first + 1}-{last} of {len(passages)})", "cyan")
         if first > 0:
@@ -272,14 +272,15 @@ class Chat:
             for paragraph in passage.text.split("\n")
             for line in (textwrap.wrap(paragraph, width) or [""])
         )
-        self.console.print(Text(body, style="bold" if marked else ""), soft_wrap=True)
+        self.say(body, "bold" if marked else "")
 
     def _articles(self) -> list[IndexedDocument]:
         """The indexed articles that have passages, in corpus order."""
         return [article for article in self.retriever.documents() if article.passages]
 
     def say(self, message: str, style: str = "") -> None:
-        self.console.print(Text(message, style=style), soft_wrap=True)
+        """One message; it may quote an article, a path or the question, so it is made terminal-safe."""
+        self.console.print(Text(terminal_safe(message), style=style), soft_wrap=True)
 
 
 def _lines(start: int, end: int) -> str:

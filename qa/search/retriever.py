@@ -17,7 +17,7 @@ from qa.embed.onnx import export, query_embedder
 from qa.embed.reference import SentenceTransformerEmbedder, load_embedder
 from qa.errors import IndexDamagedError
 from qa.indexing.build import ensure_index
-from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question
+from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question, check_text
 from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings, Embedder, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
 from qa.search.abstain import answered, confidence, evidence_of
@@ -155,6 +155,8 @@ class Retriever:
         carries too (wire copy) is shown once, with the others in `Hit.also_in`.
         """
         question, k, mode = check_question(question), check_k(k), check_mode(mode)
+        if source is not None:
+            check_text(source, "source")
         live = self._current()  # one generation for the whole question
         index = live.index
         allowed = allowed_rows(index, live.sources, source, check_date(since, "since"), check_date(until, "until"))

@@ -60,6 +60,20 @@ def test_terminal_view_shows_rank_source_lines_and_text(cli, corpus, tmp_path):
     assert "Protests started after a sharp rise in fuel prices. Police vehicles were set\n    ablaze." in out
 
 
+def test_article_escapes_are_shown_not_run_and_json_stays_exact(cli, corpus, tmp_path):
+    hostile = "Shops closed.\x1b]0;PWNED\x07\x1b[2J Police vehicles were set \x1b[31mablaze\x1b[0m in \u202eAlmaty.\n"
+    (corpus / "world" / "b.md").write_text("# Fuel prices\n\n" + hostile, encoding="utf-8")
+    code, out, _ = cli("police vehicles ablaze", "--top", "1", *ask_args(corpus, tmp_path))
+    assert code == 0
+    assert "Shops closed.\\x1b]0;PWNED\\x07\\x1b[2J Police" in out and "\\u202eAlmaty." in out
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", out)
+    code, out, _ = cli("police vehicles ablaze", "--top", "1", "--json", *ask_args(corpus, tmp_path))
+    [passage] = json.loads(out)["passages"]
+    assert hostile.strip() in passage["text"]
+    raw = open(passage["source"]["path"], encoding="utf-8").read()
+    assert raw[passage["start"] : passage["end"]] == passage["text"]
+
+
 def test_questions_file_answers_each_line_in_order_with_ids(cli, corpus, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text(
@@ -114,6 +128,8 @@ def test_damaged_index_is_rebuilt_with_a_message(cli, corpus, tmp_path):
     [
         (["", "--docs", "{docs}"], "error: the question is empty"),
         (["   ", "--docs", "{docs}"], "error: the question is empty"),
+        # bytes that are not UTF-8 reach argv as lone surrogates
+        (["when \udcff did", "--docs", "{docs}"], "error: the question is not valid text in the terminal's encoding"),
         (["q", "--docs", "{tmp}/missing"], "error: no such file or folder: {tmp}/missing"),
         (["q", "--docs", "{tmp}/emptydir"], "error: no readable documents in {tmp}/emptydir"),
         (["q", "--top", "0", "--docs", "{docs}"], "error: Invalid value for '--top'"),

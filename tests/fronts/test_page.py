@@ -273,3 +273,42 @@ def test_the_exact_answer_is_marked_inside_the_highlight(page, site):
     assert words(page.locator("#turn-1 mark.highlight").text_content()) == "The last troops left on January 19."
     assert words(page.locator("#turn-1 .quote").text_content()) == words(text)
     assert page.problems == []
+
+
+def test_marks_after_emoji_cover_the_right_characters(page, site):
+    """Offsets count code points (Python's str); an emoji is two UTF-16 units in JS, so slicing by units would
+    shift every mark after it."""
+    url, _ = site
+    text = "🇰🇿 Troops 🚚 began to leave. 👍 The last troops left on January 19. 😀 End."
+    sentence = "The last troops left on January 19."
+    at, day = text.index(sentence), text.index("January 19")
+    source = {"path": "Gazette.txt", "id": None, "title": None, "publisher": "Gazette", "published": None,
+              "byline": None}  # fmt: skip
+    hit = {
+        "rank": 1, "score": 0.5, "id": "p1", "text": text, "start": 100, "end": 100 + len(text),
+        "line_start": 1, "line_end": 1, "source": source,
+        "highlight": {"start": 100 + at, "end": 100 + at + len(sentence)},
+        "scores": {"dense": 0.5, "bm25": None}, "also_in": [],
+    }  # fmt: skip
+    reply = {
+        "question": "When did the last troops leave?", "answered": True, "confidence": 0.9, "evidence": None,
+        "disagree": False, "values": [], "passages": [hit],
+        "answer": {"start": 100 + day, "end": 100 + day + len("January 19"), "text": "January 19"},
+    }  # fmt: skip
+    context = {
+        "id": "p1", "source": source, "more_before": False, "more_after": False,
+        "passages": [{"id": "p1", "text": text, "start": 100, "end": 100 + len(text), "line_start": 1,
+                      "line_end": 1, "current": True}],
+    }  # fmt: skip
+    page.route("**/search", lambda route: route.fulfill(status=200, content_type="application/json", json=reply))
+    page.route("**/passages/p1/context*", lambda route: route.fulfill(status=200, json=context))
+    page.goto(url)
+    ask(page, "When did the last troops leave?")
+    page.locator("#turn-1 mark.highlight mark.answer").wait_for()
+    assert page.locator("#turn-1 mark.highlight").text_content() == sentence
+    assert page.locator("#turn-1 mark.answer").text_content() == "January 19"
+    assert page.locator("#turn-1 .quote").text_content() == text
+    page.locator("#turn-1").get_by_role("button", name="Read in the article").click()
+    page.locator("#reader .context.current mark.highlight").wait_for()
+    assert page.locator("#reader .context.current mark.highlight").text_content() == sentence
+    assert page.problems == []

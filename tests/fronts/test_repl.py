@@ -286,3 +286,18 @@ def test_library_errors_print_one_line_and_the_chat_goes_on(tmp_path, capsys):
         "error: the index at /x is damaged: vectors.faiss is truncated",
         "2 passages per answer",
     ]
+
+
+def test_article_escapes_are_shown_not_run(articles, tmp_path, capsys, monkeypatch):
+    title = "Riot \x1b]0;PWNED\x07report"
+    body = "Rioters set \x1b[31mcars\x1b[0m ablaze in the square.\x1b[2J Police fired \u202etear gas\u202c at them.\x07"
+    (articles / "riot.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+    monkeypatch.setenv("QA_MODEL", "hash")
+    retriever = Retriever.open(docs=articles, index=tmp_path / "index")
+    text = "rioters set cars ablaze police tear gas\n/open 1\n/article 1\n/sources\n"
+    code, out = chat(retriever, text, capsys, history_file=tmp_path / "history", k=1)
+    assert code == 0
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", out), "nothing reaches the terminal raw"
+    assert out.count("Riot \\x1b]0;PWNED\\x07report") >= 3  # the answer, /open and /article headers, /sources
+    assert out.count("Rioters set \\x1b[31mcars\\x1b[0m ablaze") == 3
+    assert out.count("Police fired \\u202etear") == 3 and out.count("\\u202c") == 3 and out.count("them.\\x07") == 3

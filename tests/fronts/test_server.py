@@ -19,9 +19,9 @@ from typing import Any, get_args
 import pytest
 import uvicorn
 
-from qa import Retriever
+from qa import BadInputError, Retriever
 from qa.embed.reference import HashEmbedder
-from qa.fronts.server import SearchRequest, SearchResponse, create_app, serve
+from qa.fronts.server import SearchRequest, SearchResponse, create_app, serve, serving_app
 from qa.inputs import MODES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -333,6 +333,13 @@ BAD_REQUESTS = [
     ("GET /search", "GET", "/search", None, None, None, 405, "POST"),
     ("unknown route", "GET", "/index.json", None, None, None, 404, "/index.json"),
     ("path outside the index", "GET", "/passages/..%2f..%2fetc%2fpasswd", None, None, None, 404, "no"),
+    # JSON can carry lone surrogates ("\ud800"), which no tokenizer or encoder takes: refused, named, never a 500
+    ("surrogate question", "POST", "/search", {"question": "when \ud800 did"}, None, None, 422, "question holds inv"),
+    ("surrogate context", "POST", "/search", {"question": "q", "context": ["ok", "\udfff"]}, None, None, 422, "item 2"),
+    ("surrogate source", "POST", "/search", {"question": "q", "source": "\ud800"}, None, None, 422, "source holds"),
+    ("surrogate since", "POST", "/search", {"question": "q", "since": "2022-01-1\ud800"}, None, None, 422, "since"),
+    ("surrogate until", "POST", "/search", {"question": "q", "until": "\udc00"}, None, None, 422, "until"),
+    ("surrogate field name", "POST", "/search", {"question": "q", "\ud800": 1}, None, None, 422, "invalid Unicode"),
 ]
 
 
@@ -345,6 +352,19 @@ def test_bad_requests_get_a_one_line_json_error(port, name, method, path, body, 
     assert received["content-type"] == "application/json"
     assert set(answer) == {"error"} and isinstance(answer["error"], str)
     assert "\n" not in answer["error"] and words in answer["error"]
+
+
+def test_a_lone_surrogate_is_refused_alike_over_http_and_by_the_library(retriever):
+    """The served app resolves follow-ups: a bad context item must stop before the resolver, as a 422."""
+    with running_server(serving_app(retriever, "127.0.0.1")) as port:
+        status, _, body = call(port, "POST", "/search", {"question": "when \ud800 did"})
+        assert status == 422
+        with pytest.raises(BadInputError) as refused:
+            retriever.search("when \ud800 did")
+        assert body == {"error": str(refused.value)}
+        follow_up = {"question": "and when?", "context": ["Why did troops go to Kazakhstan \ud83d?"]}
+        status, _, body = call(port, "POST", "/search", follow_up)
+    assert status == 422 and body["error"].startswith("context item 1 holds invalid Unicode")
 
 
 def test_a_chunked_body_over_the_limit_is_refused(port):
@@ -372,6 +392,71 @@ def test_allowed_hosts_refuse_other_host_headers(retriever):
         assert call(port, "GET", "/health", headers={"Host": f"localhost:{port}"})[0] == 200
         status, _, body = call(port, "GET", "/health", headers={"Host": "attacker.example"})
     assert status == 400 and "localhost" in body["error"]
+
+
+ADDRESSED_TO_THIS_SERVER = [
+    "localhost", "LOCALHOST:8000", "127.0.0.1", "127.0.0.1:8000", "127.0.0.2:8000", "[::1]", "[::1]:8000",
+    "[0:0:0:0:0:0:0:1]:80",
+]  # fmt: skip
+ADDRESSED_ELSEWHERE = [
+    "attacker.example", "[::1]evil.example", "[::1].evil.com", "[::1]:8000.evil.com", "[::1]:evil", "[::1",
+    "[evil.com]", "localhost.evil.com", "127.0.0.1.nip.io", "localhost:http", "localhost:8000:80", "localhost:",
+    "",
+]  # fmt: skip
+
+
+def test_the_host_guard_parses_the_header(retriever):
+    """Bound to 127.0.0.2: a DNS-rebound name, or a header that only starts like a local one, gets 400."""
+    with running_server(serving_app(retriever, "127.0.0.2")) as port:
+        for host in ADDRESSED_TO_THIS_SERVER:
+            assert call(port, "GET", "/health", headers={"Host": host})[0] == 200, host
+        for host in ADDRESSED_ELSEWHERE:
+            status, _, body = call(port, "GET", "/health", headers={"Host": host})
+            assert status == 400 and "localhost" in body["error"], host
+        assert raw_request(port, "GET", "/health", [("Host", "localhost"), ("Host", "evil.com")])[0] == 400
+
+
+@pytest.mark.parametrize("bound", ["127.0.0.1", "localhost", "127.0.0.2", "127.8.9.10", "::1", "[::1]"])
+def test_the_host_guard_stays_on_for_every_loopback_address(retriever, bound):
+    with running_server(serving_app(retriever, bound)) as port:
+        assert call(port, "GET", "/health")[0] == 200
+        assert call(port, "GET", "/health", headers={"Host": "attacker.example"})[0] == 400
+
+
+def test_bound_to_another_address_no_host_is_refused(retriever):
+    """Documented in serving_app: a server opened to the network is reached under names it cannot know."""
+    with running_server(serving_app(retriever, "0.0.0.0")) as port:
+        assert call(port, "GET", "/health", headers={"Host": "newsqa.lan:8000"})[0] == 200
+
+
+def raw_request(
+    port: int, method: str, path: str, headers: list[tuple[str, str]] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One request sent as written (headers repeated if listed twice); the body read as bytes."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest(method, path, skip_host=headers is not None)
+        for name, value in headers or []:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def test_head_is_answered_wherever_get_is(port, retriever):
+    passage = next(retriever.passages())[0]
+    paths = ["/", "/static/app.js", "/static/app.css", "/health", "/openapi.json", f"/passages/{passage.id}"]
+    for path in [*paths, f"/passages/{passage.id}/context", "/passages/nope", "/no-such-page"]:
+        got, got_headers, got_body = raw_request(port, "GET", path)
+        status, headers, body = raw_request(port, "HEAD", path)
+        assert (status, body) == (got, b""), path
+        assert headers["content-type"] == got_headers["content-type"], path
+        assert headers["content-length"] == str(len(got_body)), path
+        assert headers["x-content-type-options"] == "nosniff"
+    status, headers, body = raw_request(port, "HEAD", "/search")
+    assert status == 405 and headers["allow"] == "POST" and body == b""
 
 
 def test_parallel_searches_agree(port, retriever):

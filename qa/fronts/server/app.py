@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.fronts.server.errors import InvalidRequest, install_error_handlers, shortened
-from qa.fronts.server.middleware import BodyLimit, SecurityHeaders
+from qa.fronts.server.middleware import BodyLimit, HeadAsGet, SecurityHeaders
 from qa.fronts.server.models import Health, PassageContext, PassageOut, SearchRequest, SearchResponse, error_responses
-from qa.inputs import MAX_AROUND, MAX_BODY_BYTES, MAX_QUESTION_CHARS, check_question
+from qa.inputs import MAX_AROUND, MAX_BODY_BYTES, MAX_QUESTION_CHARS, check_question, check_text
 from qa.records import Passage
 from qa.search.retriever import Retriever
 from qa.version import __version__
@@ -43,7 +43,8 @@ def create_app(
 
     `resolve(question, context)` (optional) turns a follow-up into the query actually searched; the
     answer then carries it as `searched_for`. With `allowed_hosts`, requests whose Host header names
-    another host get 400 (stops DNS rebinding against a server on localhost).
+    another host, or does not parse, get 400 (stops DNS rebinding against a server on localhost). HEAD is
+    answered wherever GET is.
     """
     app = FastAPI(
         title="newsqa",
@@ -54,11 +55,13 @@ def create_app(
             'Errors are JSON `{"error": "one line"}` with status 400 (malformed JSON, library refusal), '
             f"404 (unknown passage or route), 405 (wrong method), 413 (body over {max_body} bytes), "
             "415 (body not sent as application/json) or 422 (invalid request: blank question, question "
-            f"over {max_question} characters, wrong type, k out of range, unknown mode or field)."
+            f"over {max_question} characters, text that is not valid Unicode, wrong type, k out of range, unknown "
+            "mode or field)."
         ),
     )
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(SecurityHeaders, allowed_hosts=tuple(allowed_hosts) if allowed_hosts else None)
+    app.add_middleware(HeadAsGet)  # the outermost: every layer sees a GET, and no layer's body is sent
     install_error_handlers(app)
     _add_search(app, retriever, max_question, resolve)
     _add_passages(app, retriever)
@@ -77,7 +80,12 @@ def _add_search(app: FastAPI, retriever: Retriever, max_question: int, resolve: 
     def search(request: SearchRequest) -> Response:
         """The `k` passages that best answer the question, best first, as `ask.py --json` prints them."""
         question = check_question(_within(request.question, "question", max_question))
-        context = [_within(turn, "context item", max_question) for turn in request.context]
+        context = [
+            check_text(_within(turn, "context item", max_question), f"context item {number}")
+            for number, turn in enumerate(request.context, start=1)
+        ]
+        if request.source is not None:
+            check_text(request.source, "source")  # since and until must be dates: check_date refuses these
         searched = question
         if resolve is not None:
             resolved = resolve(question, context)

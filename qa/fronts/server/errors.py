@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.errors import BadInputError, QAError
 from qa.fronts.server.models import SearchRequest
-from qa.inputs import check_mode
+from qa.inputs import check_mode, check_text
 
 
 class InvalidRequest(Exception):
@@ -29,7 +29,9 @@ def shortened(text: str, limit: int = 80) -> str:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(str(message).split()) or "error"
+    """The message on one line, anything UTF-8 cannot carry (a lone surrogate echoed back) written as `\\ud800`."""
+    line = " ".join(str(message).split()) or "error"
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -90,6 +92,11 @@ def _validation_message(error: dict[str, Any]) -> str:
         return f"{field}: required"
     if kind == "extra_forbidden":
         return f"unknown field {field!r}; the fields are: {', '.join(SearchRequest.model_fields)}"
+    if kind == "string_unicode":  # a lone surrogate in a constrained string or a key: worded as the API words it
+        try:
+            check_text(str(error.get("input", "")), field or "a field name")
+        except BadInputError as exc:
+            return str(exc)
     if kind == "model_attributes_type" or (kind == "dict_type" and not where):
         return 'the body must be a JSON object with a "question"'
     if field == "mode":

@@ -1,6 +1,10 @@
-"""Plain ASGI middleware, so a refused request never reaches the app: a body size limit, security headers, Host."""
+"""Plain ASGI middleware, so a refused request never reaches the app: a body size limit, security headers, Host,
+and HEAD answered as GET."""
 
 from __future__ import annotations
+
+import ipaddress
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -11,7 +15,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# a Host header is `name` or `name:port`; an IPv6 address is bracketed, and nothing may follow its `]` but a port
+_HOST_HEADER = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[^:\[\]]+)(?::\d{1,5})?")
 
 
 class BodyLimit:
@@ -64,11 +70,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class SecurityHeaders:
-    """Adds security headers to every response; with `allowed_hosts`, refuses other Host headers."""
+    """Adds security headers to every response; with `allowed_hosts`, refuses a request unless its one Host
+    header parses and names one of them (a port may follow; `[::1]` and `::1` are the same host)."""
 
     def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...] | None) -> None:
         self.app = app
-        self.allowed_hosts = allowed_hosts
+        self.allowed_hosts = None if allowed_hosts is None else tuple(normal_host(host) for host in allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,16 +92,68 @@ class SecurityHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        if self.allowed_hosts is not None and host_name(scope) not in self.allowed_hosts:
+        if self.allowed_hosts is not None and (host_name(scope) or "") not in self.allowed_hosts:
             refused = error_response(400, "this server only answers requests addressed to localhost")
             await refused(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)
 
 
-def host_name(scope: Scope) -> str:
-    """The Host header without its port: `localhost`, `127.0.0.1`, `[::1]`."""
-    host = str(dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")).strip().lower()
-    if host.startswith("["):  # [::1]:8000
-        return host[: host.find("]") + 1]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+def host_name(scope: Scope) -> str | None:
+    """The host the request names, without its port and as normal_host() spells it: `localhost`, `127.0.0.1`,
+    `::1`; None when there is not exactly one Host header or it is not `host[:port]` (`[::1]evil.example`,
+    `[::1].evil.com`, `localhost:http`)."""
+    values = [value for name, value in scope.get("headers") or [] if name.lower() == b"host"]
+    if len(values) != 1:
+        return None
+    parsed = _HOST_HEADER.fullmatch(values[0].decode("latin-1").strip().lower())
+    if parsed is None:
+        return None
+    name = parsed["name"]
+    if name.startswith("["):
+        try:
+            return str(ipaddress.IPv6Address(name[1:-1]))
+        except ValueError:
+            return None
+    return name
+
+
+def normal_host(host: str) -> str:
+    """A host name or address as Host headers are compared: lower case, IPv6 unbracketed and compressed."""
+    name = host.strip().lower()
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        return name
+
+
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback address: any 127.x.y.z, `::1` (bracketed or not)."""
+    name = normal_host(host)
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class HeadAsGet:
+    """Answers HEAD on every GET route: the app sees a GET, and the client gets its status and headers (its
+    Content-Length included) without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

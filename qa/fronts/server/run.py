@@ -8,15 +8,21 @@ from fastapi import FastAPI
 
 from qa.errors import QAError
 from qa.fronts.server.app import create_app
-from qa.fronts.server.middleware import LOOPBACK_HOSTS
+from qa.fronts.server.middleware import LOOPBACK_HOSTS, is_loopback, normal_host
 from qa.inputs import DEFAULT_MODE
 from qa.search.followup import history_resolver
 from qa.search.retriever import Retriever
 
 
 def serving_app(retriever: Retriever, host: str, *, mode: str = DEFAULT_MODE) -> FastAPI:
-    """The served app: follow-ups resolved against the request's context; on localhost, only localhost Hosts."""
-    allowed = LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None
+    """The served app, follow-ups resolved against the request's context.
+
+    Bound to a loopback address (`localhost`, any 127.x.y.z, `::1`), it answers only requests whose Host is
+    `localhost`, 127.0.0.1, ::1 or the bound address: a web page cannot reach it by rebinding its own name to
+    127.0.0.1. Bound to any other address (0.0.0.0, a LAN address), no Host is refused: such a server is meant
+    to be reached under names it cannot know, and whoever binds it there has opened it to the network anyway.
+    """
+    allowed = (*LOOPBACK_HOSTS, normal_host(host)) if is_loopback(host) else None
     return create_app(retriever, resolve=history_resolver(retriever, mode), allowed_hosts=allowed)
 
 

@@ -40,11 +40,28 @@ function whereLabel(path, sourceId, lineStart, lineEnd) {
   return `${path}${sourceId ? "#" + sourceId : ""}:${lineRange(lineStart, lineEnd)}`;
 }
 
+// The API's offsets count code points (Python string indices); a JS string counts UTF-16 units, two for an
+// emoji or any character past U+FFFF. The index in `text`'s units of its code point `offset` (clamped to it).
+function unitIndex(text, offset) {
+  let units = 0;
+  let points = 0;
+  for (const char of text) { // iterates code points
+    if (points >= offset) break;
+    units += char.length;
+    points += 1;
+  }
+  return units;
+}
+
 // `text` with the raw-file range [markStart, markEnd) wrapped in <mark>; `start` is text's own offset.
 function quoted(container, text, start, markStart, markEnd, markClass) {
-  const from = Math.max(0, Math.min(text.length, markStart - start));
-  const to = Math.max(from, Math.min(text.length, markEnd - start));
-  if (markStart === null || markStart === undefined || to <= from) {
+  if (markStart === null || markStart === undefined) {
+    container.append(document.createTextNode(readable(text)));
+    return null;
+  }
+  const from = unitIndex(text, markStart - start);
+  const to = Math.max(from, unitIndex(text, markEnd - start));
+  if (to <= from) {
     container.append(document.createTextNode(readable(text)));
     return null;
   }
@@ -57,11 +74,11 @@ function quoted(container, text, start, markStart, markEnd, markClass) {
 // the exact answer: a <mark class="answer"> around its span inside the highlighted sentence's mark
 function markAnswer(mark, hit, answer) {
   if (!answer || !hit.highlight) return;
-  const from = hit.highlight.start - hit.start;
-  const to = hit.highlight.end - hit.start;
-  const start = answer.start - hit.start;
-  const end = answer.end - hit.start;
-  if (start < from || end > to || end <= start) return;
+  if (answer.start < hit.highlight.start || answer.end > hit.highlight.end || answer.end <= answer.start) return;
+  // offsets into hit.text, in code points, then in the UTF-16 units that slice() counts
+  const [from, start, end, to] = [hit.highlight.start, answer.start, answer.end, hit.highlight.end].map(
+    (offset) => unitIndex(hit.text, offset - hit.start),
+  );
   const inner = el("mark", "answer", readable(hit.text.slice(start, end)));
   inner.title = "The answer";
   mark.replaceChildren(
