@@ -26,6 +26,10 @@ __all__ = ["CHANGED", "DAMAGED", "GONE", "Mismatch", "SourceCheck"]
 
 CHANGED, GONE, DAMAGED = "changed", "gone", "damaged"
 CACHED_FILES = 64  # decoded files kept (by version): a question's passages come from a few documents
+# A file larger than this (a big .jsonl corpus) is not decoded to check a passage, only hashed: when it is
+# the indexed file, its passages are trusted as the index's load checks found them (its checksums); when it
+# changed, none of its passages is shown until `ask.py index update`.
+DECODED_LIMIT = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class _Read:
 
     version: tuple[int, int]  # size, mtime_ns
     sha256: str
-    texts: dict[str, str]
+    texts: dict[str, str] | None  # None for a file past DECODED_LIMIT: only its hash is kept
 
 
 class SourceCheck:
@@ -65,7 +69,9 @@ class SourceCheck:
         if meta is None:  # a passage whose document the list does not hold
             return Mismatch(passage.id, passage.doc_key, "", DAMAGED)
         read = self._read(meta.path)
-        text = read.texts.get(meta.key) if read is not None else None
+        if read is not None and read.texts is None and read.sha256 == self._indexed.get(meta.path):
+            return None  # a file too large to keep decoded, unchanged: its passages are as the load checked them
+        text = read.texts.get(meta.key) if read is not None and read.texts is not None else None
         if text is not None and text[passage.start : passage.end] == passage.text:
             return None
         return Mismatch(passage.id, meta.key, meta.path, self._cause(meta, read))
@@ -76,7 +82,9 @@ class SourceCheck:
         if meta is None:
             return Mismatch("", doc_key, "", DAMAGED)
         read = self._read(meta.path)
-        text = read.texts.get(meta.key) if read is not None else None
+        if read is not None and read.texts is None and read.sha256 == self._indexed.get(meta.path):
+            return None
+        text = read.texts.get(meta.key) if read is not None and read.texts is not None else None
         if text is not None and text_sha256(text) == meta.sha256:
             return None
         return Mismatch("", doc_key, meta.path, self._cause(meta, read))
@@ -114,6 +122,8 @@ def _decode(kind: str, root: Path, relpath: str, path: Path, version: tuple[int,
     file = CorpusFile(relpath, path, version[0], version[1])
     try:
         sha = file_sha256(path)
+        if version[0] > DECODED_LIMIT:
+            return _Read(version, sha, None)
         docs, _ = read_documents(Corpus(kind, root, (file,)), file)
     except Exception:  # noqa: BLE001 - a file that cannot be read now cannot vouch for any passage
         return None

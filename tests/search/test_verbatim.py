@@ -174,3 +174,19 @@ def test_an_open_retriever_follows_updates_and_rebuilds_of_its_index(seeds, tmp_
     assert serving.index_path == generation(index) and not rebuilt.warnings
     assert_verbatim(rebuilt)
     assert serving.document_count == 5 and serving.passage(after.hits[0].passage.id) is not None
+
+
+def test_a_file_too_large_to_decode_is_trusted_unchanged_and_left_out_changed(tmp_path, open_hashed, monkeypatch):
+    import qa.search.verify
+
+    monkeypatch.setattr(qa.search.verify, "DECODED_LIMIT", 0)  # every file counts as large
+    corpus = tmp_path / "news.jsonl"
+    records = [{"id": f"r{i}", "text": f"Report {i}: the withdrawal finished on January {10 + i}."} for i in range(5)]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    retriever = open_hashed(corpus)
+    shown = retriever.search(QUESTION, k=5)
+    assert shown.hits and not shown.warnings
+    with corpus.open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"id": "r9", "text": "A later report."}) + "\n")
+    changed = retriever.search(QUESTION, k=5)
+    assert not changed.hits and any("changed since it was indexed" in w for w in changed.warnings)
