@@ -76,3 +76,14 @@ def is_disk_full(exc: BaseException) -> bool:
 
 def no_space_message(where: object) -> str:
     return f"no space left on the device holding {where}: free some space and run again (the live index is unchanged)"
+
+
+class NoReadableFilesError(EmptyCorpusError):
+    """Every corpus file under the folder was skipped before reading (broken links, FIFOs, no permission)."""
+
+    _SHOWN = 3  # reasons named in the one-line message; the rest are counted
+
+    def __init__(self, path: str, reasons: list[str]) -> None:
+        named = "; ".join(reasons[: self._SHOWN])
+        more = f"; and {len(reasons) - self._SHOWN} more" if len(reasons) > self._SHOWN else ""
+        BadInputError.__init__(self, f"no readable documents in {path}: {named}{more}")

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunk import chunk, count_words
-from qa.records import ChunkSettings
-from qa.text.sentences import sentence_spans
+from qa.chunk import chunk, count_words, make_passage
+from qa.records import ChunkSettings, Document
+from qa.text.sentences import line_spans, sentence_spans
 
 
 def sentences(text: str) -> list[str]:
@@ -109,3 +109,52 @@ def test_sentences_partition_non_whitespace(text):
     joined = "".join(line[s:e] for s, e in spans)
     assert re.sub(r"\s", "", joined) == re.sub(r"\s", "", line)
     assert all(e1 <= s2 for (_, e1), (s2, _) in pairwise(spans))
+
+
+def _old_sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The splitter before it was made linear (the previous word sought back to any space): the reference."""
+    from qa.text.sentences import _INITIALISM, _OPENERS, ABBREVIATIONS, _trimmed
+
+    def is_boundary(punct_start: int, cut: int) -> bool:
+        nxt = cut
+        while nxt < end and text[nxt].isspace():
+            nxt += 1
+        while nxt < end and text[nxt] in _OPENERS:
+            nxt += 1
+        if nxt >= end:
+            return True
+        if not (text[nxt].isupper() or text[nxt].isdigit()):
+            return False
+        if text[punct_start] != ".":
+            return True
+        word = text[text.rfind(" ", 0, punct_start) + 1 : punct_start].lstrip(_OPENERS)
+        if word.lower() in ABBREVIATIONS or _INITIALISM.match(word):
+            return False
+        return not (len(word) == 1 and word.isupper() and word != "I")
+
+    spans, sentence_start = [], start
+    for match in re.finditer(r"[.!?…]+[\"'”’)\]]*(?=\s)", text[:end]):
+        if match.start() < start or not is_boundary(match.start(), match.end()):
+            continue
+        spans.extend(_trimmed(text, sentence_start, match.end()))
+        sentence_start = match.end()
+    return spans + list(_trimmed(text, sentence_start, end))
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=texts)
+def test_sentence_splits_are_those_of_the_old_splitter(text):
+    for start, end in line_spans(text):
+        assert list(sentence_spans(text, start, end)) == _old_sentence_spans(text, start, end)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts, cuts=st.lists(st.integers(0, 400), min_size=2, max_size=10))
+def test_passage_line_numbers_count_the_line_breaks(text, cuts):
+    doc = Document(key="k", path="k", source_id=None, text=text, sha256="0")
+    bounds = sorted(min(cut, len(text)) for cut in cuts)
+    for start, end in pairwise(bounds):
+        passage = make_passage(doc, start, end)
+        assert passage.line_start == text.count("\n", 0, start) + 1
+        assert passage.line_end == passage.line_start + text.count("\n", start, end)
+        assert passage.text == text[start:end]

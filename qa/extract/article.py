@@ -117,6 +117,7 @@ _FULL_DATE = re.compile(
     r"|\b\d{4}-\d{2}-\d{2}\b",
     re.IGNORECASE,
 )
+# quadratic on a long line of month names: run only on lines of 80 characters or fewer (_is_dateline)
 _HAS_MONTH_AND_YEAR = re.compile(r"\b" + _MONTH + r"\b.*\b\d{4}\b|\b\d{4}-\d{2}-\d{2}\b", re.IGNORECASE)
 
 # weights of the maximum-subarray rule, in words of prose

@@ -16,7 +16,7 @@ from qa.errors import BadInputError
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption
 from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, verify_index, write_excluded
-from qa.ingest.corpus import CORPUS_SUFFIXES
+from qa.ingest.corpus import CORPUS_SUFFIXES, escape_path
 from qa.inputs import AUTO_BACKEND, check_backend
 from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings
@@ -208,6 +208,6 @@ def _folder(docs: Path) -> Path:
 
 def _relative(file: Path, root: Path) -> str | None:
     try:
-        return file.resolve().relative_to(root).as_posix()
+        return escape_path(file.resolve().relative_to(root).as_posix())  # as the index stores such a name
     except ValueError:
         return None

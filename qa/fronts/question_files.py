@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,9 @@ from qa.errors import BadInputError, EmptyQuestionError
 from qa.inputs import check_question
 from qa.records import GradedQuestion
 from qa.search.evaluate import graded_question
+
+# a question with its answers is a few hundred characters; a longer line is not a question file's
+MAX_LINE_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    for lineno, line in enumerate(_read(path).split("\n"), start=1):
+    for lineno, line in _read(path):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
@@ -61,9 +65,22 @@ def _lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         yield where, record
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a regular file, a line at a time, each at most MAX_LINE_CHARS long.
+
+    Anything but a regular file is refused before it is opened: a FIFO would wait forever for a writer
+    and /dev/zero is one endless line.
+    """
     try:
-        return path.read_text(encoding="utf-8-sig")
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise BadInputError(f"cannot read {path}: not a regular file; give a .jsonl file")
+        with path.open(encoding="utf-8-sig") as fh:
+            lineno = 0
+            while line := fh.readline(MAX_LINE_CHARS + 1):
+                lineno += 1
+                if len(line.rstrip("\n")) > MAX_LINE_CHARS:
+                    raise BadInputError(f"{path}:{lineno}: line longer than {MAX_LINE_CHARS:,} characters")
+                yield lineno, line.rstrip("\n")
     except FileNotFoundError:
         raise BadInputError(f"no such file: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:

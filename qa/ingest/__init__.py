@@ -2,12 +2,27 @@
 
 from qa.ingest.corpus import (
     CORPUS_SUFFIXES,
+    MAX_ARTICLE_BYTES,
     decode,
+    escape_path,
     file_sha256,
     read_documents,
     scan,
+    unescape_path,
 )
 from qa.records import Corpus, CorpusFile
 from qa.text.encoding import is_encodable
 
-__all__ = ["CORPUS_SUFFIXES", "Corpus", "CorpusFile", "decode", "file_sha256", "is_encodable", "read_documents", "scan"]
+__all__ = [
+    "CORPUS_SUFFIXES",
+    "MAX_ARTICLE_BYTES",
+    "Corpus",
+    "CorpusFile",
+    "decode",
+    "escape_path",
+    "file_sha256",
+    "is_encodable",
+    "read_documents",
+    "scan",
+    "unescape_path",
+]

@@ -42,6 +42,8 @@ def scan(docs: Path, *, exclude: Path | None = None) -> Corpus:
     if not docs.exists():
         raise DocsNotFoundError(str(docs))
     root = docs.resolve()
+    if not is_encodable(str(root)):  # the index records where its corpus is, as text
+        raise BadInputError(f"cannot index {escape_path(str(root))}: its path is not valid UTF-8; rename it")
     if not root.is_dir():
         try:
             only = _stat(root, "")
@@ -153,8 +155,8 @@ def read_documents(corpus: Corpus, file: CorpusFile) -> tuple[list[Document], li
         if corpus.kind == "jsonl":
             return _read_jsonl(data, shown)
         if file.abspath.suffix.lower() in HTML_SUFFIXES:
-            return _read_html_file(data, shown, shown)
-        return _read_text_file(data, shown, shown)
+            return _read_html_file(data, shown)
+        return _read_text_file(data, shown)
     except _Skipped as skipped:
         return [], [IngestWarning(shown, f"skipped: {skipped}")]
 
@@ -183,7 +185,9 @@ def _decoded(data: bytes, shown: str) -> tuple[str, str, list[IngestWarning]]:
     Raises _Skipped for binary data and for a file whose byte-order mark does not fit its bytes.
     """
     if looks_binary(data):
-        raise _Skipped("binary file (UTF-16 without a byte-order mark? save it as UTF-8)" if _looks_utf16(data) else "binary file")
+        raise _Skipped(
+            "binary file (UTF-16 without a byte-order mark? save it as UTF-8)" if _looks_utf16(data) else "binary file"
+        )
     text, encoding = decode(data)
     marked = _bom_encoding(data)
     if marked is not None and encoding != marked:
@@ -193,28 +197,28 @@ def _decoded(data: bytes, shown: str) -> tuple[str, str, list[IngestWarning]]:
     return text, encoding, warnings
 
 
-def _read_text_file(data: bytes, key: str, shown: str) -> tuple[list[Document], list[IngestWarning]]:
-    text, encoding, warnings = _decoded(data, shown)
+def _read_text_file(data: bytes, name: str) -> tuple[list[Document], list[IngestWarning]]:
+    text, encoding, warnings = _decoded(data, name)
     if not text.strip():
-        return [], [*warnings, IngestWarning(shown, "skipped: empty file")]
-    doc = Document(key=key, path=key, source_id=None, text=text, sha256=text_sha256(text), encoding=encoding)
+        return [], [*warnings, IngestWarning(name, "skipped: empty file")]
+    doc = Document(key=name, path=name, source_id=None, text=text, sha256=text_sha256(text), encoding=encoding)
     return [doc], warnings
 
 
-def _read_html_file(data: bytes, key: str, shown: str) -> tuple[list[Document], list[IngestWarning]]:
-    markup, _, _ = _decoded(data, shown)  # a page says its own encoding: no warning for cp1252
+def _read_html_file(data: bytes, name: str) -> tuple[list[Document], list[IngestWarning]]:
+    markup, _, _ = _decoded(data, name)  # a page says its own encoding: no warning for cp1252
     try:
         page = html_text(markup)
     except Exception as exc:  # trafilatura/lxml raise assorted errors on broken markup
-        return [], [IngestWarning(shown, f"skipped: cannot read HTML ({type(exc).__name__})")]
+        return [], [IngestWarning(name, f"skipped: cannot read HTML ({type(exc).__name__})")]
     if not page.text.strip():
-        return [], [IngestWarning(shown, "skipped: no text in the page")]
+        return [], [IngestWarning(name, "skipped: no text in the page")]
     warnings = []
     if page.whole_page:
-        warnings.append(IngestWarning(shown, "no article found in the HTML; indexed the page's text"))
+        warnings.append(IngestWarning(name, "no article found in the HTML; indexed the page's text"))
     doc = Document(
-        key=key,
-        path=key,
+        key=name,
+        path=name,
         source_id=None,
         text=page.text,
         sha256=text_sha256(page.text),

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.ingest.corpus import file_sha256, read_documents, text_sha256
+from qa.ingest.corpus import file_sha256, read_documents, text_sha256, unescape_path
 from qa.records import Corpus, CorpusFile, DocumentMeta, Passage
 from qa.storage.generations import StoredIndex
 
@@ -98,7 +98,7 @@ class SourceCheck:
 
     def _read(self, relpath: str) -> _Read | None:
         """The file's documents now (None when it cannot be read), from the cache while size and mtime hold."""
-        path = self._root / relpath if relpath else self._root
+        path = self._root / unescape_path(relpath) if relpath else self._root  # a name stored escaped
         try:
             st = path.stat()
         except OSError:
