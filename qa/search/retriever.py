@@ -162,6 +162,7 @@ class Retriever:
         allowed = allowed_rows(index, live.sources, source, check_date(since, "since"), check_date(until, "until"))
         total = index.count if allowed is None else len(allowed)
         if total == 0:
+            self._confirmed(live)
             return SearchResult(question=question, hits=[], answered=False)
         with self._damage_guard(live):
             vector, found = gather(index, question, self._encode, mode, depth_for(k, total), allowed)
@@ -174,10 +175,22 @@ class Retriever:
         copy_docs = {passage.id: passage.doc_key for passage in folded.copies}
         hits, rows, warnings = self._verified(live, folded.hits, folded.rows, copy_docs)
         if not hits:
+            self._confirmed(live)
             return SearchResult(question=question, hits=[], answered=False, warnings=warnings)
         self._remember_shown(folded.copies)
         result = self._answer(live, question, vector, hits, rows, k)
+        self._confirmed(live)  # the large files' background check ran meanwhile: no answer before its verdict
         return replace(result, warnings=warnings) if warnings else result
+
+    def _confirmed(self, live: _Live) -> None:
+        """Raise IndexDamagedError (the generation marked, so that the next use rebuilds) when the background
+        check of the index's large files found one that differs from its build."""
+        try:
+            live.index.confirm()
+        except IndexDamagedError as exc:
+            marked = mark_damaged(live.index.path, str(exc))
+            remedy = "the next use rebuilds it" if marked else "rebuild it with --rebuild"
+            raise IndexDamagedError(f"the index in {live.index.path.parent} is damaged ({exc}); {remedy}") from None
 
     @contextlib.contextmanager
     def _damage_guard(self, live: _Live) -> Iterator[None]:
@@ -316,6 +329,7 @@ class Retriever:
     def document_passages(self, doc_key: str) -> list[Passage]:
         """One document's passages in text order ([] for an unknown key, or a file that no longer holds them)."""
         live = self._current()
+        self._confirmed(live)
         passages = [passage for _, passage in live.index.document_passages(doc_key)]
         if any(live.check.mismatch(passage) is not None for passage in passages):
             return []  # the file changed or the index is damaged: no passage of it is shown
@@ -329,6 +343,7 @@ class Retriever:
         (ids are not indexed in the format-4 database: ~27 ms per 100k passages when cached by the OS).
         """
         live = self._current()
+        self._confirmed(live)
         with self._cache_lock:
             known = self._shown.get(passage_id)
         if known is None:
@@ -350,6 +365,7 @@ class Retriever:
         """Every indexed passage with its source, in index order: those that are their file's exact slice
         now; one line per file left out is added to `warnings` when given."""
         live = self._current()
+        self._confirmed(live)
         left_out: list[Mismatch] = []
         for _, passage in live.index.iter_passages():
             mismatch = live.check.mismatch(passage)

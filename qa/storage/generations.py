@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -98,10 +99,16 @@ class StoredIndex:
     _database: PassageDatabase
     vectors: faiss.Index
     lexical: LexicalIndex
+    _whole_check: WholeCheck | None = None  # large files hashed whole in the background after the load
 
     @property
     def count(self) -> int:
         return int(self.vectors.ntotal)
+
+    def confirm(self) -> None:
+        """Wait for the background check of the large files; raises IndexDamagedError when one differs."""
+        if self._whole_check is not None:
+            self._whole_check.wait()
 
     def passage(self, row: int) -> Passage:
         return self._database.passage(int(row))
@@ -151,6 +158,26 @@ class StoredIndex:
         self._database.close()
 
 
+class WholeCheck:
+    """The large files of a generation hashed whole on a thread of their own (hashlib releases the GIL)."""
+
+    def __init__(self, gen: Path, manifest: Manifest, names: list[str]) -> None:
+        self._error: IndexDamagedError | None = None
+        self._thread = threading.Thread(target=self._run, args=(gen, manifest, names), daemon=True)
+        self._thread.start()
+
+    def _run(self, gen: Path, manifest: Manifest, names: list[str]) -> None:
+        try:
+            manifest.check_whole(gen, names)
+        except IndexDamagedError as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 def read_index(index_dir: Path, *, full: bool = False) -> StoredIndex | None:
     """Load the live generation, or None when the folder holds no index yet.
 
@@ -187,7 +214,9 @@ def read_index(index_dir: Path, *, full: bool = False) -> StoredIndex | None:
         raise IndexDamagedError("vectors, passages and manifest disagree on counts")
     if vectors.d != manifest.model.dim or database.dim != vectors.d:
         raise IndexDamagedError("vector dimension differs from the manifest")
-    return StoredIndex(gen, manifest, documents, database, vectors, lexical)
+    sampled = [] if full else manifest.sampled()
+    whole = WholeCheck(gen, manifest, sampled) if sampled else None
+    return StoredIndex(gen, manifest, documents, database, vectors, lexical, whole)
 
 
 def mark_damaged(gen: Path, reason: str) -> bool:

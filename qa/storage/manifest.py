@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexDamagedError
-from qa.storage.checksums import mismatch
+from qa.storage.checksums import BACKGROUND_LIMIT, mismatch
 from qa.storage.vectors import AnnSpec
 
 FORMAT = "newsqa-index"
@@ -133,6 +133,24 @@ class Manifest:
         for filename, recorded in self.checksums.items():
             try:
                 altered = mismatch(gen / filename, recorded, full=full)
+            except OSError as exc:
+                raise IndexDamagedError(f"{filename} cannot be read ({exc.strerror or exc})") from exc
+            if altered:
+                raise IndexDamagedError(f"{filename} differs from the file its build wrote")
+
+    def sampled(self) -> list[str]:
+        """The files a load checked by a sample only, that a background pass hashes whole (see checksums.py)."""
+        return [
+            name
+            for name, recorded in self.checksums.items()
+            if "sample" in recorded and self.files.get(name, 0) <= BACKGROUND_LIMIT
+        ]
+
+    def check_whole(self, gen: Path, names: list[str]) -> None:
+        """Raise IndexDamagedError unless each of `names` matches its recorded SHA-256 byte for byte."""
+        for filename in names:
+            try:
+                altered = mismatch(gen / filename, self.checksums[filename], full=True)
             except OSError as exc:
                 raise IndexDamagedError(f"{filename} cannot be read ({exc.strerror or exc})") from exc
             if altered:

@@ -152,3 +152,26 @@ def _edit_files_size(gen: Path, name: str) -> None:
     manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
     manifest["files"][name] = (gen / name).stat().st_size
     (gen / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_a_large_file_is_checked_whole_before_the_first_answer(seeds, tmp_path, monkeypatch):
+    """Past FULL_LIMIT a load checks a sample; the rest is hashed on a thread, and no answer leaves before
+    its verdict: a flip outside the sample is caught on the first question, and the next use rebuilds."""
+    import qa.storage.checksums as checksums
+
+    monkeypatch.setattr(checksums, "FULL_LIMIT", 1024)  # every index file counts as large
+    monkeypatch.setattr(checksums, "EDGE", 16)
+    monkeypatch.setattr(checksums, "BLOCK", 16)
+    monkeypatch.setattr(checksums, "SAMPLE_BLOCKS", 1)  # a sample of 48 bytes: the flip below is outside it
+    index = tmp_path / "idx"
+    Retriever.open(docs=seeds, index=index, embedder=HashEmbedder())
+    store = generation(index) / "store.sqlite"
+    data = bytearray(store.read_bytes())
+    data[len(data) // 4] ^= 0x5A
+    store.write_bytes(bytes(data))
+    retriever = Retriever.open(docs=seeds, index=index, embedder=HashEmbedder())  # the sample passes: it loads
+    with pytest.raises(IndexDamagedError, match="store.sqlite differs .*the next use rebuilds it"):
+        retriever.search("When did the withdrawal finish?")
+    assert (generation(index) / DAMAGED).is_file()
+    assert_verbatim(Retriever.open(docs=seeds, index=index, embedder=HashEmbedder()))
+    assert not (generation(index) / DAMAGED).exists()
