@@ -82,9 +82,16 @@ def verify(
 ) -> None:
     """Check every byte of the index against its build's checksums (a damaged index is rebuilt on next use)."""
     _, index_dir = _where(docs, index)
-    state = verify_index(index_dir)
+    found = verify_index(index_dir)
+    state = found.status
     _say(f"index:      {state.index_dir}")
-    _say(f"verified:   {state.generation}: every file matches its build, the database is intact")
+    if found.checksummed:
+        _say(f"verified:   {state.generation}: every file matches its build, the database is intact")
+    else:
+        _say(
+            f"verified:   {state.generation}: sizes and the database only: built before checksums were recorded"
+            " (`ask.py index update --rebuild` records them)"
+        )
     _say(f"holds:      {state.documents} documents, {state.passages} passages")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import qa.storage.generations as generations
@@ -49,13 +50,18 @@ def index_status(docs: Path, index_dir: Path, embedder: Embedder, settings: Chun
     )
 
 
-def verify_index(index_dir: Path) -> IndexStatus:
+def verify_index(index_dir: Path) -> Verification:
     """Check every byte of the live generation against the checksums of its build, and the database's
     integrity. Raises IndexDamagedError naming what differs, after marking the generation damaged so that
     the next use rebuilds it; NoIndexError when there is no index; returns the status of a sound one."""
     name = generations.live_generation(index_dir)
-    if name is None:
+    if name is None and not (index_dir / generations.CURRENT).exists():
         raise NoIndexError(f"no index in {index_dir} yet (the first question builds it)")
+    if name is None or not (index_dir / name).is_dir():
+        raise IndexDamagedError(
+            f"the index in {index_dir} is damaged: {generations.CURRENT} names no build of this tool;"
+            " the next use rebuilds it"
+        )
     try:
         stored = generations.read_index(index_dir, full=True)
     except IndexDamagedError as exc:
@@ -67,18 +73,30 @@ def verify_index(index_dir: Path) -> IndexStatus:
     assert stored is not None
     manifest = stored.manifest
     stored.close()
-    return IndexStatus(
-        index_dir=str(index_dir),
-        generation=name,
-        documents=manifest.counts.documents,
-        passages=manifest.counts.passages,
-        model=manifest.model.name,
-        backend=manifest.model.backend,
-        vector_index=manifest.vector_index.kind,
-        created_at=manifest.created_at,
-        pending=None,
-        changes=Changes(),
-        excluded=(),
-        checkpoint_documents=0,
-        passages_per_second=manifest.last_build.passages_per_second,
+    return Verification(
+        manifest.checksums != {},
+        IndexStatus(
+            index_dir=str(index_dir),
+            generation=name,
+            documents=manifest.counts.documents,
+            passages=manifest.counts.passages,
+            model=manifest.model.name,
+            backend=manifest.model.backend,
+            vector_index=manifest.vector_index.kind,
+            created_at=manifest.created_at,
+            pending=None,
+            changes=Changes(),
+            excluded=(),
+            checkpoint_documents=0,
+            passages_per_second=manifest.last_build.passages_per_second,
+        ),
     )
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `verify_index` found: whether the build recorded checksums to check every byte against (an
+    index built before they were has only its sizes and SQLite's integrity checked), and the index."""
+
+    checksummed: bool
+    status: IndexStatus

@@ -97,7 +97,8 @@ def test_every_damage_of_every_index_file_is_detected_and_rebuilt(builds, tmp_pa
         retriever = Retriever.open(docs=docs, index=index, embedder=HashEmbedder())  # rebuilt, one message
         assert not (generation(index) / DAMAGED).exists() and generation(index) != target.parent
         assert_verbatim(retriever)
-        assert verify_index(index).passages == len(retriever)
+        verified = verify_index(index)
+        assert verified.checksummed and verified.status.passages == len(retriever)
 
 
 def test_the_command_line_never_says_unexpected_after_damage(builds, tmp_path, cli, hash_model):
@@ -175,3 +176,24 @@ def test_a_large_file_is_checked_whole_before_the_first_answer(seeds, tmp_path, 
     assert (generation(index) / DAMAGED).is_file()
     assert_verbatim(Retriever.open(docs=seeds, index=index, embedder=HashEmbedder()))
     assert not (generation(index) / DAMAGED).exists()
+
+
+@pytest.mark.parametrize(
+    "pointer", ["garbage", "", "../elsewhere/gen-20260101T000000-abcdef12", "gen-20260101T000000-abcdef12"]
+)
+def test_verify_calls_a_damaged_pointer_damage_not_a_missing_index(builds, tmp_path, cli, pointer):
+    _, clean, _ = builds
+    index = tmp_path / "idx"
+    shutil.copytree(clean, index)
+    (index / CURRENT).write_text(pointer, encoding="utf-8")
+    code, out, err = cli("index", "verify", "--index", str(index))
+    assert code == 1 and "is damaged" in err and "names no build" in err, err
+
+
+def test_verify_says_when_an_index_has_no_checksums_to_check(builds, tmp_path, cli):
+    _, clean, _ = builds
+    index = tmp_path / "idx"
+    shutil.copytree(clean, index)
+    _without_checksums(generation(index))
+    code, out, err = cli("index", "verify", "--index", str(index))
+    assert code == 0 and "every file matches" not in out and "built before checksums" in out, out

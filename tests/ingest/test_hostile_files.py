@@ -190,5 +190,5 @@ def test_the_cli_warns_for_each_file_read_and_skipped(cli, hash_model, tmp_path)
     assert err.splitlines()[1:] == [
         f"warning: {docs}/a.txt: skipped: binary file",
         f"warning: {docs}/b.txt: skipped: binary file (UTF-16 without a byte-order mark? save it as UTF-8)",
-        f'error: no readable documents in {docs} (expected .txt/.md files or .jsonl records with "text")',
+        f'error: no readable documents in {docs} (expected .txt/.md/.html files or .jsonl records with "text")',
     ]
