@@ -29,7 +29,9 @@ class DocsNotFoundError(BadInputError):
 
 class EmptyCorpusError(BadInputError):
     def __init__(self, path: str) -> None:
-        super().__init__(f'no readable documents in {path} (expected .txt/.md/.html files or .jsonl records with "text")')
+        super().__init__(
+            f'no readable documents in {path} (expected .txt/.md/.html files or .jsonl records with "text")'
+        )
 
 
 class ModelNotFoundError(QAError):
