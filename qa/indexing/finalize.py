@@ -26,12 +26,8 @@ def vectors_from_database(database: PassageDatabase, spec: ann.AnnSpec) -> faiss
 
 
 def lexical_from_database(database: PassageDatabase) -> LexicalIndex:
-    """A new BM25 index over every passage text."""
-    rows, texts = [], []
-    for batch_rows, batch_texts in database.iter_rows("text"):
-        rows.append(batch_rows)
-        texts.extend(batch_texts)
-    return LexicalIndex.build(texts, np.concatenate(rows) if rows else np.zeros(0, np.int64))
+    """A new BM25 index over every passage text, read from the database a batch at a time."""
+    return LexicalIndex.build_batches(database.iter_rows("text"))
 
 
 def library_versions() -> dict[str, str]:

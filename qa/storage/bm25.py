@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,25 +57,57 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str], rows: np.ndarray | None = None) -> LexicalIndex:
+        """The index of `texts`, whose rows are `rows` (ascending; default 0..n-1)."""
+        rows = np.arange(len(texts), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        return cls.build_batches([(rows, texts)])
+
+    @classmethod
+    def build_batches(cls, batches: Iterable[tuple[np.ndarray, Sequence[str]]]) -> LexicalIndex:
+        """The index of texts read a batch at a time ((rows, texts), rows ascending throughout).
+
+        Tokenised as `bm25s.tokenize(texts, stopwords="en", stemmer=stem_words)` does (lower-cased, its
+        token pattern and stoplist, each distinct word stemmed once), but a passage's words are kept as
+        4-byte ids (`array("i")`) instead of Python lists of ints (~36 bytes a word), and no text is held
+        past its batch: the build's memory is the index's own size plus 4 bytes a word. bm25s then scores
+        and saves them. The term ids are numbered by first appearance (bm25s numbers them in set order).
+        """
         import logging
 
         import bm25s  # build time only
 
         logging.getLogger("bm25s").setLevel(logging.ERROR)
-        rows = np.arange(len(texts), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        stopwords = frozenset(bm25s.tokenization._infer_stopwords("en"))  # noqa: SLF001 - the list it uses
+        word_ids: dict[str, int] = {}
+        documents: list[array[int]] = []
+        parts: list[np.ndarray] = []
+        for rows, texts in batches:
+            parts.append(np.asarray(rows, dtype=np.int64))
+            for text in texts:
+                words = array("i")
+                for token in _TOKEN.findall(text.lower()):
+                    if token not in stopwords:
+                        words.append(word_ids.setdefault(token, len(word_ids)))
+                documents.append(words)
+        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        if len(rows) != len(documents):
+            raise ValueError("BM25 needs one row per text")
         if len(rows) > 1 and np.any(np.diff(rows) <= 0):
             raise ValueError("BM25 rows must be ascending")
-        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=stem_words, show_progress=False)
-        if not tokens.vocab:
+        if not word_ids:
             return cls(rows, None)
+        stems = stem_words(list(word_ids))
+        vocab = {stem: i for i, stem in enumerate(dict.fromkeys(stems))}
+        stem_of = array("i", (vocab[stem] for stem in stems))
+        for i, words in enumerate(documents):
+            documents[i] = array("i", (stem_of[word] for word in words))
         model = bm25s.BM25()
-        model.index(tokens, show_progress=False)
+        model.index((documents, vocab), show_progress=False)
         columns = _Columns(
             model.scores["data"],
             model.scores["indices"],
             model.scores["indptr"],
             model.vocab_dict,
-            frozenset(bm25s.tokenization._infer_stopwords("en")),  # noqa: SLF001 - the list it used
+            stopwords,
             len(rows),
         )
         return cls(rows, columns, model)

@@ -105,3 +105,13 @@ def test_answering_does_not_import_bm25s_or_scipy(seeds, tmp_path):
     )
     run = subprocess.run([sys.executable, "-c", check], check=True, cwd=ROOT, env=env, capture_output=True, text=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_an_index_built_a_batch_at_a_time_scores_as_one_built_at_once(saved):
+    ours, _, rows = saved
+    batched = LexicalIndex.build_batches([(rows[:2], TEXTS[:2]), (rows[2:3], TEXTS[2:3]), (rows[3:], TEXTS[3:])])
+    for query in ("withdrawal January", "Kazakhstan protests", "geese storm lake", "the"):
+        (rows_a, scores_a), (rows_b, scores_b) = ours.search(query, 10), batched.search(query, 10)
+        assert rows_a.tolist() == rows_b.tolist() and scores_a.tolist() == pytest.approx(scores_b.tolist())
+    with pytest.raises(ValueError, match="ascending"):
+        LexicalIndex.build_batches([(rows[3:], TEXTS[3:]), (rows[:3], TEXTS[:3])])
