@@ -65,11 +65,7 @@ def verify_index(index_dir: Path) -> Verification:
     try:
         stored = generations.read_index(index_dir, full=True)
     except IndexDamagedError as exc:
-        marked = generations.mark_damaged(index_dir / name, str(exc))
-        remedy = (
-            "the next use rebuilds it" if marked else "it is read-only here: run with --rebuild where it is writable"
-        )
-        raise IndexDamagedError(f"the index in {index_dir} is damaged: {exc}; {remedy}") from None
+        raise generations.damaged(index_dir / name, str(exc)) from None
     assert stored is not None
     manifest = stored.manifest
     stored.close()

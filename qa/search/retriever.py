@@ -30,7 +30,7 @@ from qa.search.ranking import by_score, in_corpus_order, shown_window
 from qa.search.sources import Sources
 from qa.search.values import values_of
 from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
-from qa.storage.generations import StoredIndex, live_generation, mark_damaged, read_index
+from qa.storage.generations import StoredIndex, damaged, live_generation, mark_damaged, read_index
 
 __all__ = ["EVIDENCE_HITS", "Retriever"]
 
@@ -188,9 +188,7 @@ class Retriever:
         try:
             live.index.confirm()
         except IndexDamagedError as exc:
-            marked = mark_damaged(live.index.path, str(exc))
-            remedy = "the next use rebuilds it" if marked else "rebuild it with --rebuild"
-            raise IndexDamagedError(f"the index in {live.index.path.parent} is damaged ({exc}); {remedy}") from None
+            raise damaged(live.index.path, str(exc)) from None
 
     @contextlib.contextmanager
     def _damage_guard(self, live: _Live) -> Iterator[None]:
@@ -204,9 +202,7 @@ class Retriever:
             raise exc.__cause__ from None
         except (KeyError, IndexError, ValueError, OverflowError, RuntimeError, sqlite3.DatabaseError) as exc:
             reason = f"{type(exc).__name__} while reading it: {str(exc).splitlines()[0][:100] if str(exc) else ''}"
-            marked = mark_damaged(live.index.path, reason)
-            remedy = "the next use rebuilds it" if marked else "rebuild it with --rebuild"
-            raise IndexDamagedError(f"the index in {live.index.path.parent} is damaged ({reason}); {remedy}") from exc
+            raise damaged(live.index.path, reason) from exc
 
     def _verified(
         self, live: _Live, hits: list[Hit], rows: list[int], copy_docs: dict[str, str]

@@ -68,11 +68,8 @@ class SourceCheck:
         meta = self._documents.get(passage.doc_key)
         if meta is None:  # a passage whose document the list does not hold
             return Mismatch(passage.id, passage.doc_key, "", DAMAGED)
-        read = self._read(meta.path)
-        if read is not None and read.texts is None and read.sha256 == self._indexed.get(meta.path):
-            return None  # a file too large to keep decoded, unchanged: its passages are as the load checked them
-        text = read.texts.get(meta.key) if read is not None and read.texts is not None else None
-        if text is not None and text[passage.start : passage.end] == passage.text:
+        read, text = self._now(meta)
+        if self._trusted(meta, read) or (text is not None and text[passage.start : passage.end] == passage.text):
             return None
         return Mismatch(passage.id, meta.key, meta.path, self._cause(meta, read))
 
@@ -81,13 +78,21 @@ class SourceCheck:
         meta = self._documents.get(doc_key)
         if meta is None:
             return Mismatch("", doc_key, "", DAMAGED)
-        read = self._read(meta.path)
-        if read is not None and read.texts is None and read.sha256 == self._indexed.get(meta.path):
-            return None
-        text = read.texts.get(meta.key) if read is not None and read.texts is not None else None
-        if text is not None and text_sha256(text) == meta.sha256:
+        read, text = self._now(meta)
+        if self._trusted(meta, read) or (text is not None and text_sha256(text) == meta.sha256):
             return None
         return Mismatch("", doc_key, meta.path, self._cause(meta, read))
+
+    def _now(self, meta: DocumentMeta) -> tuple[_Read | None, str | None]:
+        """The document's file as it is now, and the document's text in it (None: unreadable, not decoded,
+        or not there)."""
+        read = self._read(meta.path)
+        texts = read.texts if read is not None else None
+        return read, texts.get(meta.key) if texts is not None else None
+
+    def _trusted(self, meta: DocumentMeta, read: _Read | None) -> bool:
+        """A file too large to keep decoded, unchanged: its passages are as the index's load checks found them."""
+        return read is not None and read.texts is None and read.sha256 == self._indexed.get(meta.path)
 
     def _cause(self, meta: DocumentMeta, read: _Read | None) -> str:
         if read is None:

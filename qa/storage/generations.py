@@ -61,6 +61,7 @@ __all__ = [
     "checkpoint_documents",
     "finish_build",
     "live_generation",
+    "damaged",
     "mark_damaged",
     "read_index",
     "remove_stale",
@@ -228,6 +229,16 @@ def mark_damaged(gen: Path, reason: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def damaged(gen: Path, reason: str) -> IndexDamagedError:
+    """Mark generation `gen` damaged and return the one-line error that says so and what happens next."""
+    remedy = (
+        "the next use rebuilds it"
+        if mark_damaged(gen, reason)
+        else "the folder is read-only: rebuild it with --rebuild where it is writable"
+    )
+    return IndexDamagedError(f"the index in {gen.parent} is damaged ({reason}); {remedy}")
 
 
 def _damage_reason(gen: Path) -> str:
