@@ -228,7 +228,7 @@ def worker_synth(args: argparse.Namespace) -> None:
     index = vectors_from_database(database, spec)
     ann_s = time.perf_counter() - t1
     t2 = time.perf_counter()
-    lexical = lexical_from_database(database)
+    lexical = lexical_from_database(database, work / generations.LEXICAL)
     bm25_s = time.perf_counter() - t2
     gen = generations.finish_build(
         work, database, _synth_manifest(database, corpus, embedder, settings, spec, key), index, lexical

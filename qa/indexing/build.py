@@ -238,7 +238,7 @@ def _finalize(build: _Build) -> _Indexes:
     if vectors is None or build.seed_spec != spec:
         request.reporter.info(f"Building the vector index ({spec.kind}, {counts.passages} passages) ...")
         vectors = vectors_from_database(database, spec)
-    return _Indexes(vectors, lexical_from_database(database), spec, counts)
+    return _Indexes(vectors, lexical_from_database(database, build.work / generations.LEXICAL), spec, counts)
 
 
 def _manifest(build: _Build, indexes: _Indexes, live: StoredIndex | None) -> Manifest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from importlib import metadata
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -25,9 +26,9 @@ def vectors_from_database(database: PassageDatabase, spec: ann.AnnSpec) -> faiss
     return ann.build(spec, database.dim, database.iter_rows("vector"), train)
 
 
-def lexical_from_database(database: PassageDatabase) -> LexicalIndex:
-    """A new BM25 index over every passage text, read from the database a batch at a time."""
-    return LexicalIndex.build_batches(database.iter_rows("text"))
+def lexical_from_database(database: PassageDatabase, folder: Path) -> LexicalIndex:
+    """A new BM25 index over every passage text, read from the database a batch at a time, written in `folder`."""
+    return LexicalIndex.build_batches(database.iter_rows("text"), folder)
 
 
 def library_versions() -> dict[str, str]:

@@ -369,8 +369,7 @@ def _write_generation(
     # the document list once more, as one JSON array: a cold start parses it in one call
     _write_text(work / DOCUMENTS, json.dumps(rows, ensure_ascii=False))
     faiss.write_index(vectors, str(work / VECTORS))
-    shutil.rmtree(work / LEXICAL, ignore_errors=True)
-    lexical.save(work / LEXICAL)
+    lexical.save(work / LEXICAL)  # nothing to do when it was built there
     (work / MANIFEST).unlink(missing_ok=True)
     written = [path for path in sorted(work.rglob("*")) if path.is_file()]
     files = {path.relative_to(work).as_posix(): path.stat().st_size for path in written}

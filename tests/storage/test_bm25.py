@@ -115,3 +115,51 @@ def test_an_index_built_a_batch_at_a_time_scores_as_one_built_at_once(saved):
         assert rows_a.tolist() == rows_b.tolist() and scores_a.tolist() == pytest.approx(scores_b.tolist())
     with pytest.raises(ValueError, match="ascending"):
         LexicalIndex.build_batches([(rows[3:], TEXTS[3:]), (rows[:3], TEXTS[:3])])
+
+
+def _corpus(seed: int, n: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    words = [w.strip(".,;:'") for t in TEXTS for w in t.split()] + [f"term{i}" for i in range(300)]
+    return [" ".join(rng.choice(words, size=int(rng.integers(0, 40)))) for _ in range(n)]
+
+
+def test_the_arrays_are_the_same_when_built_a_span_of_terms_and_a_chunk_at_a_time(tmp_path, monkeypatch):
+    import qa.storage.bm25 as bm25
+
+    texts = _corpus(1, 400)
+    rows = np.arange(5, 5 + 2 * len(texts), 2, dtype=np.int64)
+    batches = [(rows[i : i + 37], texts[i : i + 37]) for i in range(0, len(texts), 37)]
+    whole = LexicalIndex.build_batches(batches, tmp_path / "whole")
+    monkeypatch.setattr(bm25, "_SPAN", 97)  # many ranges of terms, each read from a scratch file in chunks of 50
+    monkeypatch.setattr(bm25, "_CHUNK", 50)
+    pieces = LexicalIndex.build_batches(batches, tmp_path / "pieces")
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(whole._columns, name), getattr(pieces._columns, name)), name
+    assert whole._columns.vocab == pieces._columns.vocab
+    assert sorted(p.name for p in (tmp_path / "pieces").iterdir()) == sorted(
+        ["rows.npy", "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"]
+        + ["vocab.index.json", "params.index.json", "stopwords.json"]
+    )  # the scratch file is gone
+
+
+def test_bm25s_reads_the_saved_index_and_scores_it_the_same(tmp_path):
+    texts = _corpus(2, 300)
+    LexicalIndex.build(texts).save(tmp_path)
+    theirs = bm25s.BM25.load(str(tmp_path))
+    reference = bm25s.BM25()
+    reference.index(bm25s.tokenize(texts, stopwords="en", stemmer=stem_words, show_progress=False), show_progress=False)
+    for query in ("troops withdrawal term7", "kazakhstan kazakhstan term250 geese", "term1 term2 term3"):
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=stem_words, return_ids=False, show_progress=False)[0]
+        ours = theirs.get_scores([t for t in tokens if t in theirs.vocab_dict])
+        expected = reference.get_scores([t for t in tokens if t in reference.vocab_dict])
+        assert np.allclose(ours, expected, rtol=1e-6, atol=0)
+
+
+def test_a_build_clears_an_interrupted_builds_leftovers_and_an_empty_corpus_has_no_columns(tmp_path):
+    (tmp_path / "pairs.tmp").write_bytes(b"\0" * 100)
+    (tmp_path / "params.index.json").write_text("{}")
+    index = LexicalIndex.build_batches([(np.array([1, 2]), ["the and of", ""])], tmp_path)
+    assert index.search("the", 3)[0].size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.npy"]
+    with pytest.raises(ValueError, match="one row per text"):
+        LexicalIndex.build_batches([(np.array([1, 2]), ["a text"])], tmp_path)
