@@ -66,6 +66,15 @@ class BackendError(QAError):
     exit_code = 2
 
 
+class MissingExtraError(QAError):
+    """An optional part was asked for whose package is not installed (`pip install -e '.[EXTRA]'`)."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, extra: str, package: str) -> None:
+        super().__init__(f"{what} needs the {package} package, not installed here: pip install -e '.[{extra}]'")
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """Whether `exc` (OSError, SQLite's, FAISS's RuntimeError) says the disk is full."""
     import errno

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qa.citations import Citation
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Source:
     publisher: str | None
     published: str | None
     byline: str | None = None
+    url: str | None = None  # the article's address, when its record gives one
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -155,7 +159,14 @@ class Hit:
                 "bm25": None if self.bm25_score is None else round(self.bm25_score, 6),
             },
             "also_in": [other.to_dict() for other in self.also_in],
+            "citation": self.citation().to_dict(),
         }
+
+    def citation(self) -> Citation:
+        """This passage cited: publisher, date, the quoted sentence, headline, file and lines (qa/citations.py)."""
+        from qa.citations import cite
+
+        return cite(self)
 
 
 @dataclass(frozen=True)

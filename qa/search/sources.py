@@ -44,4 +44,5 @@ class Sources:
             publisher=meta.publisher,
             published=meta.published,
             byline=meta.byline,
+            url=meta.url,
         )
