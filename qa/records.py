@@ -3,15 +3,15 @@ sources, search results and their evidence, index status, and the Reporter the l
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from qa.citations import Citation
 
 
 @dataclass(frozen=True)
@@ -163,10 +163,103 @@ class Hit:
         }
 
     def citation(self) -> Citation:
-        """This passage cited: publisher, date, the quoted sentence, headline, file and lines (qa/citations.py)."""
-        from qa.citations import cite
-
+        """This passage cited: publisher, date, the quoted sentence, headline, file and lines (see `cite`)."""
         return cite(self)
+
+
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\S+")
+_FRAGMENT_WORDS = 4  # words at each end of a long quote in a text fragment (start,end)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One passage, cited."""
+
+    text: str  # one line: 'Dawn, 14 January 2022: “…” (Headline; seeds/004.txt, lines 13–14) URL'
+    quote: str  # the quoted words, exactly the source's text[start:end]
+    start: int  # raw-file offsets of the quote
+    end: int
+    line_start: int
+    line_end: int
+    url: str | None  # the article's URL with a text fragment at the quote, when its record has a URL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "line_start": self.line_start,
+            "line_end": self.line_end,
+            "url": self.url,
+        }
+
+
+def cite(hit: Hit) -> Citation:
+    """The citation of one hit, which a reporter pastes: who said it, when, the quoted words, where to check them.
+
+    It quotes the passage's highlighted sentence (the one most likely to answer), or the whole passage when
+    none is marked. The quote is the exact slice of the source; the one-line `text` only folds its whitespace
+    (line breaks, indents) into single spaces so that it pastes as one line. `url` is the article's own
+    address, when its record has one, with a text fragment (`#:~:text=start,end`) that makes a browser open
+    the page at the quoted words.
+    """
+    passage = hit.passage
+    start, end = (hit.highlight.start, hit.highlight.end) if hit.highlight is not None else (passage.start, passage.end)
+    words = passage.text[start - passage.start : end - passage.start]
+    # trim the slice's outer whitespace: still an exact slice, of fewer characters
+    lead = len(words) - len(words.lstrip())
+    words = words.strip()
+    start += lead
+    end = start + len(words)
+    line_start = passage.line_start + passage.text[: start - passage.start].count("\n")
+    line_end = line_start + words.count("\n")
+    source = hit.source
+    url = with_text_fragment(source.url, words) if source.url else None
+    head = ", ".join(part for part in (source.publisher or source.byline, long_date(source.published)) if part)
+    quoted = f"“{one_line(words)}”"
+    lines = f"line {line_start}" if line_start == line_end else f"lines {line_start}–{line_end}"
+    where = source.path + (f"#{source.id}" if source.id else "")
+    place = "; ".join(part for part in (source.title, f"{where}, {lines}") if part)
+    text = f"{head}: {quoted} ({place})" if head else f"{quoted} ({place})"
+    if url:
+        text += f" {url}"
+    return Citation(text, words, start, end, line_start, line_end, url)
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace (line breaks included) as one space."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def long_date(published: str | None) -> str | None:
+    """'2022-01-14' -> '14 January 2022'; anything else as it is."""
+    if not published:
+        return None
+    try:
+        day = dt.date.fromisoformat(published)
+    except ValueError:
+        return published
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def with_text_fragment(url: str, words: str) -> str:
+    """`url` opened at `words`: a text fragment of the whole quote, or of its first and last words when long."""
+    tokens = _WORD.findall(words)
+    if not tokens:
+        return url
+    if len(tokens) <= 2 * _FRAGMENT_WORDS:
+        directive = _fragment_part(" ".join(tokens))
+    else:
+        first, last = " ".join(tokens[:_FRAGMENT_WORDS]), " ".join(tokens[-_FRAGMENT_WORDS:])
+        directive = f"{_fragment_part(first)},{_fragment_part(last)}"
+    return f"{url.split('#', 1)[0]}#:~:text={directive}"
+
+
+def _fragment_part(text: str) -> str:
+    # ",", "&" and "-" are the fragment's own syntax: percent-encoded like every reserved character
+    return quote(text, safe="").replace("-", "%2D")
 
 
 @dataclass(frozen=True)
@@ -239,6 +332,8 @@ class SearchResult:
     answer: Answer | None = None  # the span of the top hit's highlight that names the answer, if trusted
     # passages left out because they are not, now, the exact slice of their file (qa/search/verify.py)
     warnings: list[str] = field(default_factory=list)
+    # why there are no hits, in words, when there are none: the filters match no article, the dates are reversed
+    empty_reason: str | None = None
 
     @property
     def disagree(self) -> bool:
@@ -256,6 +351,7 @@ class SearchResult:
             "answer": self.answer.to_dict() if self.answer is not None else None,
             "passages": [hit.to_dict() for hit in self.hits],
             "warnings": list(self.warnings),
+            "empty_reason": self.empty_reason,
         }
 
 
@@ -373,18 +469,35 @@ PASSAGES_PER_TURN = 2  # how many top passages a turn keeps for salience
 
 @dataclass(frozen=True)
 class Turn:
-    """A previous question, what was searched for it, and the text of its top passage(s)."""
+    """A previous question, what was searched for it, and what its answer showed (qa/search/followup.py)."""
 
     question: str
     query: str = ""  # what was searched ("" = the question itself)
-    passages: tuple[str, ...] = ()
+    passages: tuple[str, ...] = ()  # the texts of its top passages
+    topic: tuple[tuple[str, float], ...] = ()  # the conversation's topic after it: (word, weight), in order of mention
+    highlight: str | None = None  # its top passage's highlighted sentence
+    answered: bool = True  # False when the bot abstained: its passages are not taken as the answer
 
     @classmethod
     def of(
-        cls, question: str, result: SearchResult, query: str | None = None, *, passages: int = PASSAGES_PER_TURN
+        cls,
+        question: str,
+        result: SearchResult,
+        query: str | None = None,
+        *,
+        passages: int = PASSAGES_PER_TURN,
+        topic: tuple[tuple[str, float], ...] = (),
     ) -> Turn:
         """The turn for a question and its `SearchResult` (the texts of its top `passages` hits)."""
-        return cls(question, query or question, tuple(hit.text for hit in result.hits[:passages]))
+        top = result.hits[0] if result.hits else None
+        return cls(
+            question,
+            query or question,
+            tuple(hit.text for hit in result.hits[:passages]),
+            topic,
+            top.highlight_text if top is not None else None,
+            bool(result.answered) and top is not None,
+        )
 
     @property
     def searched(self) -> str:

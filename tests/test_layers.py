@@ -17,6 +17,7 @@ QA = Path(__file__).resolve().parent.parent / "qa"
 LAYERS = {
     "errors": 0,
     "records": 0,
+    "citations": 0,  # a hit's citation: records' to_dict calls it
     "paths": 0,
     "version": 0,
     "text": 1,
@@ -29,6 +30,7 @@ LAYERS = {
     "indexing": 5,
     "search": 6,
     "fronts": 7,
+    "integrations": 7,  # framework retrievers (qa/integrations/): a front for LangChain and LlamaIndex
 }
 # the package's public face and the import shims kept for documented deep paths: they sit on top
 TOP = {"__init__", "cli", "server", "indexer", "evaluate"}

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from qa.citations import NOT_ANSWERED, no_passages
 from qa.records import Answer, Document, Extraction, Hit, Passage, Report, SearchResult, Source, ValueSource
 from qa.text.encoding import terminal_safe, terminal_safe_offsets
 
@@ -63,18 +64,22 @@ def location(source: Source, line_start: int, line_end: int) -> str:
     return f"{where}:{lines}"
 
 
-def render_result(console: Console, result: SearchResult, *, show_question: bool = False) -> None:
-    """The answer for a reader; every text from an article, a file name or a question passes terminal_safe()."""
+def render_result(console: Console, result: SearchResult, *, show_question: bool = False, cite: bool = False) -> None:
+    """The answer for a reader; every text from an article, a file name or a question passes terminal_safe().
+    With `cite`, each passage is its one-line citation (`[1] Dawn, 14 January 2022: “…” (…)`) instead."""
     if show_question:
         console.print(Text(terminal_safe(result.question), style="bold"), soft_wrap=True)
     if not result.hits:
-        console.print(Text("No passages found.", style="yellow"))
+        console.print(Text(terminal_safe(no_passages(result)), style="yellow"), soft_wrap=True)
         return
     if not result.answered:
         console.print(Text(NOT_ANSWERED, style="bold yellow"), soft_wrap=True)
         console.print()
     else:
         _values_panel(console, result)
+    if cite:
+        _citations(console, result)
+        return
     width = max(40, min(console.width, 100) - _INDENT_WIDTH)
     for hit in result.hits:
         header = Text()
@@ -95,7 +100,13 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         console.print()
 
 
-NOT_ANSWERED = "The articles don't seem to answer this. Closest passages:"
+def _citations(console: Console, result: SearchResult) -> None:
+    """`[rank] ` and the passage's citation line, for each passage: what a reporter pastes."""
+    for hit in result.hits:
+        line = Text(f"[{hit.rank}] ", style="bold cyan")
+        line.append(terminal_safe(hit.citation().text))
+        console.print(line, soft_wrap=True)
+    console.print()
 
 
 def _values_panel(console: Console, result: SearchResult) -> None:

@@ -13,10 +13,11 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from qa.citations import markdown
 from qa.errors import QAError
 from qa.fronts.present import location, render_result, source_label
-from qa.inputs import DEFAULT_K, DEFAULT_MODE, MAX_K, MODES
-from qa.records import IndexedDocument, Passage, SearchResult, Turn
+from qa.inputs import DEFAULT_K, DEFAULT_MODE, MAX_K, MODES, check_date
+from qa.records import Hit, IndexedDocument, Passage, SearchResult, Turn
 from qa.search.followup import resolve
 from qa.search.retriever import Retriever
 from qa.text.encoding import terminal_safe
@@ -30,9 +31,15 @@ HELP = [
     ("/k N", "show N passages per answer"),
     ("/mode M", "hybrid (BM25 and dense fused), dense or bm25"),
     ("/sources", "list the indexed articles"),
+    ("/source TEXT", "only articles whose publisher, byline, title or path contains TEXT (/source alone: all)"),
+    ("/since DATE", "only articles published on or after YYYY-MM-DD (/since alone: no limit)"),
+    ("/until DATE", "only articles published on or before YYYY-MM-DD (/until alone: no limit)"),
+    ("/filters", "the filters in force; /filters off drops them all"),
+    ("/cite N", "the citation of passage N of the last answer, one line to paste (/cite: all of them)"),
+    ("/markdown", "the last answer as Markdown, for notes"),
     ("/open N", "passage N of the last answer among its neighbours in the article"),
     ("/article N", "the whole indexed article of passage N"),
-    ("/forget", "drop the conversation: the next question starts afresh"),
+    ("/forget", "drop the conversation: the next question starts afresh (also /clear, /new)"),
     ("/help", "this list"),
     ("/quit", "leave (also Ctrl-D); Ctrl-C drops the line being typed"),
 ]
@@ -136,6 +143,9 @@ class Chat:
     mode: str = DEFAULT_MODE
     turns: list[Turn] = field(default_factory=list)
     last: SearchResult | None = None
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
 
     def handle(self, line: str) -> bool:
         """Act on one line of input; False when the chat should end."""
@@ -145,6 +155,10 @@ class Chat:
         try:
             if line.startswith("/"):
                 return self.command(line)
+            bare = line.lower().rstrip("!.")
+            if bare in _BARE_COMMANDS:  # "clear", "quit": a command typed without its slash, never a question
+                self.say(f"(taken as /{_BARE_COMMANDS[bare]}; commands start with /, /help lists them)", "dim")
+                return self.command("/" + _BARE_COMMANDS[bare])
             self.ask(line)
         except KeyboardInterrupt:
             self.say("interrupted", "yellow")
@@ -155,11 +169,15 @@ class Chat:
     def ask(self, question: str) -> None:
         resolved = resolve(question, self.turns)
         if resolved.used_context:
-            self.say(f"searching for: {resolved.query}", "dim")
-        result = self.retriever.search(resolved.query, k=self.k, mode=self.mode)
+            self.say(f"searching for: {resolved.query}  ({resolved.reason}; /forget starts afresh)", "dim")
+        if self._filters():
+            self.say(f"filters: {self._filters()}", "dim")
+        result = self.retriever.search(
+            resolved.query, k=self.k, mode=self.mode, source=self.source, since=self.since, until=self.until
+        )
         render_result(self.console, result)
         self.last = result
-        self.turns = [*self.turns, Turn.of(question, result, resolved.query)][-KEPT_TURNS:]
+        self.turns = [*self.turns, Turn.of(question, result, resolved.query, topic=resolved.topic)][-KEPT_TURNS:]
 
     def command(self, line: str) -> bool:
         words = line[1:].split()
@@ -180,6 +198,14 @@ class Chat:
             "open": self.open,
             "article": self.article,
             "forget": self.forget,
+            "clear": self.forget,
+            "new": self.forget,
+            "source": self.set_source,
+            "since": self.set_since,
+            "until": self.set_until,
+            "filters": self.filters,
+            "cite": self.cite,
+            "markdown": self.markdown,
             "quit": self.quit,
             "exit": self.quit,
         }
@@ -211,6 +237,74 @@ class Chat:
 
     def quit(self, args: list[str]) -> bool:
         return False
+
+    def set_source(self, args: list[str]) -> None:
+        self.source = " ".join(args) or None
+        self.say(f"filters: {self._filters() or 'none'}")
+
+    def set_since(self, args: list[str]) -> None:
+        self._set_date("since", args)
+
+    def set_until(self, args: list[str]) -> None:
+        self._set_date("until", args)
+
+    def _set_date(self, which: str, args: list[str]) -> None:
+        if len(args) > 1:
+            self.say(f"usage: /{which} YYYY-MM-DD, or /{which} alone for no limit", "red")
+            return
+        value = args[0] if args else None
+        if value is not None:
+            try:
+                value = check_date(value, f"/{which}")
+            except QAError as exc:
+                self.say(f"error: {exc}", "red")
+                return
+        since, until = (value, self.until) if which == "since" else (self.since, value)
+        if since and until and since > until:
+            self.say(f"error: /since {since} is after /until {until}; nothing could match", "red")
+            return
+        setattr(self, which, value)
+        self.say(f"filters: {self._filters() or 'none'}")
+
+    def filters(self, args: list[str]) -> None:
+        if args and args != ["off"]:
+            self.say("usage: /filters, or /filters off to drop them all", "red")
+            return
+        if args:
+            self.source = self.since = self.until = None
+        self.say(f"filters: {self._filters() or 'none'}")
+
+    def _filters(self) -> str:
+        parts = []
+        if self.source:
+            parts.append(f"source contains {self.source!r}")
+        if self.since:
+            parts.append(f"since {self.since}")
+        if self.until:
+            parts.append(f"until {self.until}")
+        return ", ".join(parts)
+
+    def cite(self, args: list[str]) -> None:
+        """One citation line per passage asked for, printed plain (no wrapping) so that it copies whole."""
+        hits = self._hits_asked(args, "cite")
+        for hit in hits or []:
+            self.console.print(Text(terminal_safe(f"[{hit.rank}] {hit.citation().text}")), soft_wrap=True)
+
+    def markdown(self, args: list[str]) -> None:
+        if self.last is None:
+            self.say("no answer yet: ask a question first", "red")
+            return
+        self.console.print(Text(terminal_safe(markdown(self.last))), soft_wrap=True)
+
+    def _hits_asked(self, args: list[str], command: str) -> list[Hit] | None:
+        if self.last is None or not self.last.hits:
+            self.say("no passages yet: ask a question first", "red")
+            return None
+        count = len(self.last.hits)
+        if len(args) > 1 or (args and (not args[0].isdigit() or not 1 <= int(args[0]) <= count)):
+            self.say(f"usage: /{command} N, a passage of the last answer from 1 to {count}", "red")
+            return None
+        return [self.last.hits[int(args[0]) - 1]] if args else list(self.last.hits)
 
     def sources(self, args: list[str]) -> None:
         articles = self._articles()
@@ -281,6 +375,19 @@ class Chat:
     def say(self, message: str, style: str = "") -> None:
         """One message; it may quote an article, a path or the question, so it is made terminal-safe."""
         self.console.print(Text(terminal_safe(message), style=style), soft_wrap=True)
+
+
+# a command's name typed alone, without its slash: what it is taken as
+_BARE_COMMANDS = {
+    "clear": "forget",
+    "reset": "forget",
+    "forget": "forget",
+    "new": "forget",
+    "help": "help",
+    "quit": "quit",
+    "exit": "quit",
+    "bye": "quit",
+}
 
 
 def _lines(start: int, end: int) -> str:

@@ -275,7 +275,7 @@ class BrokenRetriever:
     def __len__(self) -> int:
         return 0
 
-    def search(self, question, k=3, mode="hybrid"):
+    def search(self, question, k=3, mode="hybrid", **filters):
         raise IndexDamagedError("the index at /x is damaged: vectors.faiss is truncated")
 
 
@@ -301,3 +301,45 @@ def test_article_escapes_are_shown_not_run(articles, tmp_path, capsys, monkeypat
     assert out.count("Riot \\x1b]0;PWNED\\x07report") >= 3  # the answer, /open and /article headers, /sources
     assert out.count("Rioters set \\x1b[31mcars\\x1b[0m ablaze") == 3
     assert out.count("Police fired \\u202etear") == 3 and out.count("\\u202c") == 3 and out.count("them.\\x07") == 3
+
+
+def test_filters_narrow_the_answers_and_are_shown(retriever, tmp_path, capsys):
+    text = "/source fuel\nWho stormed buildings?\n/filters\n/filters off\n/since 2022-01-01\n/until 2021-01-01\n"
+    code, out = chat(retriever, text, capsys, history_file=tmp_path / "history", k=3)
+    assert code == 0
+    lines = out.splitlines()
+    assert "filters: source contains 'fuel'" in lines
+    assert "fuel.md" in out and "pullout.txt" not in out  # only the article whose path holds "fuel"
+    assert lines.count("filters: none") == 1  # after /filters off
+    assert "filters: since 2022-01-01" in lines
+    assert "error: /since 2022-01-01 is after /until 2021-01-01; nothing could match" in lines
+
+
+def test_bad_dates_and_filter_usage_get_one_line(retriever, tmp_path, capsys):
+    code, out = chat(
+        retriever, "/since yesterday\n/until 2022-02-30\n/filters on\n", capsys, history_file=tmp_path / "h"
+    )
+    assert out.splitlines()[1:] == [
+        "error: /since must be a date as YYYY-MM-DD, got 'yesterday'",
+        "error: /until must be a date as YYYY-MM-DD, got '2022-02-30'",
+        "usage: /filters, or /filters off to drop them all",
+    ]
+
+
+def test_cite_and_markdown_print_the_last_answer(retriever, tmp_path, capsys):
+    text = "/cite\nWhen does the withdrawal end?\n/cite 1\n/cite 9\n/markdown\n"
+    code, out = chat(retriever, text, capsys, history_file=tmp_path / "history", k=2)
+    assert code == 0
+    assert "no passages yet: ask a question first" in out
+    cited = [line for line in out.splitlines() if line.startswith("[1] “")]  # no publisher or date: the quote first
+    assert len(cited) == 1 and cited[0].endswith("pullout.txt, line 5)") and "(Troops leave Kazakhstan; " in cited[0]
+    assert "usage: /cite N, a passage of the last answer from 1 to 2" in out
+    assert "## When does the withdrawal end?" in out and "   > — " in out
+
+
+@pytest.mark.parametrize(("word", "effect"), [("clear", "conversation forgotten"), ("Reset", "conversation forgotten")])
+def test_a_command_word_typed_alone_is_a_command_not_a_follow_up(retriever, tmp_path, capsys, word, effect):
+    code, out = chat(retriever, f"fuel prices\n{word}\nand the police?\n", capsys, history_file=tmp_path / "h")
+    assert code == 0
+    assert "(taken as /forget; commands start with /, /help lists them)" in out and effect in out
+    assert "searching for:" not in out  # the follow-up after it starts afresh: nothing was glued to "clear"

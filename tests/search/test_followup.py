@@ -9,7 +9,16 @@ from types import SimpleNamespace
 import pytest
 
 from qa.records import Turn
-from qa.search.followup import MAX_CARRIED, Resolved, content_words, followup_reason, resolve, salient_words
+from qa.search.followup import (
+    MAX_ANSWER,
+    MAX_CARRIED,
+    MAX_SALIENT,
+    Resolved,
+    content_words,
+    followup_reason,
+    resolve,
+    salient_words,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,14 +82,37 @@ def test_without_a_previous_turn_the_question_is_searched_as_it_is():
     assert resolve("  who led   them? ", []) == Resolved("who led them?", False, "no previous turn")
 
 
-def test_the_query_is_the_question_then_the_last_questions_words_then_salient_passage_words():
+def test_the_query_is_the_question_then_the_topic_then_the_last_answers_names():
     resolved = resolve("and in Almaty?", [TROOPS])
-    # the connective goes; the last question's content words follow; then the most repeated passage word
-    # not there yet (CSTO, troops and Kazakhstan repeat most but are there already; then names first)
-    assert resolved.query == "in Almaty? troops CSTO send Kazakhstan Tokayev"
-    assert resolve("how many of them were Russian?", [TROOPS]).query.startswith(
-        "how many of them were Russian? troops CSTO send Kazakhstan"
+    # the connective goes; the last question's content words follow in their order (its topic)
+    assert resolved.query == "in Almaty? troops CSTO send Kazakhstan"
+    answered = Turn(TROOPS.question, highlight="About 2,000 CSTO troops were sent at the request of Tokayev.")
+    # then the names of the last answer's highlighted sentence not said yet
+    assert resolve("how many of them were Russian?", [answered]).query == (
+        "how many of them were Russian? troops CSTO send Kazakhstan Tokayev"
     )
+    abstained = Turn(TROOPS.question, highlight=answered.highlight, answered=False)
+    assert "Tokayev" not in resolve("how many of them were Russian?", [abstained]).query  # not an answer
+
+
+def test_the_topic_fades_over_follow_ups_that_do_not_name_it_and_a_new_question_replaces_it():
+    first = resolve("Who commanded the CSTO troops in Kazakhstan?", [])
+    assert first.topic == (("commanded", 0.7), ("CSTO", 1.0), ("troops", 0.7), ("Kazakhstan", 1.0))
+    turns = [Turn(first.query, topic=first.topic)]
+    queries = []
+    for question in ("When did they leave?", "And why?", "How many of them?"):
+        resolved = resolve(question, turns)
+        queries.append(resolved.query)
+        turns.append(Turn(question, resolved.query, topic=resolved.topic))
+    # weight × 0.7 a turn, searched while at least 0.3: names (1.0) outlast other words (0.7)
+    assert queries[0] == "When did they leave? commanded CSTO troops Kazakhstan"
+    assert queries[1] == "why? commanded CSTO troops Kazakhstan leave"
+    assert queries[2] == "How many of them? CSTO Kazakhstan leave"  # "commanded", "troops" have faded
+    faded = resolve("Why?", turns)  # three follow-ups on, the names have faded too
+    assert (faded.query, faded.used_context) == ("Why?", False)
+    assert faded.reason == "too short to stand alone, but its topic has faded: ask it in full"
+    fresh = resolve("Who is Jen Psaki?", turns)
+    assert fresh.query == "Who is Jen Psaki?" and {w for w, _ in fresh.topic} == {"Jen", "Psaki"}
 
 
 def test_words_already_in_the_question_are_not_repeated():
@@ -90,14 +122,14 @@ def test_words_already_in_the_question_are_not_repeated():
     assert query.count("CSTO") == 1 and " send " not in query.split("?", 1)[1] + " "
 
 
-def test_only_the_last_turn_counts_and_context_carries_over_a_chain():
-    first = Turn("Who asked the CSTO for help?", passages=("Tokayev requested help from the CSTO.",))
-    second_query = resolve("why did he ask?", [first]).query
-    second = Turn("why did he ask?", query=second_query, passages=("Protests over fuel prices turned violent.",))
-    third = resolve("when did they start?", [first, second])
+def test_context_carries_over_a_chain_through_the_topic():
+    first_question = "Who asked the CSTO for help?"
+    first = Turn(first_question, topic=resolve(first_question, []).topic)
+    second = resolve("why did he ask?", [first])
+    third = resolve("when did they start?", [first, Turn("why did he ask?", second.query, topic=second.topic)])
     assert third.used_context
-    assert "CSTO" in third.query and "help" in third.query  # carried from turn 1 through turn 2's query
-    assert len(third.query.split("?", 1)[1].split()) <= MAX_CARRIED + 1
+    assert "CSTO" in third.query and "help" in third.query  # carried from turn 1 through turn 2's topic
+    assert len(third.query.split("?", 1)[1].split()) <= MAX_CARRIED + MAX_ANSWER + MAX_SALIENT
 
 
 def test_a_last_turn_without_content_words_adds_nothing():
@@ -105,11 +137,15 @@ def test_a_last_turn_without_content_words_adds_nothing():
     assert resolved == Resolved("and then?", False, "starts with 'and', but the last turn has no content words")
 
 
-def test_turn_of_keeps_the_question_the_query_and_top_passage_texts():
-    result = SimpleNamespace(hits=[SimpleNamespace(text=f"passage {i}") for i in range(3)])
-    turn = Turn.of("who led them?", result, "who led them? troops")
-    assert turn == Turn("who led them?", "who led them? troops", ("passage 0", "passage 1"))
+def test_turn_of_keeps_the_question_the_query_top_passage_texts_topic_and_answer():
+    hits = [SimpleNamespace(text=f"passage {i}", highlight_text=f"sentence {i}") for i in range(3)]
+    result = SimpleNamespace(hits=hits, answered=True)
+    topic = (("troops", 0.7),)
+    turn = Turn.of("who led them?", result, "who led them? troops", topic=topic)
+    assert turn == Turn("who led them?", "who led them? troops", ("passage 0", "passage 1"), topic, "sentence 0", True)
     assert Turn.of("q?", result).searched == "q?"
+    assert not Turn.of("q?", SimpleNamespace(hits=hits, answered=False)).answered
+    assert not Turn.of("q?", SimpleNamespace(hits=[], answered=True)).answered
 
 
 def test_content_and_salient_words():
@@ -142,3 +178,16 @@ def test_history_resolver_carries_the_previous_question_into_a_follow_up(corpus,
     query = resolve_with("and when did they start?", ["Why did the fuel price protests happen?"])
     assert query.startswith("when did they start?") or query.startswith("when did they start")
     assert "fuel" in query.lower()
+
+
+def test_bbc_dialogue_file_is_well_formed():
+    bbc = ROOT.parent / "shared" / "data" / "bbc"
+    if not bbc.is_dir():
+        pytest.skip(f"the BBC corpus is not at {bbc}")
+    lines = (ROOT / "bench" / "bbc_dialogues.jsonl").read_text(encoding="utf-8").splitlines()
+    dialogues = [json.loads(line) for line in lines if line.strip()]
+    assert len(dialogues) >= 30 and len({d["id"] for d in dialogues}) == len(dialogues)
+    for dialogue in dialogues:
+        text = (bbc / dialogue["path"]).read_text(encoding="utf-8", errors="replace")
+        assert all(answer in text for answer in dialogue["answers"] + dialogue["answers_1"]), dialogue["id"]
+        assert followup_reason(dialogue["turns"][0]) is None, dialogue["turns"][0]
