@@ -42,6 +42,10 @@ def start(model: str | None) -> None:
         onnx_file = _export_file(model)
         if onnx_file is None or os.environ.get("QA_BACKEND") == "torch":
             return
+        # numpy first, here: its C core fails to initialise when two threads import it at once ("cannot
+        # import name '__cpu_features__' from partially initialized module"), and every question needs it
+        import numpy  # noqa: F401
+
         with _guard:
             if onnx_file in _loading:
                 return
