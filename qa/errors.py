@@ -21,9 +21,26 @@ class EmptyQuestionError(BadInputError):
 
 
 class DocsNotFoundError(BadInputError):
+    """A corpus (or an article file) that is not there. The message names no front's option: a front that knows
+    where the path came from (the CLI's --docs) says so itself, from `path`."""
+
+    CORPUS = "a folder of .txt/.md/.html files or a .jsonl file"
+
+    def __init__(self, path: str, expected: str = CORPUS) -> None:
+        self.path = path
+        super().__init__(f"no such file or folder: {path} (expected {expected})")
+
+
+class SeedsNotFoundError(DocsNotFoundError):
+    """No corpus was given and the seed articles are not installed: they live in `seeds/` of a checkout, which an
+    editable install (`pip install -e .`) reaches from any folder and a wheel does not carry."""
+
     def __init__(self, path: str) -> None:
-        super().__init__(
-            f"no such file or folder: {path} (pass --docs with a folder of .txt/.md files or a .jsonl file)"
+        self.path = path
+        BadInputError.__init__(
+            self,
+            f"no corpus given, and the seed articles are not installed here ({path}): only a checkout installed"
+            " with pip install -e . has them",
         )
 
 

@@ -58,7 +58,7 @@ def check_mode(mode: object, name: str = "mode") -> str:
     return str(mode)
 
 
-def check_backend(backend: object, name: str = "--backend") -> str:
+def check_backend(backend: object, name: str = "backend") -> str:
     if backend != AUTO_BACKEND and backend not in BACKENDS:
         raise BadInputError(f"unknown {name} {backend!r}; choose one of: {', '.join((AUTO_BACKEND, *BACKENDS))}")
     return str(backend)

@@ -7,13 +7,25 @@ import os
 import re
 from pathlib import Path
 
+from qa.errors import SeedsNotFoundError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS = PROJECT_ROOT / "seeds"  # the seed articles: in the checkout, beside the package (not package data)
 
 
 def default_docs() -> Path:
-    """`seeds/` in the working folder, else the project's own seeds."""
-    here = Path("seeds")
-    return here if here.is_dir() else PROJECT_ROOT / "seeds"
+    """The seed articles, wherever the program runs: `seeds/` of the checkout the package is imported from (an
+    editable install finds them from any folder). Given as the relative `seeds` when that is the current folder's
+    own, so that paths print as `seeds/001_….txt`. Raises SeedsNotFoundError when they are not there (a wheel
+    installed from PyPI or a built archive carries the package only)."""
+    if not SEEDS.is_dir():
+        raise SeedsNotFoundError(str(SEEDS))
+    try:
+        if Path("seeds").resolve() == SEEDS:
+            return Path("seeds")
+    except OSError:  # the current folder is gone
+        pass
+    return SEEDS
 
 
 def index_home() -> Path:

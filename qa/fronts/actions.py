@@ -7,8 +7,10 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa.errors import BadInputError, EmptyQuestionError
+from qa.citations import markdown
+from qa.errors import BadInputError, DocsNotFoundError, EmptyQuestionError
 from qa.fronts.console import ConsoleReporter, Stdout
+from qa.fronts.options import docs_error
 from qa.fronts.present import explain_json, passage_json, render_explain, render_report, render_result, result_json
 from qa.fronts.question_files import AskedQuestion, read_graded, read_questions
 from qa.inputs import check_backend, check_date, check_mode, check_question, check_text
@@ -21,6 +23,7 @@ ONE_FORM = (
     'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, --eval FILE,'
     " --passages or --explain FILE"
 )
+FORMATS = ("text", "markdown")
 
 
 @dataclass(frozen=True)
@@ -49,25 +52,31 @@ class AskOptions:
     backend: str
     quiet: bool
     debug: bool
+    cite: bool = False
+    output_format: str = "text"
 
 
 def run(options: AskOptions, reporter: ConsoleReporter) -> None:
     """Do what the command line asks; raises QAError (a one-line message) when it cannot."""
     form = form_of(options)
+    _check_output(options, form)
     if form == "explain" and options.explain is not None:
         _explain(options.explain, options.json_output)
         return
     options = checked(options)
     asked = read_questions(options.questions) if form == "questions" and options.questions else []
     graded = read_graded(options.evaluate_file) if form == "eval" and options.evaluate_file else []
-    retriever = Retriever.open(
-        docs=options.docs,
-        index=options.index,
-        model=options.model,
-        rebuild=options.rebuild,
-        reporter=reporter,
-        backend=options.backend,
-    )
+    try:
+        retriever = Retriever.open(
+            docs=options.docs,
+            index=options.index,
+            model=options.model,
+            rebuild=options.rebuild,
+            reporter=reporter,
+            backend=options.backend,
+        )
+    except DocsNotFoundError as exc:  # the corpus: --docs (or the seeds it defaults to)
+        raise docs_error(exc) from None
     reporter.close()
     if form == "chat":
         _chat(retriever, options)
@@ -106,6 +115,8 @@ def form_of(options: AskOptions) -> str:
 def checked(options: AskOptions) -> AskOptions:
     """The options with every value checked and the dates normalised, before any model or index work."""
     since, until = check_date(options.since, "--since"), check_date(options.until, "--until")
+    if since is not None and until is not None and since > until:
+        raise BadInputError(f"--since {since} is after --until {until}")
     if options.question is not None:
         _check_typed_question(options.question)
     check_mode(options.mode, "--mode")
@@ -113,6 +124,17 @@ def checked(options: AskOptions) -> AskOptions:
     if options.source is not None:
         check_text(options.source, "--source")
     return replace(options, since=since, until=until)
+
+
+def _check_output(options: AskOptions, form: str) -> None:
+    """--format and --cite: how answers are printed, so only with answers (a question or --questions)."""
+    if options.output_format not in FORMATS:
+        raise BadInputError(f"unknown --format {options.output_format!r}; choose one of: {', '.join(FORMATS)}")
+    markdown_asked = options.output_format == "markdown"
+    if (markdown_asked or options.cite) and form not in ("question", "questions"):
+        raise BadInputError("--cite and --format markdown print answers: give a question or --questions FILE")
+    if markdown_asked and options.json_output:
+        raise BadInputError("--format markdown and --json are two formats: choose one")
 
 
 def _check_typed_question(question: str) -> None:
@@ -181,10 +203,12 @@ def _answer_all(retriever: Retriever, options: AskOptions, asked: list[AskedQues
         since=options.since,
         until=options.until,
     )
-    for item, result in zip(asked, results, strict=True):
+    for number, (item, result) in enumerate(zip(asked, results, strict=True)):
         _warn(result)
-        if not options.json_output:
-            render_result(out, result, show_question=True)
+        if options.output_format == "markdown":
+            print(("\n" if number else "") + terminal_safe(markdown(result)), end="")
+        elif not options.json_output:
+            render_result(out, result, show_question=True, cite=options.cite)
         elif item.has_id:
             print(result_json(result, item.id, with_id=True))
         else:
@@ -199,8 +223,10 @@ def _answer(retriever: Retriever, options: AskOptions) -> None:
     _warn(result)
     if options.json_output:
         print(result_json(result))
+    elif options.output_format == "markdown":
+        print(terminal_safe(markdown(result)), end="")  # Markdown escapes what formats; this, what a terminal runs
     else:
-        render_result(Stdout(highlight=False), result)
+        render_result(Stdout(highlight=False), result, cite=options.cite)
 
 
 def _warn(result: SearchResult) -> None:

@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 
 from qa.embed import load_embedder
-from qa.errors import BadInputError
+from qa.errors import BadInputError, DocsNotFoundError
 from qa.fronts.console import ConsoleReporter
-from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption
+from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, Words, docs_error
 from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, verify_index, write_excluded
 from qa.ingest.corpus import CORPUS_SUFFIXES, escape_path
 from qa.inputs import AUTO_BACKEND, check_backend
@@ -23,12 +23,19 @@ from qa.records import ChunkSettings
 from qa.storage.generations import live_generation
 from qa.text.encoding import terminal_safe
 
-index_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
+index_app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Look at and maintain the index of a corpus without asking anything (questions update it on their own).",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 _Backend = Annotated[
     str,
-    typer.Option(help=f"Encoder for new passages: {BACKEND_NAMES}."),
+    typer.Option(metavar="NAME", help=f"Encoder for new passages: {BACKEND_NAMES}."),
 ]
+_Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")]
 
 
 def _say(line: str) -> None:
@@ -37,7 +44,12 @@ def _say(line: str) -> None:
 
 
 def _where(docs: Path | None, index: Path | None) -> tuple[Path, Path]:
-    docs_path = docs if docs is not None else default_docs()
+    try:
+        docs_path = docs if docs is not None else default_docs()
+        if not docs_path.exists():
+            raise DocsNotFoundError(str(docs_path))
+    except DocsNotFoundError as exc:
+        raise docs_error(exc) from None
     return docs_path, index if index is not None else default_index_dir(docs_path)
 
 
@@ -81,7 +93,7 @@ def verify(
     index: IndexOption = None,
 ) -> None:
     """Check every byte of the index against its build's checksums (a damaged index is rebuilt on next use)."""
-    _, index_dir = _where(docs, index)
+    index_dir = index if index is not None else _where(docs, None)[1]  # the index alone: its corpus may be gone
     found = verify_index(index_dir)
     state = found.status
     _say(f"index:      {state.index_dir}")
@@ -102,7 +114,7 @@ def update(
     model: ModelOption = None,
     backend: _Backend = AUTO_BACKEND,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild from scratch.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: _Quiet = False,
 ) -> None:
     """Bring the index in step with the corpus now (questions do this on their own when needed)."""
     check_backend(backend, "--backend")
@@ -112,12 +124,17 @@ def update(
 
 @index_app.command()
 def add(
-    files: Annotated[list[Path], typer.Argument(help="Article files (.txt, .md, .html) to add.", show_default=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            click_type=Words(), metavar="FILE...", help="Article files (.txt, .md, .html) to add.", show_default=False
+        ),
+    ],
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
     backend: _Backend = AUTO_BACKEND,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: _Quiet = False,
 ) -> None:
     """Add articles: files outside the corpus folder are copied into it; removed ones are taken back."""
     check_backend(backend, "--backend")
@@ -136,11 +153,16 @@ def add(
 
 @index_app.command()
 def remove(
-    files: Annotated[list[Path], typer.Argument(help="Article files of the corpus to leave out.", show_default=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            click_type=Words(), metavar="FILE...", help="Article files of the corpus to leave out.", show_default=False
+        ),
+    ],
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: _Quiet = False,
 ) -> None:
     """Leave articles out of the index. The files stay where they are; `index add FILE` takes them back."""
     docs_path, index_dir = _where(docs, index)

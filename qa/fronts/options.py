@@ -3,21 +3,52 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+try:  # typer >= 0.20 ships its own copy of click
+    from typer._click.types import StringParamType
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click.types import StringParamType  # type: ignore[assignment]
+
+from qa.errors import BadInputError, DocsNotFoundError, SeedsNotFoundError
 from qa.inputs import AUTO_BACKEND, BACKENDS
 
 BACKEND_NAMES = ", ".join((AUTO_BACKEND, *BACKENDS))
 
 DocsOption = Annotated[
     Path | None,
-    typer.Option(help="Folder of .txt/.md/.html articles or a .jsonl file. (default: seeds/)", show_default=False),
+    typer.Option(
+        metavar="PATH",
+        help="Folder of .txt/.md/.html articles or a .jsonl file. (default: the seed articles)",
+        show_default=False,
+    ),
 ]
 IndexOption = Annotated[
-    Path | None, typer.Option(help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False)
+    Path | None,
+    typer.Option(metavar="DIR", help="Index folder. (default: index/<corpus>-<hash>/)", show_default=False),
 ]
 ModelOption = Annotated[
-    str | None, typer.Option(envvar="QA_MODEL", help="Local sentence-transformers model folder.", show_default=False)
+    str | None,
+    typer.Option(
+        envvar="QA_MODEL", metavar="DIR", help="Local sentence-transformers model folder.", show_default=False
+    ),
 ]
+
+
+class Words(StringParamType):
+    """A positional argument's words as given: its help shows the name (QUESTION..., FILE...) and no type beside it
+    (typer would add `<str>`)."""
+
+    name = "text"
+
+    def get_metavar(self, param: Any, ctx: Any = None) -> str:
+        return ""
+
+
+def docs_error(exc: DocsNotFoundError) -> BadInputError:
+    """A corpus that is not there, as the command line says it: naming --docs, which the library never does."""
+    if isinstance(exc, SeedsNotFoundError):
+        return BadInputError(f"{exc}; pass --docs PATH with your articles")
+    return BadInputError(f"no such file or folder: {exc.path} (--docs takes {DocsNotFoundError.CORPUS})")

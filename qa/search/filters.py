@@ -28,6 +28,33 @@ def allowed_rows(
     return index.rows_of_documents(keys)
 
 
+def why_empty(index: StoredIndex, sources: Sources, source: str | None, since: str | None, until: str | None) -> str:
+    """Why no passage passes the filters, in words for any front: "no article's publisher, byline, title or path
+    contains 'xyz'", "no article is dated between 2022-02-01 and 2022-02-05 (the articles are dated ...)"."""
+    if since is not None and until is not None and since > until:
+        return f"the date range is empty: {since} is after {until}"
+    needle = source.casefold().strip() if source is not None else None
+    matching = [meta for key, meta in index.documents.items() if _from_source(meta, sources[key], needle)]
+    if not matching:
+        return f"no article's publisher, byline, title or path contains {(source or '').strip()!r}"
+    if since is None and until is None:
+        return "the articles that match hold no indexed passage"
+    articles = f"article matching {(source or '').strip()!r}" if needle else "article"
+    if since is not None and until is not None:
+        span = f"between {since} and {until}" if since != until else f"on {since}"
+    else:
+        span = f"on or after {since}" if since is not None else f"on or before {until}"
+    dates = sorted(meta.published for meta in matching if meta.published)
+    undated = len(matching) - len(dates)
+    known = []
+    if dates:
+        which = f"the {'matching ' if needle else ''}article{'s are' if len(dates) > 1 else ' is'}"
+        known.append(f"{which} dated {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else ""))
+    if undated:
+        known.append(f"{undated} article{' has' if undated == 1 else 's have'} no date")
+    return f"no {articles} is dated {span}" + (f" ({'; '.join(known)})" if known else "")
+
+
 def _from_source(meta: DocumentMeta, shown: Source, needle: str | None) -> bool:
     if needle is None:
         return True

@@ -23,7 +23,7 @@ from qa.records import ChunkSettings, Embedder, Hit, IndexedDocument, Passage, R
 from qa.search.abstain import answered, confidence, evidence_of
 from qa.search.answer import answer_of
 from qa.search.candidates import depth_for, gather
-from qa.search.filters import allowed_rows
+from qa.search.filters import allowed_rows, why_empty
 from qa.search.folding import HitFolder
 from qa.search.highlight import highlight_hits, overlap, question_of
 from qa.search.ranking import by_score, in_corpus_order, shown_window
@@ -78,7 +78,8 @@ class Retriever:
         uses for new passages ("auto": the fastest accurate one, see qa/embed/bulk.py).
         """
         docs_path = Path(docs) if docs is not None else default_docs()
-        index_dir = Path(index) if index is not None else default_index_dir(docs_path)
+        # a relative index is from the current directory now: the retriever keeps finding it after a chdir
+        index_dir = Path(index).absolute() if index is not None else default_index_dir(docs_path)
         if embedder is None:
             preload.start(model)  # the question encoder loads (native code, GIL released) while the index is read
         embedder = embedder or load_embedder(model)
@@ -159,11 +160,13 @@ class Retriever:
             check_text(source, "source")
         live = self._current()  # one generation for the whole question
         index = live.index
-        allowed = allowed_rows(index, live.sources, source, check_date(since, "since"), check_date(until, "until"))
+        since, until = check_date(since, "since"), check_date(until, "until")
+        allowed = allowed_rows(index, live.sources, source, since, until)
         total = index.count if allowed is None else len(allowed)
         if total == 0:
             self._confirmed(live)
-            return SearchResult(question=question, hits=[], answered=False)
+            reason = why_empty(index, live.sources, source, since, until)
+            return SearchResult(question=question, hits=[], answered=False, empty_reason=reason)
         with self._damage_guard(live):
             vector, found = gather(index, question, self._encode, mode, depth_for(k, total), allowed)
             fused = found.fused(mode)
@@ -176,7 +179,12 @@ class Retriever:
         hits, rows, warnings = self._verified(live, folded.hits, folded.rows, copy_docs)
         if not hits:
             self._confirmed(live)
-            return SearchResult(question=question, hits=[], answered=False, warnings=warnings)
+            reason = (
+                "every passage found was left out (the warnings say why)"
+                if warnings
+                else "no passage holds any of the question's words"  # BM25 alone finds only passages with one
+            )
+            return SearchResult(question=question, hits=[], answered=False, warnings=warnings, empty_reason=reason)
         self._remember_shown(folded.copies)
         result = self._answer(live, question, vector, hits, rows, k)
         self._confirmed(live)  # the large files' background check ran meanwhile: no answer before its verdict
@@ -235,7 +243,8 @@ class Retriever:
             live.damaged = True
             reason = f"passage {damaged[0].passage_id} of {damaged[0].relpath or damaged[0].doc_key}"
             if not mark_damaged(live.index.path, reason):
-                lines[(DAMAGED, "")] = f"the index in {live.index.path.parent} is read-only: run with --rebuild"
+                where = live.index.path.parent
+                lines[(DAMAGED, "")] = f"the index in {where} is read-only, so it cannot be marked damaged: rebuild it"
         return list(lines.values())
 
     def _answer(
@@ -311,6 +320,12 @@ class Retriever:
     def document_count(self) -> int:
         """How many documents the index holds."""
         return len(self._current().index.documents)
+
+    @property
+    def corpus_name(self) -> str:
+        """The corpus as a page names it: its folder's or .jsonl file's name (`seeds`, `news.jsonl`)."""
+        root = self._current().index.manifest.corpus.root or self._shown_docs
+        return Path(root).name or Path(self._shown_docs).resolve().name or "corpus"
 
     def documents(self) -> list[IndexedDocument]:
         """Every indexed document in corpus order, with its source and passage count (no passage is read)."""

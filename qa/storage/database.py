@@ -78,9 +78,7 @@ class PassageDatabase:
             try:
                 return self._db.execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as exc:
-                raise IndexDamagedError(
-                    f"the passage store {self.path} is damaged ({exc}); rebuild with --rebuild"
-                ) from exc
+                raise IndexDamagedError(f"the passage store {self.path} is damaged ({exc}); rebuild the index") from exc
 
     @property
     def dim(self) -> int:

@@ -222,7 +222,7 @@ def read_index(index_dir: Path, *, full: bool = False) -> StoredIndex | None:
 
 def mark_damaged(gen: Path, reason: str) -> bool:
     """Record that generation `gen` cannot be trusted, so that it no longer loads; False when the folder is
-    read-only (then only a --rebuild by someone who can write there repairs it)."""
+    read-only (then only a rebuild by someone who can write there repairs it)."""
     try:
         _write_text(gen / f"{DAMAGED}.tmp", reason + "\n")
         os.replace(gen / f"{DAMAGED}.tmp", gen / DAMAGED)
@@ -236,7 +236,7 @@ def damaged(gen: Path, reason: str) -> IndexDamagedError:
     remedy = (
         "the next use rebuilds it"
         if mark_damaged(gen, reason)
-        else "the folder is read-only: rebuild it with --rebuild where it is writable"
+        else "the folder is read-only, so only a rebuild by someone who can write there repairs it"
     )
     return IndexDamagedError(f"the index in {gen.parent} is damaged ({reason}); {remedy}")
 

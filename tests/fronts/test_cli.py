@@ -22,7 +22,7 @@ def test_json_contract(cli, seeds, tmp_path):
     assert code == 0
     result = json.loads(out)
     keys = {"question", "answered", "confidence", "evidence", "disagree", "values", "answer", "passages", "warnings"}
-    assert set(result) == keys
+    assert set(result) == keys | {"empty_reason"} and result["empty_reason"] is None
     assert result["question"] == "When did the withdrawal finish?" and isinstance(result["answered"], bool)
     if result["answer"] is not None:  # a slice of the top passage's highlighted sentence
         top = result["passages"][0]
@@ -36,7 +36,7 @@ def test_json_contract(cli, seeds, tmp_path):
         expected = {"rank", "score", "text", "start", "end", "line_start", "line_end", "source", "highlight"}
         assert expected <= set(passage)
         assert passage["rank"] == rank and isinstance(passage["score"], float)
-        assert set(passage["source"]) == {"path", "id", "title", "publisher", "published", "byline"}
+        assert set(passage["source"]) == {"path", "id", "title", "publisher", "published", "byline", "url"}
         assert passage["source"]["path"].startswith(str(seeds) + "/")
         text = open(passage["source"]["path"], encoding="utf-8").read()
         assert text[passage["start"] : passage["end"]] == passage["text"]
@@ -132,9 +132,9 @@ def test_damaged_index_is_rebuilt_with_a_message(cli, corpus, tmp_path):
         (["when \udcff did", "--docs", "{docs}"], "error: the question is not valid text in the terminal's encoding"),
         (["q", "--docs", "{tmp}/missing"], "error: no such file or folder: {tmp}/missing"),
         (["q", "--docs", "{tmp}/emptydir"], "error: no readable documents in {tmp}/emptydir"),
-        (["q", "--top", "0", "--docs", "{docs}"], "error: Invalid value for '--top'"),
+        (["q", "--top", "0", "--docs", "{docs}"], "error: invalid value for '--top'"),
         (["q", "--mode", "sparse", "--docs", "{docs}"], "error: unknown --mode 'sparse'"),
-        (["q", "--bogus"], "error: No such option: --bogus"),
+        (["q", "--bogus"], "error: no such option: --bogus"),
         (["--docs", "{docs}"], "error: give one question"),
         (["q", "--passages", "--docs", "{docs}"], "error: give one question"),
         (["--questions", "{tmp}/nope.jsonl", "--docs", "{docs}"], "error: no such file: {tmp}/nope.jsonl"),
@@ -170,23 +170,201 @@ def test_unexpected_errors_are_one_line_exit_1_and_traceback_only_with_debug(cli
     assert code == 1 and "Traceback" in err and err.endswith("error: unexpected RuntimeError: disk on fire\n")
 
 
-def test_help_lists_every_option(cli):
+def help_rows(out: str) -> list[str]:
+    """The lines of a help screen without typer's box drawing, each run of spaces as one."""
+    return [" ".join(re.sub(r"[│╭╮╰╯─]", " ", line).split()) for line in out.splitlines()]
+
+
+QUESTION_OPTIONS = (
+    "--top -k K [1<=x<=1000] How many passages to show. [default: 3]",
+    "--mode hybrid|dense|bm25 Retrieval: hybrid (BM25 + dense, fused), dense or bm25. [default: hybrid]",
+    "--json Print JSON (one object per question).",
+    "--cite Print each passage as its one-line citation (--json has it as `citation`).",
+    "--format text|markdown text: for the terminal; markdown: the answer as Markdown notes. [default: text]",
+    "--docs PATH Folder of .txt/.md/.html articles or a .jsonl file. (default: the seed articles)",
+    "--index DIR Index folder. (default: index/<corpus>-<hash>/)",
+    '--questions FILE Answer each {"id"?, "question"} line of a .jsonl file.',
+    "--passages Print every indexed passage as JSON lines.",
+    "--explain FILE Show what article extraction keeps and drops from FILE, and why.",
+    "--source TEXT Only articles whose publisher, byline, title or path contains TEXT.",
+    "--since YYYY-MM-DD Only articles published on or after this date.",
+    "--rebuild Rebuild the index from scratch.",
+    "--quiet -q No build messages or progress bar.",
+    "--debug Show tracebacks on errors.",
+    "--help -h Show this message and exit.",
+)
+
+
+def test_help_lists_the_commands_and_every_option_flags_without_a_value(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one row per option
     code, out, _ = cli("--help")
     assert code == 0
-    for option in (
-        "--top",
-        "--json",
-        "--docs",
-        "--index",
-        "--model",
-        "--mode",
-        "--questions",
-        "--passages",
-        "--rebuild",
-        "--quiet",
-        "--debug",
-    ):
-        assert option in out
+    rows = help_rows(out)
+    assert rows[1] == "Usage: ask.py [OPTIONS] [QUESTION...]"
+    assert rows[2] == "ask.py COMMAND [OPTIONS] (COMMAND: chat, serve, index, mcp)"
+    for row in QUESTION_OPTIONS:
+        assert row in rows, row
+    commands = rows[rows.index("Commands") + 1 : rows.index("Commands") + 5]
+    assert commands == [
+        "chat Chat in the terminal, the model and index loaded once.",
+        "serve Serve the HTTP API and the chat page (http://127.0.0.1:8000/).",
+        "index Show, verify and update the index; add or remove articles.",
+        "mcp Serve the search as tools for AI agents (Model Context Protocol).",
+    ]
+    assert not re.search(r"<(bool|str|path|int|text)", out), "no type placeholders: flags take no value"
+    assert "--host" not in out and "--port" not in out and "--chat" not in out, "serve's and chat's own"
+
+
+def test_help_lines_fit_a_narrow_terminal_too(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = cli("-h")
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 80
+    assert "│ chat   Chat in the terminal, the model and index loaded once." in out, "one line per command"
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "present", "absent"),
+    [
+        (["chat", "--help"], "Usage: ask.py chat [OPTIONS]", ["--top", "--mode", "--docs", "--rebuild"], ["--host"]),
+        (["serve", "-h"], "Usage: ask.py serve [OPTIONS]", ["--host", "--port", "--mode", "--docs"], ["--top"]),
+        (["index", "--help"], "Usage: ask.py index [OPTIONS] COMMAND [ARGS]...", ["status", "verify"], ["--top"]),
+        (["index", "add", "--help"], "Usage: ask.py index add [OPTIONS] {FILE...}", ["--backend NAME"], ["--top"]),
+        (["mcp", "--help"], "Usage: ask.py mcp [OPTIONS]", ["--docs"], ["--top", "--host"]),
+    ],
+)
+def test_each_command_has_its_own_help(cli, monkeypatch, argv, usage, present, absent):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = cli(*argv)
+    assert (code, err) == (0, "")
+    rows = help_rows(out)
+    assert usage in rows, rows[:3]
+    for option in present:
+        assert any(row.startswith(option) or f" {option}" in row for row in rows), option
+    for option in absent:
+        assert option not in out, option
+    for option in ("--json", "--questions", "--passages", "--explain", "--cite", "--format", "--since"):
+        assert option not in out or argv[0] == "index", option
+    assert not re.search(r"<(bool|str|path|int|text)", out)
+
+
+def test_chat_and_serve_usage_is_theirs_and_names_the_question_escape(cli):
+    assert cli("serve", "--port", "0")[2] == (
+        "error: invalid value for '--port': 0 is not in the range 1<=x<=65535 (see ask.py serve --help)\n"
+    )
+    code, out, err = cli("chat", "about", "troops")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: got unexpected extra argument(s) (about troops); to ask a question that starts with 'chat',"
+        " put -- first: ask.py -- chat ...\n"
+    )
+
+
+def test_an_unquoted_question_is_one_question(cli, seeds, tmp_path):
+    code, out, err = cli("How", "many", "troops", "were", "sent", "--json", "-k", "1", *ask_args(seeds, tmp_path))
+    assert code == 0, err
+    assert json.loads(out)["question"] == "How many troops were sent"
+    code, out, _ = cli("--json", "-q", "-k", "1", *ask_args(seeds, tmp_path), "--", "chat")
+    assert code == 0 and json.loads(out)["question"] == "chat", "after --, a command's name is the question"
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["q", "--zzz"], "error: no such option: --zzz (see ask.py --help)"),
+        (["q", "--top"], "error: option '--top' requires an argument (see ask.py --help)"),
+        (
+            ["q", "--top", "x"],
+            "error: invalid value for '--top' / '-k': 'x' is not a whole number (see ask.py --help)",
+        ),
+        (["index", "add"], "error: missing argument 'FILE...' (see ask.py index add --help)"),
+        (["index", "update", "--zzz"], "error: no such option: --zzz (see ask.py index update --help)"),
+    ],
+)
+def test_usage_errors_are_one_lower_case_line_naming_where_to_look(cli, argv, line):
+    code, out, err = cli(*argv)
+    assert (code, out, err) == (2, "", line + "\n")
+
+
+def test_index_alone_shows_its_help(cli):
+    code, out, err = cli("index")
+    assert code == 0 and err == "" and "Usage: ask.py index [OPTIONS] COMMAND [ARGS]..." in out
+
+
+def test_explain_of_a_missing_file_names_no_corpus_option(cli, tmp_path):
+    code, out, err = cli("--explain", str(tmp_path / "missing.txt"))
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == f"error: no such file or folder: {tmp_path}/missing.txt (expected one article file: .txt, .md or .html)\n"
+    )
+
+
+def test_a_missing_corpus_names_docs(cli, tmp_path):
+    code, _, err = cli("q", "--docs", str(tmp_path / "nope"), "--index", str(tmp_path / "idx"))
+    assert code == 2
+    assert err == (
+        f"error: no such file or folder: {tmp_path}/nope"
+        " (--docs takes a folder of .txt/.md/.html files or a .jsonl file)\n"
+    )
+    code, _, err = cli("index", "status", "--docs", str(tmp_path / "nope"))
+    assert code == 2 and err.startswith(f"error: no such file or folder: {tmp_path}/nope (--docs takes")
+
+
+def test_reversed_dates_are_a_usage_error(cli, seeds, tmp_path):
+    argv = ("q", "--since", "2022-02-01", "--until", "2022-01-01", *ask_args(seeds, tmp_path))
+    assert cli(*argv) == (2, "", "error: --since 2022-02-01 is after --until 2022-01-01\n")
+    assert not (tmp_path / "idx").exists(), "refused before any work"
+
+
+def test_filters_that_match_nothing_say_why(cli, seeds, corpus, tmp_path):
+    code, out, _ = cli("troops", "-q", "--source", "xyz", *ask_args(seeds, tmp_path))
+    assert (code, out) == (0, "No passages found: no article's publisher, byline, title or path contains 'xyz'.\n")
+    code, out, _ = cli("troops", "-q", "--since", "2023-01-01", "--until", "2023-12-31", *ask_args(seeds, tmp_path))
+    assert out == (
+        "No passages found: no article is dated between 2023-01-01 and 2023-12-31"
+        " (the articles are dated 2022-01-13 to 2022-01-14).\n"
+    )
+    code, out, _ = cli(
+        "troops", "-q", "--json", "--source", "Dawn", "--until", "2022-01-13", *ask_args(seeds, tmp_path)
+    )
+    result = json.loads(out)
+    assert result["passages"] == [] and result["empty_reason"] == (
+        "no article matching 'Dawn' is dated on or before 2022-01-13 (the matching article is dated 2022-01-14)"
+    )
+    where = ["--docs", str(corpus), "--index", str(tmp_path / "corpus-idx")]
+    code, out, _ = cli("troops", "-q", "--since", "2022-01-01", *where)
+    assert out == "No passages found: no article is dated on or after 2022-01-01 (2 articles have no date).\n"
+
+
+def test_cite_prints_one_citation_line_per_passage(cli, seeds, tmp_path):
+    question = ("How many troops did the CSTO send?", *ask_args(seeds, tmp_path), "-q")
+    code, out, _ = cli(*question, "--cite")
+    assert code == 0
+    code, as_json, _ = cli(*question, "--json", "--cite")
+    result = json.loads(as_json)
+    assert as_json == cli(*question, "--json")[1], "--cite changes nothing in JSON: each passage has its citation"
+    cited = [f"[{p['rank']}] {p['citation']['text']}" for p in result["passages"]]
+    assert len(cited) == 3
+    assert out.splitlines()[-4:] == [*cited, ""]
+    assert cited[0].startswith("[1] ") and f"{seeds}/" in cited[0]
+
+
+def test_format_markdown_prints_the_answer_as_markdown(cli, seeds, tmp_path):
+    from qa import Retriever
+    from qa.citations import markdown
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "How many troops did the CSTO send?"}\n{"question": "fuel"}\n', "utf-8")
+    code, one, _ = cli("How many troops did the CSTO send?", "--format", "markdown", "-q", *ask_args(seeds, tmp_path))
+    assert code == 0
+    code, both, _ = cli("--questions", str(questions), "--format", "markdown", "-q", *ask_args(seeds, tmp_path))
+    retriever = Retriever.open(docs=seeds, index=tmp_path / "idx")
+    first, second = (markdown(retriever.search(q)) for q in ("How many troops did the CSTO send?", "fuel"))
+    assert one == first and first.startswith("## How many troops did the CSTO send?\n\n")
+    assert both == first + "\n" + second
+    assert cli("q", "--format", "html", *ask_args(seeds, tmp_path))[2] == (
+        "error: unknown --format 'html'; choose one of: text, markdown\n"
+    )
 
 
 @pytest.mark.parametrize("extra", [[], ["--json"]])

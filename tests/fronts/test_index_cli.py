@@ -66,7 +66,7 @@ def test_remove_leaves_the_file_and_add_takes_it_back(corpus, tmp_path, cli):
     [
         (["index", "remove", "missing.txt"], "missing.txt is not an article of"),
         (["index", "add", "/nonexistent/x.txt"], "no such file: /nonexistent/x.txt"),
-        (["index", "frobnicate"], "No such command 'frobnicate'"),
+        (["index", "frobnicate"], "error: no such command 'frobnicate'"),
     ],
 )
 def test_bad_index_commands_get_one_line_and_exit_2(cli, corpus, tmp_path, argv, message):

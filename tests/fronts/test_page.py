@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from test_server import ROOT, running_server, write_corpus
 
 from qa import Retriever
+from qa.citations import markdown
 from qa.embed.reference import HashEmbedder
 from qa.fronts.present import location, source_label
 from qa.fronts.server import create_app
@@ -50,12 +51,14 @@ def site(tmp_path_factory):
         yield f"http://127.0.0.1:{port}", retriever
 
 
-@pytest.fixture
-def page(tmp_path):
+@pytest.fixture(scope="module")
+def browser(site, tmp_path_factory):
+    """One headless Chromium for the module (a page per test): starting it is most of a page test's time."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium()
-    profile = tmp_path / "profile"  # a new, empty profile for every test
+    home = tmp_path_factory.mktemp("chromium")
+    profile = home / "profile"  # a new, empty profile
     profile.mkdir()
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -65,17 +68,27 @@ def page(tmp_path):
             args=FLAGS,
             viewport={"width": 1280, "height": 900},
             # Chromium keeps crash-report settings under $XDG_CONFIG_HOME: the test's own folder, not $HOME
-            env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path)},
+            env={**os.environ, "XDG_CONFIG_HOME": str(home / "config"), "HOME": str(home)},
         )
+        # the page's "Copy" buttons write the clipboard; the tests read it back
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site[0])
         try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(30_000)
-            page.problems = []
-            page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-            page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
-            yield page
+            yield context
         finally:
             context.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.problems = []
+    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
+    try:
+        yield page
+    finally:
+        page.close()
 
 
 def save_screenshot(page, tmp_path: Path, name: str) -> Path:
@@ -99,7 +112,9 @@ def test_a_conversation_in_the_browser(page, site, tmp_path):
     url, retriever = site
     page.goto(url)
     # playwright's expect polls without eval: the page's CSP (script-src 'self') forbids eval'd strings
-    expect(page.locator("#index-status")).to_contain_text("passages indexed")
+    # the header names the corpus (its folder) and its counts
+    expected_status = f"docs · {retriever.document_count} articles · {len(retriever)} passages"
+    expect(page.locator("#index-status")).to_have_text(expected_status)
     assert page.evaluate("document.activeElement.id") == "question", "the question box has the focus"
 
     first = "How many troops were sent to guard power plants?"
@@ -311,4 +326,196 @@ def test_marks_after_emoji_cover_the_right_characters(page, site):
     page.locator("#turn-1").get_by_role("button", name="Read in the article").click()
     page.locator("#reader .context.current mark.highlight").wait_for()
     assert page.locator("#reader .context.current mark.highlight").text_content() == sentence
+    assert page.problems == []
+
+
+def test_copy_citation_and_the_answer_as_markdown(page, site):
+    url, retriever = site
+    page.goto(url)
+    question = "How many troops were sent to guard power plants?"
+    ask(page, question)
+    cards = page.locator("#turn-1 .passage")
+    cards.first.wait_for()
+    expected = retriever.search(question)
+    button = cards.first.get_by_role("button", name="Copy citation")
+    button.click()
+    expect(cards.first.locator(".copy-citation")).to_have_text("Copied ✓")  # seen, then back to its label
+    assert page.evaluate("navigator.clipboard.readText()") == expected.hits[0].citation().text
+    expect(cards.first.locator(".copy-citation")).to_have_text("Copy citation", timeout=5_000)
+
+    with page.expect_request("**/search?format=markdown") as request:
+        page.locator("#turn-1").get_by_role("button", name="Copy as Markdown").click()
+    assert json.loads(request.value.post_data)["question"] == question, "the answer's own request, again"
+    expect(page.locator("#turn-1 .copy-markdown")).to_have_text("Copied ✓")
+    assert page.evaluate("navigator.clipboard.readText()") == markdown(expected)
+
+    # without the Clipboard API (a page served over plain http to another machine): a hidden textarea
+    page.evaluate(
+        """() => {
+            Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true });
+            const real = document.execCommand.bind(document);
+            document.execCommand = (command) => {
+                window.copiedByFallback = document.activeElement.value;
+                return real(command);
+            };
+        }"""
+    )
+    second = cards.nth(1)
+    second.get_by_role("button", name="Copy citation").click()
+    expect(second.locator(".copy-citation")).to_have_text("Copied ✓")
+    assert page.evaluate("window.copiedByFallback") == expected.hits[1].citation().text
+    assert page.locator(".clipboard-fallback").count() == 0, "the textarea is gone again"
+
+    # the score explains itself
+    help_button = cards.first.get_by_role("button", name="What the score means")
+    legend = cards.first.locator(".score-legend")
+    expect(legend).to_be_hidden()
+    help_button.click()
+    expect(legend).to_be_visible()
+    assert "higher is better" in legend.text_content() and "cosine" in legend.text_content()
+    assert page.problems == []
+
+
+def test_filters_are_sent_and_narrow_the_answer(page, site, tmp_path):
+    url, retriever = site
+    page.goto(url)
+    page.locator("#filters summary").click()
+    page.get_by_label("Source").fill("reuters")
+    expect(page.locator("#filters-on")).to_have_text(" · 1 on")
+    question = "Why did the protests start?"
+    sent = ask(page, question)
+    assert sent["source"] == "reuters" and "since" not in sent and "until" not in sent
+    turn = page.locator("#turn-1")
+    turn.locator(".passage").first.wait_for()
+    expected = retriever.search(question, source="reuters")
+    assert turn.locator(".passage").count() == len(expected.hits) > 0
+    for label in turn.locator(".source-label").all():
+        assert "Reuters" in label.text_content(), "every passage is from the filtered source"
+    assert turn.locator(".also-in").count() == 0, "the wire copy is filtered out"
+    assert turn.locator(".filters-used").text_content() == "Filters: source “reuters”"
+
+    page.get_by_label("Source").fill("no such paper")
+    page.get_by_label("Since").fill("2022-01-01")
+    sent = ask(page, question)
+    assert sent["source"] == "no such paper" and sent["since"] == "2022-01-01"
+    turn = page.locator("#turn-2")
+    reason = retriever.search(question, source="no such paper", since="2022-01-01").to_dict().get("empty_reason")
+    shown = reason[0].upper() + reason[1:] if reason else "No passages found."  # the server's reason, or the fact
+    expect(turn.locator(".notice.empty")).to_have_text(shown)
+    assert "since 2022-01-01" in turn.locator(".filters-used").text_content()
+    save_screenshot(page, tmp_path, "chat-filters.png")
+
+    # one click clears them all, and the next question goes without
+    page.get_by_role("button", name="Clear filters").click()
+    expect(page.get_by_role("button", name="Clear filters")).to_be_hidden()
+    assert page.get_by_label("Source").input_value() == "" and page.get_by_label("Since").input_value() == ""
+    sent = ask(page, question)
+    assert set(sent) == {"question", "k", "mode", "context"}
+    page.locator("#turn-3 .passage").first.wait_for()
+    assert page.locator("#turn-3 .filters-used").count() == 0
+
+    # the server's reason for an empty answer, when it gives one, is shown instead of the bare fact
+    reason = "No article matches the filters (source “nobody”)."
+    empty = {"question": "q", "answered": False, "confidence": None, "evidence": None, "disagree": False,
+             "values": [], "answer": None, "passages": [], "warnings": [], "empty_reason": reason}  # fmt: skip
+    page.route("**/search", lambda route: route.fulfill(status=200, json=empty))
+    ask(page, "Anything?")
+    expect(page.locator("#turn-4 .notice.empty")).to_have_text(reason)
+    expect(page.locator("#live")).to_have_text(reason)
+    assert page.problems == []
+
+
+def fake_hit(rank: int, title: str, *, url: str | None = None, text: str = "The last troops left on January 19."):
+    source = {"path": f"seeds/{rank:03d}.txt", "id": None, "title": title, "publisher": "Daily Sabah",
+              "published": "2022-01-13", "byline": "Reuters", "url": url}  # fmt: skip
+    citation = {"text": f"Daily Sabah, 13 January 2022: “{text}” ({title}; seeds/{rank:03d}.txt, line 1)",
+                "quote": text, "start": 0, "end": len(text), "line_start": 1, "line_end": 1,
+                "url": url and f"{url}#:~:text=The%20last%20troops"}  # fmt: skip
+    return {
+        "rank": rank, "score": 0.5, "id": f"p{rank}", "text": text, "start": 0, "end": len(text),
+        "line_start": 1, "line_end": 1, "source": source, "highlight": {"start": 0, "end": len(text)},
+        "scores": {"dense": 0.5, "bm25": 2.0}, "also_in": [], "citation": citation,
+    }  # fmt: skip
+
+
+def fake_answer(hits: list[dict]) -> dict:
+    return {"question": "q", "answered": True, "confidence": 0.9, "evidence": None, "disagree": False,
+            "values": [], "answer": None, "passages": hits, "warnings": []}  # fmt: skip
+
+
+def test_dates_never_wrap_on_a_phone_and_sources_link_to_the_article(page, site, tmp_path):
+    url, _ = site
+    page.set_viewport_size({"width": 375, "height": 800})
+    # headlines one character longer each: somewhere the date falls at a line's end
+    hits = [fake_hit(rank, "Troops leave " + "x" * rank) for rank in range(1, 41)]
+    hits[0]["source"]["url"] = "https://example.com/troops"
+    hits[0]["citation"]["url"] = "https://example.com/troops#:~:text=The%20last%20troops"
+    hits[1]["source"]["url"] = hits[1]["citation"]["url"] = "javascript:window.pwned=1"
+    page.route("**/search", lambda route: route.fulfill(status=200, json=fake_answer(hits)))
+    page.goto(url)
+    ask(page, "When did the last troops leave?")
+    dates = page.locator("#turn-1 .passage-head time.date")
+    expect(dates).to_have_count(len(hits))
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll("#turn-1 .passage-head time.date")].map((date) => ({
+            rects: date.getClientRects().length,
+            height: date.getBoundingClientRect().height,
+            line: parseFloat(getComputedStyle(date.closest(".passage-head")).lineHeight),
+        }))"""
+    )
+    for rank, line in enumerate(lines, start=1):
+        assert line["rects"] == 1 and line["height"] < 1.5 * line["line"], f"the date of passage {rank} wraps"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, "no sideways scrolling on a phone"
+    save_screenshot(page, tmp_path, "chat-phone-dates.png")
+
+    link = page.locator("#turn-1-passage-1 a.source-link")
+    assert link.get_attribute("href") == hits[0]["citation"]["url"], "the source opens at the quoted words"
+    assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
+    assert page.locator("#turn-1-passage-1 .source-label").text_content() == (
+        "Troops leave x · Daily Sabah · 2022-01-13 · Reuters"
+    )
+    assert page.locator("#turn-1-passage-2 a").count() == 0, "only a web address becomes a link"
+    assert page.problems == []
+
+
+def test_the_article_opens_at_the_passage_under_its_headline(page, site, tmp_path):
+    url, _ = site
+    page.set_viewport_size({"width": 375, "height": 667})
+    paragraph = "Officials said the troops would leave within days, and the alliance agreed. " * 4
+    texts = [f"Paragraph {n}. {paragraph}" for n in range(1, 9)]
+    passages, at = [], 0
+    for n, text in enumerate(texts):
+        passages.append({"id": f"c{n}", "text": text, "start": at, "end": at + len(text), "line_start": n + 1,
+                         "line_end": n + 1, "current": n == 6})  # fmt: skip
+        at += len(text) + 2
+    hit = fake_hit(1, "Troops leave Kazakhstan after a week", text=texts[6])
+    hit.update(id="c6", start=passages[6]["start"], end=passages[6]["end"], highlight=None)
+    context = {"id": "c6", "source": hit["source"], "passages": passages, "more_before": False, "more_after": True}
+    page.route("**/search", lambda route: route.fulfill(status=200, json=fake_answer([hit])))
+    page.route("**/passages/c6/context*", lambda route: route.fulfill(status=200, json=context))
+    page.goto(url)
+    ask(page, "When will the troops leave?")
+    page.locator("#turn-1").get_by_role("button", name="Read in the article").click()
+    reader = page.locator("#reader")
+    current = reader.locator(".context.current")
+    expect(current).to_contain_text("Paragraph 7.")
+    expect(reader.locator("#reader-title")).to_have_text("Troops leave Kazakhstan after a week")
+    close = reader.get_by_role("button", name="Close", exact=True)
+    expect(close).to_be_visible()
+    box = reader.bounding_box()
+    head = reader.locator(".reader-head").bounding_box()
+    shown = current.bounding_box()
+    assert reader.evaluate("dialog => dialog.scrollTop") > 0, "the article is scrolled to the passage"
+    assert abs(head["y"] - box["y"]) < 2, "the headline stays at the top of the dialog"
+    assert head["y"] + head["height"] <= shown["y"] + 1, "the passage is below the headline, not under it"
+    assert shown["y"] < box["y"] + box["height"], "the passage is in view"
+    save_screenshot(page, tmp_path, "chat-article-phone.png")
+    page.keyboard.press("Escape")
+    expect(reader).to_be_hidden()
+    # and the × closes it too
+    page.locator("#turn-1").get_by_role("button", name="Read in the article").click()
+    expect(close).to_be_visible()
+    close.click()
+    expect(reader).to_be_hidden()
     assert page.problems == []

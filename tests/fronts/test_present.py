@@ -94,3 +94,30 @@ def test_json_stays_exact_and_escapes_what_a_terminal_would_act_on():
     assert json.loads(line) == json.loads(json.dumps(result.to_dict()))
     assert json.loads(line)["passages"][0]["text"] == HOSTILE
     assert not _ACTED_ON.search(line) and "\\u202e" in line and "\\u009b" in line
+
+
+def plain(result: SearchResult, **options: bool) -> str:
+    console = Console(record=True, width=100, force_terminal=False)
+    render_result(console, result, **options)
+    return console.export_text()
+
+
+def test_cite_shows_each_passage_as_its_citation_line_and_escapes_it():
+    passage = Passage("p1", "a.txt", 0, len(HOSTILE), 1, 1, HOSTILE)
+    source = Source("a.txt", None, "Harbour", "Gazette", "2022-01-14")
+    hit = Hit(1, 0.5, passage, source, Highlight(HOSTILE.index(SENTENCE), len(HOSTILE)))
+    out = plain(SearchResult("q", [hit], answered=True), cite=True)
+    assert out == (
+        "[1] Gazette, 14 January 2022: “The \\u202ewithdrawal\\u202c\\x9b ends\\x07 on January 19.” (Harbour; a.txt,"
+        " line 1)\n\n"
+    )
+    assert plain(SearchResult("q", [hit], answered=False), cite=True).startswith(
+        "The articles don't seem to answer this. Closest passages:\n\n[1] Gazette"
+    ), "an abstention still says so first"
+
+
+def test_an_empty_answer_says_why():
+    reason = "no article's publisher, byline, title or path contains 'x\x1b[2J'"
+    out = plain(SearchResult("q", [], answered=False, empty_reason=reason))
+    assert out == "No passages found: no article's publisher, byline, title or path contains 'x\\x1b[2J'.\n"
+    assert plain(SearchResult("q", [], answered=False)) == "No passages found.\n"

@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 
 from qa import BadInputError, Retriever
+from qa.citations import markdown
 from qa.embed.reference import HashEmbedder
 from qa.fronts.server import SearchRequest, SearchResponse, create_app, serve, serving_app
 from qa.inputs import MODES
@@ -141,8 +142,9 @@ def as_json(value: Any) -> Any:
 
 def test_health(port, retriever):
     status, headers, body = call(port, "GET", "/health")
-    assert status == 200 and body == {"status": "ok", "passages": len(retriever)}
-    assert len(retriever) >= 5
+    # the page's header: "docs · 4 articles · 8 passages"
+    assert status == 200 and body == {"status": "ok", "passages": len(retriever), "documents": 4, "corpus": "docs"}
+    assert len(retriever) >= 5 and retriever.document_count == len(ARTICLES)
     assert headers["x-content-type-options"] == "nosniff"
 
 
@@ -168,6 +170,40 @@ def test_search_defaults_and_response_model(port, retriever):
     assert "January 19" in top["text"]
     mark = top["highlight"]
     assert top["start"] <= mark["start"] < mark["end"] <= top["end"]
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {"question": "How many troops were sent to guard power plants?"},
+        {"question": "Why did the protests start?", "k": 2, "mode": "bm25", "source": "reuters"},
+        {"question": "Why did the protests start?", "since": "2022-01-01"},  # no article is dated: none left
+    ],
+)
+def test_search_as_markdown_is_the_library_markdown(port, retriever, request_body):
+    status, headers, body = call(port, "POST", "/search?format=markdown", request_body)
+    assert status == 200 and headers["content-type"] == "text/markdown; charset=utf-8"
+    question, settings = request_body["question"], {k: v for k, v in request_body.items() if k != "question"}
+    assert body == markdown(retriever.search(question, **settings))
+    assert body.startswith(f"## {question}\n")
+
+
+def test_search_format_json_is_the_default_and_others_are_refused(port):
+    question = {"question": "When will the withdrawal end?"}
+    assert call(port, "POST", "/search?format=json", question)[2] == call(port, "POST", "/search", question)[2]
+    status, _, body = call(port, "POST", "/search?format=html", question)
+    assert status == 422 and body["error"] == "format: Input should be 'json' or 'markdown'"
+
+
+def test_docs_work_offline(port):
+    """Swagger UI and ReDoc load their scripts from a CDN: /docs and /redoc are a plain page linking the schema."""
+    for path in ("/docs", "/redoc"):
+        status, headers, page = call(port, "GET", path)
+        assert status == 200 and headers["content-type"].startswith("text/html")
+        assert '<a href="/openapi.json">' in page
+        assert "<script" not in page and "//" not in page, "nothing loaded from elsewhere"
+        assert "<code>POST /search</code>" in page and "<code>GET /health</code>" in page
+        assert "default-src 'none'" in headers["content-security-policy"]
 
 
 def test_disagreement_and_copies_come_through(port):
@@ -285,6 +321,10 @@ def test_openapi_lists_the_endpoints_and_models(port):
         "Health",
         "ErrorOut",
     } <= set(components)
+    [format_parameter] = search["parameters"]
+    assert format_parameter["name"] == "format" and format_parameter["schema"]["enum"] == ["json", "markdown"]
+    assert "text/markdown" in search["responses"]["200"]["content"]
+    assert set(components["Health"]["properties"]) == {"status", "passages", "documents", "corpus"}
     request = components["SearchRequest"]["properties"]
     assert request["k"]["maximum"] == 50 and request["k"]["minimum"] == 1
     assert request["context"]["maxItems"] == 10
@@ -447,7 +487,7 @@ def raw_request(
 
 def test_head_is_answered_wherever_get_is(port, retriever):
     passage = next(retriever.passages())[0]
-    paths = ["/", "/static/app.js", "/static/app.css", "/health", "/openapi.json", f"/passages/{passage.id}"]
+    paths = ["/", "/static/app.js", "/static/app.css", "/health", "/openapi.json", "/docs", f"/passages/{passage.id}"]
     for path in [*paths, f"/passages/{passage.id}/context", "/passages/nope", "/no-such-page"]:
         got, got_headers, got_body = raw_request(port, "GET", path)
         status, headers, body = raw_request(port, "HEAD", path)

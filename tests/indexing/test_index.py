@@ -432,7 +432,7 @@ def test_a_store_damaged_while_answering_is_one_clear_error(corpus, tmp_path):
     broken = PassageDatabase(stored.path / "store.sqlite")
     broken._db.close()  # noqa: SLF001 - stands in for a file SQLite can no longer read
     broken._db = __import__("sqlite3").connect(":memory:")  # noqa: SLF001 - no tables: every read fails
-    with pytest.raises(IndexDamagedError, match="damaged .*--rebuild"):
+    with pytest.raises(IndexDamagedError, match="damaged .*rebuild the index"):
         broken.passages([0])
 
 

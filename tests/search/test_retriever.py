@@ -80,11 +80,18 @@ def test_search_is_deterministic_and_thread_safe(seeds, tmp_path, open_hashed):
 def test_jsonl_corpus_reports_record_ids(tmp_path, open_hashed):
     docs = tmp_path / "news.jsonl"
     docs.write_text(
-        '{"id": "n1", "text": "Fuel prices rose sharply.", "title": "Fuel", "published": "Jan 13, 2022"}\n'
+        '{"id": "n1", "text": "Fuel prices rose sharply.", "title": "Fuel", "published": "Jan 13, 2022", '
+        '"url": "https://example.org/fuel#top"}\n'
         '{"id": "n2", "text": "Troops left Almaty."}\n',
         encoding="utf-8",
     )
     hit = open_hashed(docs).search("fuel prices", k=1).hits[0]
+    # the record's URL, opened at the quote by a text fragment (its own fragment replaced)
+    assert hit.citation().url == "https://example.org/fuel#:~:text=Fuel%20prices%20rose%20sharply."
+    assert hit.citation().text == (
+        "13 January 2022: “Fuel prices rose sharply.” (Fuel; "
+        f"{docs}#n1, line 1) https://example.org/fuel#:~:text=Fuel%20prices%20rose%20sharply."
+    )
     assert hit.source.to_dict() == {
         "path": str(docs),
         "id": "n1",
@@ -92,6 +99,7 @@ def test_jsonl_corpus_reports_record_ids(tmp_path, open_hashed):
         "publisher": None,
         "published": "2022-01-13",
         "byline": None,
+        "url": "https://example.org/fuel#top",
     }
 
 

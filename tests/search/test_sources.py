@@ -74,6 +74,7 @@ def test_metadata_from_the_page_reaches_every_hit(wire, tmp_path, open_hashed):
         "publisher": "Mountain Post",
         "published": "2022-02-02",
         "byline": None,
+        "url": None,
     }
 
 
@@ -139,6 +140,45 @@ def test_date_filters_leave_out_undated_articles(tmp_path, open_hashed):
     retriever = open_hashed(docs)
     assert retriever.search("harbour", k=3).hits
     assert retriever.search("harbour", k=3, since="2000-01-01").hits == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "reason"),
+    [
+        ({"source": "xyz"}, "no article's publisher, byline, title or path contains 'xyz'"),
+        (
+            {"since": "2023-01-01"},
+            "no article is dated on or after 2023-01-01 (the articles are dated 2022-01-14 to 2022-02-02)",
+        ),
+        (
+            {"until": "2021-12-31"},
+            "no article is dated on or before 2021-12-31 (the articles are dated 2022-01-14 to 2022-02-02)",
+        ),
+        (
+            {"since": "2022-01-20", "until": "2022-01-31"},
+            "no article is dated between 2022-01-20 and 2022-01-31 (the articles are dated 2022-01-14 to 2022-02-02)",
+        ),
+        (
+            {"source": "courier", "since": "2022-02-01"},
+            "no article matching 'courier' is dated on or after 2022-02-01 (the matching article is dated 2022-01-15)",
+        ),
+        ({"since": "2022-02-01", "until": "2022-01-01"}, "the date range is empty: 2022-02-01 is after 2022-01-01"),
+    ],
+)
+def test_an_empty_answer_says_why_for_every_front(wire, filters, reason, open_hashed):
+    result = open_hashed(wire).search("harbour", **filters)
+    assert result.hits == [] and result.empty_reason == reason
+    assert result.to_dict()["empty_reason"] == reason, "the HTTP API and --json carry it too"
+    assert open_hashed(wire).search("harbour").empty_reason is None
+
+
+def test_an_empty_answer_counts_the_undated_articles(tmp_path, open_hashed):
+    docs = tmp_path / "undated"
+    docs.mkdir()
+    (docs / "a.txt").write_text(article("Harbour budget approved", STORY), encoding="utf-8")
+    (docs / "b.txt").write_text(article("Snow closes pass", OTHER), encoding="utf-8")
+    result = open_hashed(docs).search("harbour", since="2000-01-01")
+    assert result.empty_reason == "no article is dated on or after 2000-01-01 (2 articles have no date)"
 
 
 @pytest.mark.parametrize("bad", ["14/01/2022", "2022-13-01", "yesterday", "2022-1-5"])

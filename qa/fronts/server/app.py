@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qa.citations import markdown
 from qa.fronts.server.errors import InvalidRequest, install_error_handlers, shortened
 from qa.fronts.server.middleware import BodyLimit, HeadAsGet, SecurityHeaders
-from qa.fronts.server.models import Health, PassageContext, PassageOut, SearchRequest, SearchResponse, error_responses
+from qa.fronts.server.models import (
+    Health,
+    OutputFormat,
+    PassageContext,
+    PassageOut,
+    SearchRequest,
+    SearchResponse,
+    error_responses,
+)
 from qa.inputs import MAX_AROUND, MAX_BODY_BYTES, MAX_QUESTION_CHARS, check_question, check_text
 from qa.records import Passage
 from qa.search.retriever import Retriever
@@ -47,6 +58,10 @@ def create_app(
     answered wherever GET is.
     """
     app = FastAPI(
+        # Swagger UI and ReDoc load their scripts from a CDN, so offline they are blank pages: /docs says where
+        # the schema is instead (_add_docs)
+        docs_url=None,
+        redoc_url=None,
         title="newsqa",
         version=__version__,
         summary="Answers questions about news articles with verbatim, cited passages. Never generates text.",
@@ -56,7 +71,8 @@ def create_app(
             f"404 (unknown passage or route), 405 (wrong method), 413 (body over {max_body} bytes), "
             "415 (body not sent as application/json) or 422 (invalid request: blank question, question "
             f"over {max_question} characters, text that is not valid Unicode, wrong type, k out of range, unknown "
-            "mode or field)."
+            "mode or field). This server serves no Swagger UI (its scripts would come from a CDN): "
+            "/docs lists the endpoints and links this schema."
         ),
     )
     app.add_middleware(BodyLimit, max_body=max_body)
@@ -67,6 +83,7 @@ def create_app(
     _add_passages(app, retriever)
     _add_health(app, retriever)
     _add_page(app)
+    _add_docs(app)
     return app
 
 
@@ -74,11 +91,25 @@ def _add_search(app: FastAPI, retriever: Retriever, max_question: int, resolve: 
     @app.post(
         "/search",
         response_model=SearchResponse,
-        responses=error_responses(400, 413, 415, 422),
+        responses={
+            200: {"content": {"text/markdown": {"schema": {"type": "string"}}}},
+            **error_responses(400, 413, 415, 422),
+        },
         summary="Answer a question with verbatim passages",
     )
-    def search(request: SearchRequest) -> Response:
-        """The `k` passages that best answer the question, best first, as `ask.py --json` prints them."""
+    def search(
+        request: SearchRequest,
+        output: Annotated[
+            OutputFormat,
+            Query(
+                alias="format",
+                description="json: the answer object; markdown: the same answer as Markdown (text/markdown) for "
+                "notes: the question, what the sources say, each passage quoted with its citation.",
+            ),
+        ] = "json",
+    ) -> Response:
+        """The `k` passages that best answer the question, best first, as `ask.py --json` prints them; with
+        `?format=markdown`, the answer as Markdown (`qa.citations.markdown`), headed by the query searched."""
         question = check_question(_within(request.question, "question", max_question))
         context = [
             check_text(_within(turn, "context item", max_question), f"context item {number}")
@@ -93,6 +124,8 @@ def _add_search(app: FastAPI, retriever: Retriever, max_question: int, resolve: 
         result = retriever.search(
             searched, request.k, request.mode, source=request.source, since=request.since, until=request.until
         )
+        if output == "markdown":
+            return Response(markdown(result), media_type="text/markdown; charset=utf-8")
         payload = result.to_dict()
         if resolve is not None:
             payload["question"] = question
@@ -154,10 +187,17 @@ def _stored(retriever: Retriever, passage_id: str) -> Passage:
 
 
 def _add_health(app: FastAPI, retriever: Retriever) -> None:
-    @app.get("/health", response_model=Health, summary="Liveness and the size of the loaded index")
+    @app.get("/health", response_model=Health, summary="Liveness, and the loaded corpus and its size")
     def health() -> Response:
-        """`ok` and how many passages the loaded index holds."""
-        return JSONResponse({"status": "ok", "passages": len(retriever)})
+        """`ok`, how many passages and documents the loaded index holds, and the corpus's name."""
+        return JSONResponse(
+            {
+                "status": "ok",
+                "passages": len(retriever),
+                "documents": retriever.document_count,
+                "corpus": retriever.corpus_name,
+            }
+        )
 
 
 def _add_page(app: FastAPI) -> None:
@@ -172,3 +212,38 @@ def _page_file(body: bytes, media_type: str) -> Callable[[], Response]:
         return Response(body, media_type=media_type, headers=headers)
 
     return endpoint
+
+
+def _add_docs(app: FastAPI) -> None:
+    """/docs (and /redoc): no Swagger UI, whose scripts come from a CDN, but a plain page, made from the schema,
+    listing the endpoints and linking /openapi.json."""
+    made: list[bytes] = []
+
+    def docs() -> Response:
+        if not made:
+            made.append(_docs_page(app.openapi()).encode("utf-8"))
+        headers = {"Content-Security-Policy": _PAGE_POLICY, "Cache-Control": "no-cache"}
+        return Response(made[0], media_type="text/html; charset=utf-8", headers=headers)
+
+    for route in ("/docs", "/redoc"):
+        app.add_api_route(route, docs, methods=["GET"], include_in_schema=False)
+
+
+def _docs_page(schema: dict[str, object]) -> str:
+    paths = schema.get("paths")
+    rows = []
+    for path, operations in (paths if isinstance(paths, dict) else {}).items():
+        for method, operation in operations.items():
+            summary = operation.get("summary", "") if isinstance(operation, dict) else ""
+            endpoint = html.escape(f"{method.upper()} {path}")
+            rows.append(f"<li><code>{endpoint}</code> — {html.escape(summary)}</li>")
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>newsqa API</title>\n'
+        '<link rel="icon" href="data:,">\n</head>\n<body>\n<h1>newsqa API</h1>\n'
+        "<p>This server works offline, so it serves no Swagger UI or ReDoc (their scripts come from a CDN). "
+        'The API\'s OpenAPI schema is at <a href="/openapi.json">/openapi.json</a>: open it in a browser or load '
+        "it into any OpenAPI viewer.</p>\n"
+        f"<ul>\n{chr(10).join(rows)}\n</ul>\n"
+        '<p><a href="/">The chat page</a></p>\n</body>\n</html>\n'
+    )

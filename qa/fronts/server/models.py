@@ -10,6 +10,8 @@ from qa.inputs import DEFAULT_K, DEFAULT_MODE, HTTP_MAX_K, MAX_CONTEXT_TURNS, MA
 
 # qa.inputs.MODES, spelled out because a Literal cannot be built from a tuple; a test holds them equal
 Mode = Literal["hybrid", "dense", "bm25"]
+# what POST /search answers with: the JSON object, or the answer as Markdown (qa.citations.markdown)
+OutputFormat = Literal["json", "markdown"]
 
 
 class SearchRequest(BaseModel):
@@ -173,6 +175,8 @@ class PassageContext(_Open):
 class Health(_Open):
     status: Literal["ok"]
     passages: int = Field(description="How many passages the loaded index holds.")
+    documents: int = Field(description="How many articles (files, or records of a .jsonl file) it holds.")
+    corpus: str = Field(description="The corpus's name: its folder's or .jsonl file's name, e.g. `seeds`.")
 
 
 class ErrorOut(BaseModel):

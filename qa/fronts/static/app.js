@@ -6,6 +6,16 @@ const NOT_ANSWERED = "The articles don't seem to answer this. Closest passages:"
 const MAX_CONTEXT = 10; // the server accepts at most 10 previous turns
 const MAX_AROUND = 10; // and at most 10 passages each side of one in the article view
 
+const COPIED_FOR_MS = 2000; // how long a copy button says "Copied"
+// what the score of each mode is (qa/search/ranking.py): one line under a passage, behind its "?"
+const SCORE_MEANING = {
+  hybrid: "Score 0–1, higher is better: half the cosine similarity of question and passage (−1 to 1) plus half "
+    + "its BM25 share (BM25 over the most the question's words could score). Absolute: it means the same for "
+    + "every question.",
+  dense: "Score: the cosine similarity of question and passage, −1 to 1 (in practice about 0–1), higher is better.",
+  bm25: "Score 0–1, higher is better: BM25 over the most the question's words could score.",
+};
+
 const state = { asked: [], turns: 0, busy: false, reader: null };
 
 function el(tag, className, text) {
@@ -29,6 +39,45 @@ function readable(text) {
 
 function sourceLabel(source) {
   return [source.title, source.publisher, source.published, source.byline].filter(Boolean).join(" · ");
+}
+
+// the article's own address, only when it is a web address (a record's url could say "javascript:")
+function webAddress(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+// "Title · Publisher · 2022-01-13 · Byline" as spans (the date never wraps); textContent is sourceLabel's.
+// With `url`, the first part links to the article (its text fragment opens the page at the quote).
+function sourceParts(container, source, url, withTitle = true) {
+  const parts = [];
+  if (withTitle && source.title) parts.push(el("span", "headline", source.title));
+  if (source.publisher) parts.push(el("span", "publisher", source.publisher));
+  if (source.published) {
+    const date = el("time", "date", source.published);
+    date.dateTime = source.published;
+    parts.push(date);
+  }
+  if (source.byline) parts.push(el("span", "byline", source.byline));
+  const address = webAddress(url);
+  if (address && parts.length) {
+    const link = el("a", `${parts[0].className} source-link`, parts[0].textContent);
+    link.href = address;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.title = "Open the article at the quoted words";
+    parts[0] = link;
+  }
+  parts.forEach((part, index) => {
+    if (index > 0) container.append(document.createTextNode(" · "));
+    container.append(part);
+  });
+  return parts.length;
 }
 
 function lineRange(lineStart, lineEnd) {
@@ -94,6 +143,121 @@ function announce(message) {
   window.setTimeout(() => { live.textContent = message; }, 50);
 }
 
+// --- copying ---
+
+// Copies `text` (a string, or a promise of one) to the clipboard; true when it worked. The Clipboard API needs
+// a secure context (https or localhost): elsewhere, a hidden textarea and execCommand("copy").
+async function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    try {
+      if (typeof text !== "string" && window.ClipboardItem && navigator.clipboard.write) {
+        // the item is written at once, in the click, and filled when the text arrives (Safari wants it so)
+        const blob = Promise.resolve(text).then((value) => new Blob([value], { type: "text/plain" }));
+        await navigator.clipboard.write([new ClipboardItem({ "text/plain": blob })]);
+      } else {
+        await navigator.clipboard.writeText(await text);
+      }
+      return true;
+    } catch (error) {
+      // refused (no permission, page not focused): try the old way
+    }
+  }
+  return fallbackCopy(await text);
+}
+
+function fallbackCopy(text) {
+  const focused = document.activeElement;
+  const area = el("textarea", "clipboard-fallback");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.setAttribute("aria-hidden", "true");
+  area.tabIndex = -1;
+  document.body.append(area);
+  area.select();
+  let copied = false;
+  try {
+    copied = document.execCommand("copy");
+  } catch (error) {
+    copied = false;
+  }
+  area.remove();
+  if (focused && focused.focus) focused.focus({ preventScroll: true });
+  return copied;
+}
+
+// the button says "Copied" (or that it could not) for a moment, and screen readers hear it
+function copied(button, ok, what) {
+  if (!button.dataset.label) button.dataset.label = button.textContent;
+  window.clearTimeout(Number(button.dataset.timer || 0));
+  button.textContent = ok ? "Copied ✓" : "Could not copy";
+  button.classList.toggle("copied", ok);
+  announce(ok ? `${what} copied to the clipboard.` : `Could not copy the ${what.toLowerCase()}.`);
+  const timer = window.setTimeout(() => {
+    button.textContent = button.dataset.label;
+    button.classList.remove("copied");
+  }, COPIED_FOR_MS);
+  button.dataset.timer = String(timer);
+}
+
+async function copyCitation(button, citation) {
+  copied(button, await copyText(citation.text).catch(() => false), "Citation");
+}
+
+// the whole answer as Markdown, as the server writes it: the same request again, with ?format=markdown
+async function copyMarkdown(button, request) {
+  const text = fetch("/search?format=markdown", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "text/markdown" },
+    body: JSON.stringify(request),
+  }).then(async (response) => {
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    return response.text();
+  });
+  copied(button, await copyText(text).catch(() => false), "Answer as Markdown");
+}
+
+// --- filters ---
+
+function activeFilters() {
+  const filters = {};
+  const source = document.getElementById("filter-source").value.trim();
+  const since = document.getElementById("filter-since").value;
+  const until = document.getElementById("filter-until").value;
+  if (source) filters.source = source;
+  if (since) filters.since = since;
+  if (until) filters.until = until;
+  return filters;
+}
+
+function showFilterState() {
+  const count = Object.keys(activeFilters()).length;
+  const badge = document.getElementById("filters-on");
+  badge.hidden = count === 0;
+  badge.textContent = count ? ` · ${count} on` : "";
+  document.getElementById("filters-clear").hidden = count === 0; // one click clears them, the row open or not
+}
+
+function clearFilters() {
+  for (const id of ["filter-source", "filter-since", "filter-until"]) document.getElementById(id).value = "";
+  showFilterState();
+  announce("Filters cleared.");
+  document.getElementById("question").focus();
+}
+
+// "Filters: source “Reuters” · since 2022-01-01", shown with the answer they narrowed
+function filtersLine(filters) {
+  const line = el("p", "filters-used", "Filters: ");
+  const parts = [];
+  if (filters.source) parts.push(el("span", "filter-source", `source “${filters.source}”`));
+  if (filters.since) parts.push(el("span", "filter-date", `since ${filters.since}`));
+  if (filters.until) parts.push(el("span", "filter-date", `until ${filters.until}`));
+  parts.forEach((part, index) => {
+    if (index > 0) line.append(document.createTextNode(" · "));
+    line.append(part);
+  });
+  return line;
+}
+
 // --- asking ---
 
 async function ask(question) {
@@ -117,6 +281,7 @@ async function ask(question) {
     k: Number(document.getElementById("k").value),
     mode: document.getElementById("mode").value,
     context: state.asked.slice(-MAX_CONTEXT),
+    ...activeFilters(), // only the filters that are set
   };
   let payload;
   let ok = false;
@@ -140,28 +305,30 @@ async function ask(question) {
     return;
   }
   state.asked.push(question);
-  renderAnswer(answer, payload, turnNumber);
+  renderAnswer(answer, payload, turnNumber, body);
   announce(summary(payload));
   turn.scrollIntoView({ block: "start" });
 }
 
 function summary(result) {
   const n = result.passages.length;
-  if (n === 0) return "No passages found.";
+  if (n === 0) return emptyReason(result);
   const passages = `${n} passage${n === 1 ? "" : "s"}`;
   if (!result.answered) return `The articles don't seem to answer this. ${passages} shown.`;
   if (result.disagree) return `The sources disagree. ${passages} shown.`;
   return `Answer: ${passages}.`;
 }
 
-function renderAnswer(answer, result, turnNumber) {
+function renderAnswer(answer, result, turnNumber, request) {
   if (result.searched_for && result.searched_for !== result.question) {
     const searched = el("p", "searched", "Searched for: ");
     searched.append(el("q", null, result.searched_for));
     answer.append(searched);
   }
+  if (request.source || request.since || request.until) answer.append(filtersLine(request));
   if (result.passages.length === 0) {
-    answer.append(el("p", "notice", "No passages found."));
+    // the server says why when it can ("no article matches the filters"); otherwise the plain fact
+    answer.append(el("p", "notice empty", emptyReason(result)));
     return;
   }
   if (!result.answered) {
@@ -173,9 +340,22 @@ function renderAnswer(answer, result, turnNumber) {
   list.setAttribute("aria-label", "Passages, best first");
   result.passages.forEach((hit, index) => {
     // the exact answer, when there is one, lies in the top hit's highlighted sentence
-    list.append(passageCard(hit, turnNumber, result.answered, index === 0 ? result.answer : null));
+    list.append(passageCard(hit, turnNumber, result.answered, index === 0 ? result.answer : null, request.mode));
   });
   answer.append(list);
+  const actions = el("div", "answer-actions");
+  const markdown = el("button", "copy-markdown", "Copy as Markdown");
+  markdown.type = "button";
+  markdown.title = "The question and every passage with its citation, as Markdown";
+  markdown.addEventListener("click", () => copyMarkdown(markdown, request));
+  actions.append(markdown);
+  answer.append(actions);
+}
+
+// why an answer has no passage, as the server says it ("no article's publisher … contains 'x'"), as a sentence
+function emptyReason(result) {
+  const reason = typeof result.empty_reason === "string" ? result.empty_reason.trim() : "";
+  return reason ? reason.charAt(0).toUpperCase() + reason.slice(1) : "No passages found.";
 }
 
 // how many documents give a value (a wire copy is a document of its own, as the terminal counts them)
@@ -203,19 +383,44 @@ function valuesPanel(values, disagree, turnNumber) {
   return block;
 }
 
-function passageCard(hit, turnNumber, answered, answer) {
+function scoreParts(scores) {
+  const parts = [];
+  if (scores && scores.dense !== null && scores.dense !== undefined) parts.push(`cosine ${scores.dense.toFixed(2)}`);
+  if (scores && scores.bm25 !== null && scores.bm25 !== undefined) parts.push(`BM25 ${scores.bm25.toFixed(1)} (raw, unbounded)`);
+  return parts.length ? ` This passage: ${parts.join(", ")}.` : "";
+}
+
+function passageCard(hit, turnNumber, answered, answer, mode) {
   const card = el("li", "passage");
   card.id = `turn-${turnNumber}-passage-${hit.rank}`;
+  const citation = hit.citation || null;
   const head = el("div", "passage-head");
   head.append(el("span", "rank", `[${hit.rank}]`));
-  const label = sourceLabel(hit.source);
-  head.append(el("span", "source-label", label || hit.source.path));
+  const label = el("span", "source-label");
+  const url = (citation && citation.url) || hit.source.url;
+  if (!sourceParts(label, hit.source, url)) label.textContent = hit.source.path;
+  head.append(label);
   card.append(head);
 
   const where = el("p", "where");
   where.append(el("code", "location", whereLabel(hit.source.path, hit.source.id, hit.line_start, hit.line_end)));
-  where.append(el("span", "score", ` score ${hit.score.toFixed(3)}`));
-  card.append(where);
+  const meaning = (SCORE_MEANING[mode] || SCORE_MEANING.hybrid) + scoreParts(hit.scores);
+  const score = el("span", "score", ` score ${hit.score.toFixed(3)}`);
+  score.title = meaning;
+  const help = el("button", "score-help", "?");
+  help.type = "button";
+  help.setAttribute("aria-label", "What the score means");
+  help.setAttribute("aria-expanded", "false");
+  const legend = el("p", "score-legend", meaning);
+  legend.id = `${card.id}-score`;
+  legend.hidden = true;
+  help.setAttribute("aria-controls", legend.id);
+  help.addEventListener("click", () => {
+    legend.hidden = !legend.hidden;
+    help.setAttribute("aria-expanded", String(!legend.hidden));
+  });
+  where.append(score, document.createTextNode(" "), help);
+  card.append(where, legend);
 
   const quote = el("blockquote", "quote");
   // an abstention marks no sentence: nothing on the page may look like an answer
@@ -246,11 +451,20 @@ function passageCard(hit, turnNumber, answered, answer) {
     card.append(also);
   }
 
+  const actions = el("div", "passage-actions");
   const read = el("button", "read", "Read in the article");
   read.type = "button";
   read.setAttribute("aria-haspopup", "dialog");
   read.addEventListener("click", () => openReader(hit.id, highlight.start, highlight.end, read));
-  card.append(read);
+  actions.append(read);
+  if (citation && citation.text) {
+    const copy = el("button", "copy-citation", "Copy citation");
+    copy.type = "button";
+    copy.title = citation.text;
+    copy.addEventListener("click", () => copyCitation(copy, citation));
+    actions.append(copy);
+  }
+  card.append(actions);
   return card;
 }
 
@@ -264,7 +478,7 @@ async function openReader(passageId, markStart, markEnd, opener) {
   document.getElementById("reader-body").replaceChildren();
   if (!dialog.open) dialog.showModal();
   await loadReader();
-  document.getElementById("reader-title").focus();
+  document.getElementById("reader-title").focus({ preventScroll: true });
 }
 
 async function loadReader() {
@@ -281,8 +495,12 @@ async function loadReader() {
     body.replaceChildren(el("p", "error", String(error.message || error)));
     return;
   }
-  document.getElementById("reader-title").textContent = sourceLabel(payload.source) || payload.source.path;
-  document.getElementById("reader-where").textContent = payload.source.path + (payload.source.id ? "#" + payload.source.id : "");
+  // the headline stays in view (a sticky header) while the article scrolls
+  document.getElementById("reader-title").textContent = payload.source.title || payload.source.path;
+  const where = document.getElementById("reader-where");
+  where.replaceChildren();
+  if (sourceParts(where, payload.source, payload.source.url, false)) where.append(document.createTextNode(" · "));
+  where.append(el("code", "location", payload.source.path + (payload.source.id ? "#" + payload.source.id : "")));
   body.replaceChildren();
   let current = null;
   for (const passage of payload.passages) {
@@ -317,7 +535,12 @@ async function loadHealth() {
   try {
     const response = await fetch("/health");
     const health = await response.json();
-    document.getElementById("index-status").textContent = `${health.passages} passages indexed.`;
+    // "seeds · 5 articles · 47 passages"
+    const count = (n, one) => `${Number(n).toLocaleString("en")} ${one}${n === 1 ? "" : "s"}`;
+    const parts = [health.corpus];
+    if (typeof health.documents === "number") parts.push(count(health.documents, "article"));
+    parts.push(count(health.passages, "passage"));
+    document.getElementById("index-status").textContent = parts.filter(Boolean).join(" · ");
   } catch (error) {
     document.getElementById("index-status").textContent = "The server cannot be reached.";
   }
@@ -348,6 +571,11 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   document.getElementById("new-conversation").addEventListener("click", newConversation);
+  for (const id of ["filter-source", "filter-since", "filter-until"]) {
+    document.getElementById(id).addEventListener("input", showFilterState);
+  }
+  document.getElementById("filters-clear").addEventListener("click", clearFilters);
+  showFilterState();
 
   const dialog = document.getElementById("reader");
   document.getElementById("reader-close").addEventListener("click", closeReader);
