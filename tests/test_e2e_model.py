@@ -188,3 +188,14 @@ def test_a_real_model_build_pools_sentence_vectors_from_its_passages(seed_retrie
     # in context: close to their passage, and not the same vector twice
     assert (vectors @ passage_vector).min() > 0.5
     assert float(vectors[0] @ vectors[1]) < 0.999
+
+
+def test_an_error_found_while_the_encoder_preloads_exits_cleanly_with_2(seed_retriever, seeds, tmp_path):
+    from qa.embed import preload
+
+    assert preload._export_file(None) is not None, "the question encoder's export exists: the preload runs"
+    for args in (["How many troops?", "--since", "2022-01-14", "--until", "2022-01-13"], [""], ["x", "--format", "x"]):
+        done = ask(*args, "--docs", str(seeds), "--index", str(tmp_path / "i"))
+        # onnxruntime aborted the process (exit 134, "terminate called") when it ended under a loading session
+        assert (done.returncode, done.stderr.count("\n")) == (2, 1), done.stderr
+        assert done.stderr.startswith("error: ")

@@ -4,11 +4,15 @@ before the rest of the program is imported.
 Creating the session reads the 90 MB export in native code with the GIL released, so it overlaps the
 imports of the search code (faiss, the index, the CLI): measured, a one-shot question on the seeds went
 from about 0.78 s to 0.53 s (bench/cold_start.py). This module imports only the standard library and the
-export's location, never numpy or onnxruntime: the thread imports those.
+export's location; `start` imports numpy (two threads importing it at once break it) and the thread
+onnxruntime. A process that ends while the session is still loading (an error found in the arguments)
+first waits for it: onnxruntime aborts the whole process ("terminate called", exit 134) when the
+interpreter shuts down under a loading session.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from pathlib import Path
@@ -49,6 +53,8 @@ def start(model: str | None) -> None:
         with _guard:
             if onnx_file in _loading:
                 return
+            if not _loading:
+                atexit.register(_settle)
             box: dict[str, Any] = {}
             thread = threading.Thread(target=_load, args=(onnx_file, box), name="newsqa-preload", daemon=True)
             _loading[onnx_file] = (thread, box)
@@ -66,6 +72,14 @@ def take(onnx_file: Path) -> Any | None:
     thread, box = loading
     thread.join()
     return box.get("session")
+
+
+def _settle() -> None:
+    """At exit: let any session still loading finish (a few tenths of a second), so that the exit is clean."""
+    with _guard:
+        threads = [thread for thread, _ in _loading.values()]
+    for thread in threads:
+        thread.join(timeout=60)
 
 
 def _load(onnx_file: Path, box: dict[str, Any]) -> None:
