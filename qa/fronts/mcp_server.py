@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
     from qa.search.retriever import Retriever
 
-mcp_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+mcp_app = typer.Typer(
+    add_completion=False, pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]}
+)
 
 # qa.inputs.MODES spelled out: a Literal gives the agent the choices in the tool's schema (a test holds them equal)
 Mode = Literal["hybrid", "dense", "bm25"]

@@ -1,4 +1,4 @@
-"""A LangChain retriever over the news articles: `NewsQARetriever(docs="seeds").invoke("...")`.
+"""A LangChain retriever over the news articles: `NewsQARetriever(docs="path/to/articles").invoke("...")`.
 
 Each `Document`'s `page_content` is exactly a passage of a source file, never reworded, and its metadata says
 where: `path`, `start`/`end` (raw-file offsets), lines, the source's title, publisher, date and byline, the

@@ -1,4 +1,4 @@
-"""A LlamaIndex retriever over the news articles: `NewsQARetriever(docs="seeds").retrieve("...")`.
+"""A LlamaIndex retriever over the news articles: `NewsQARetriever(docs="path/to/articles").retrieve("...")`.
 
 Each node is a `TextNode` whose text is exactly a passage of a source file, never reworded, with
 `start_char_idx`/`end_char_idx` its raw-file offsets and the same metadata as the LangChain retriever

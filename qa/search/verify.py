@@ -83,21 +83,26 @@ class SourceCheck:
             return None
         return Mismatch("", doc_key, meta.path, self._cause(meta, read))
 
+    def _file_of(self, meta: DocumentMeta) -> str:
+        """The corpus file holding a document: its path under the root, or "" when the corpus is one file
+        (a .jsonl, or a single article whose document is named after it)."""
+        return "" if self._kind in ("file", "jsonl") else meta.path
+
     def _now(self, meta: DocumentMeta) -> tuple[_Read | None, str | None]:
         """The document's file as it is now, and the document's text in it (None: unreadable, not decoded,
         or not there)."""
-        read = self._read(meta.path)
+        read = self._read(self._file_of(meta))
         texts = read.texts if read is not None else None
         return read, texts.get(meta.key) if texts is not None else None
 
     def _trusted(self, meta: DocumentMeta, read: _Read | None) -> bool:
         """A file too large to keep decoded, unchanged: its passages are as the index's load checks found them."""
-        return read is not None and read.texts is None and read.sha256 == self._indexed.get(meta.path)
+        return read is not None and read.texts is None and read.sha256 == self._indexed.get(self._file_of(meta))
 
     def _cause(self, meta: DocumentMeta, read: _Read | None) -> str:
         if read is None:
             return GONE
-        if read.sha256 != self._indexed.get(meta.path):
+        if read.sha256 != self._indexed.get(self._file_of(meta)):
             return CHANGED
         return DAMAGED  # the very file the index was built from, and the stored text is not its slice
 

@@ -190,3 +190,17 @@ def test_a_file_too_large_to_decode_is_trusted_unchanged_and_left_out_changed(tm
         out.write(json.dumps({"id": "r9", "text": "A later report."}) + "\n")
     changed = retriever.search(QUESTION, k=5)
     assert not changed.hits and any("changed since it was indexed" in w for w in changed.warnings)
+
+
+def test_a_corpus_of_one_article_file_is_answered_and_checked(seeds, tmp_path, open_hashed):
+    article = tmp_path / "one.txt"
+    article.write_bytes(next(seeds.glob("004_*.txt")).read_bytes())
+    retriever = open_hashed(article, tmp_path / "index")
+    result = retriever.search("Who commanded the contingent?", k=3)
+    assert result.hits and not result.warnings  # the file is the corpus: its passages are its slices
+    assert_verbatim(result)
+    article.write_text(article.read_text(encoding="utf-8").replace("contingent", "kontingent"), encoding="utf-8")
+    changed = retriever.search("Who commanded the contingent?", k=3)
+    assert changed.warnings and "changed since it was indexed" in changed.warnings[0]
+    text = article.read_text(encoding="utf-8")  # what is still shown is a slice of the file as it is now
+    assert all(text[hit.start : hit.end] == hit.text and "contingent" not in hit.text for hit in changed.hits)
