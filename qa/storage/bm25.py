@@ -70,6 +70,11 @@ class LexicalIndex:
         self._columns = columns  # None when no passage has a single indexable word
         self._folder = folder  # where its files are, when it was built or loaded from a folder
 
+    @property
+    def stopwords(self) -> frozenset[str]:
+        """The stoplist its passages were tokenised with (bm25s's English list)."""
+        return self._columns.stopwords if self._columns is not None else _build_stopwords()
+
     @classmethod
     def build(cls, texts: Sequence[str], rows: np.ndarray | None = None) -> LexicalIndex:
         """The index of `texts`, whose rows are `rows` (ascending; default 0..n-1), held in memory."""
@@ -163,6 +168,13 @@ class LexicalIndex:
         top = top[scores[top] > 0]
         top = top[np.argsort(-scores[top], kind="stable")]
         return np.asarray(self.rows)[top].astype(np.int64), scores[top].astype(np.float32)
+
+
+def bm25_words(text: str, stopwords: frozenset[str]) -> list[str]:
+    """`text`'s BM25 words as this index tokenises them: lower-cased, bm25s's token pattern, `stopwords`
+    dropped, Snowball-stemmed (repeats kept, in order)."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords]
+    return stem_words(words) if words else []
 
 
 def _write(folder: Path, batches: Iterable[tuple[np.ndarray, Sequence[str]]]) -> None:
@@ -347,8 +359,7 @@ class _Columns:
 
     def words(self, text: str) -> list[str]:
         """`text` tokenized as bm25s does: lower-cased, stopwords dropped, stemmed (repeats kept)."""
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in self.stopwords]
-        return stem_words(words) if words else []
+        return bm25_words(text, self.stopwords)
 
     def ceiling(self, ids: list[int], unknown: int = 0) -> float:
         """The sum of the query's words' idf (bm25s's Lucene idf), `unknown` words that no passage holds

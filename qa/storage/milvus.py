@@ -1,0 +1,841 @@
+"""Milvus as a serving engine: a mirror of one built index generation, searched by Milvus (issue 17).
+
+The embedded store (qa/storage/generations.py: SQLite + FAISS + bm25s arrays) stays the reference: builds
+write it, and `MilvusStore.sync(index)` copies a loaded generation into a Milvus collection, incrementally
+(documents whose key, metadata and rows are already there are kept; gone or changed ones are deleted by
+`doc_key in [...]`; new ones inserted a batch at a time). Nothing is ever built in Milvus first.
+
+Targets (`MilvusTarget.parse`): ``milvus:PATH.db`` is Milvus Lite, embedded in this process (milvus-lite 3,
+pure Python; one process per .db); ``milvus://HOST:PORT`` a Milvus server. A ``#name`` suffix picks the
+collection (default ``newsqa``); the store also keeps ``<name>_meta`` (see below).
+
+Collection ``<name>``, one entity per passage:
+
+- ``row`` INT64 primary key: the generation's row (so hits map straight back to the embedded store).
+- ``passage_id``, ``doc_key``, ``doc_sha``, ``path``, ``source_id``, ``title``, ``publisher``, ``byline``,
+  ``published`` VARCHAR ("" for a missing value; ``published`` is YYYY-MM-DD, so range filters compare
+  strings), and ``haystack_lc``: the casefolded publisher, byline, title, path and record id joined by
+  newlines, the fields qa/search/filters.py matches ``source`` in (Milvus's ``like`` is case-sensitive and
+  has no lower()).
+- ``start``, ``end``, ``line_start``, ``line_end`` INT64; ``text`` VARCHAR, the passage verbatim.
+- ``terms`` VARCHAR: the passage's BM25 words exactly as qa/storage/bm25.py tokenises them (lower-cased,
+  bm25s's token pattern and stoplist, Snowball stems) joined by spaces, analysed by splitting only
+  (``whitespace`` on a server; Lite has only ``standard``, which on these lower-case ``\\w+`` stems splits
+  the same), feeding a BM25 Function into ``sparse`` (SPARSE_FLOAT_VECTOR, SPARSE_INVERTED_INDEX, k1 1.5,
+  b 0.75 as ours). Milvus Lite has no stemmer or English stoplist, so the stemming is ours, on both sides.
+- ``vector`` FLOAT_VECTOR(dim), metric IP on the L2-normalised vectors (= cosine). Index: FLAT in Lite
+  (exact, as FAISS flat; Lite's HNSW costs 10-15 s to build per 20k rows on 2 cores for a few ms a query),
+  HNSW (M 16, efConstruction 200, ef max(64, depth)) on a server, where a collection is large enough for
+  exhaustive search to cost.
+- ``sentence_spans`` VARCHAR (JSON ``[[start, end], ...]``) and ``sentence_vectors`` VARCHAR (base64 of the
+  (k, dim) little-endian float16 matrix): the sentence evidence highlights need. Milvus has no
+  variable-length binary or multi-vector field that Lite supports (FLOAT16_VECTOR is one vector per entity;
+  one entity per sentence would triple the rows and need an index of its own), and a VARCHAR works in every
+  Milvus. Measured on the BBC, realtimeqa and SQuAD indexes: at most 11 sentences (11 KiB base64 at dim
+  384) and 781 bytes of text per passage, against a VARCHAR limit of 65,535 bytes, checked on every row.
+
+Collection ``<name>_meta`` (VARCHAR key, JSON value, a 2-d placeholder vector Milvus requires): the row
+``manifest`` (format, model name and dim, bm25s's stoplist, the generation last synced, counts), and one
+``doc:<key>`` row per document (its DocumentMeta, rows and place in the corpus order), from which sync
+decides what changed and `documents()` rebuilds the records, documents without passages included.
+
+Known differences from the embedded store:
+
+- BM25 IDF is per segment in Milvus (the Lite README says so; measured: the same text scored 7.09 in one
+  flushed segment and 14.18 in another), and the corpus statistics are Milvus's, not bm25s's: lexical
+  rankings agree with ours only approximately, and scores differ (Lite returns them negated; they are
+  given back positive). There is no ceiling, so no absolute 0-1 BM25 share as in qa/search/ranking.py.
+- `hybrid` fuses in Milvus with WeightedRanker(0.5, 0.5), arctan-normalised scores (the closer match to
+  our convex combination of absolute scores; RRF, offered too, uses ranks only), and a passage that only
+  one leg returned gets 0 from the other; ours reads every candidate's exact missing score.
+- The ``source`` filter matches the document's path relative to the corpus, not the shown path with the
+  corpus folder in front of it, and a backslash in the needle matches any one character (Lite's ``like``
+  mishandles escaped backslashes).
+- Equal scores come back in Milvus's order; the Retriever re-orders them by corpus position.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from qa.errors import BadInputError, MissingExtraError, QAError
+from qa.records import DocumentMeta, Passage
+from qa.storage.bm25 import bm25_words
+from qa.storage.generations import StoredIndex
+
+__all__ = [
+    "DEFAULT_COLLECTION",
+    "MilvusStore",
+    "MilvusTarget",
+    "StoreMismatchError",
+    "StoreUnavailableError",
+    "SyncReport",
+]
+
+DEFAULT_COLLECTION = "newsqa"
+FORMAT = "newsqa-milvus"
+FORMAT_VERSION = 1
+BATCH = 1000  # entities inserted (and rows read) per call
+MAX_VARCHAR = 65535  # Milvus's longest VARCHAR, in bytes
+MAX_LIMIT = 16384  # the most hits one Milvus search may return (offset + limit)
+_MANIFEST_KEY = "manifest"
+_DOC = "doc:"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,199}$")  # Milvus's collection names, leaving room for "_meta"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TEXT_FIELDS = (
+    "passage_id",
+    "doc_key",
+    "doc_sha",
+    "path",
+    "source_id",
+    "title",
+    "publisher",
+    "byline",
+    "published",
+    "haystack_lc",
+    "text",
+    "sentence_spans",
+    "sentence_vectors",
+)
+_INT_FIELDS = ("start", "end", "line_start", "line_end")
+_PASSAGE_FIELDS = ["passage_id", "doc_key", "start", "end", "line_start", "line_end", "text"]
+# Lite holds one process per .db: stores of one path in this process share its embedded server
+_LITE_OPEN: dict[str, int] = {}
+_LITE_LOCK = threading.Lock()
+_T = TypeVar("_T")
+
+
+class StoreUnavailableError(QAError):
+    """The Milvus store cannot be reached or opened (a server down, a .db held by another process), or a
+    call to it failed or ran past its timeout."""
+
+    exit_code = 2
+
+
+class StoreMismatchError(QAError):
+    """The Milvus store holds what this generation cannot be mixed with (another model or dimension), or a
+    value longer than Milvus stores."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where the store is: an embedded Milvus Lite .db (`local`) or a server's URI, and the collection."""
+
+    uri: str  # the .db folder's absolute path, or http://HOST:PORT
+    collection: str = DEFAULT_COLLECTION
+    local: bool = True
+
+    @classmethod
+    def parse(cls, spec: str) -> MilvusTarget:
+        """``milvus:PATH.db`` (relative to the current directory) or ``milvus://HOST:PORT``, then an optional
+        ``#collection``."""
+        text = spec.strip()
+        if not text.startswith("milvus:"):
+            raise BadInputError(f"not a Milvus store: {spec!r} (expected milvus:PATH.db or milvus://HOST:PORT)")
+        base, collection = text, DEFAULT_COLLECTION
+        if "#" in text:
+            base, _, collection = text.rpartition("#")
+            if not _NAME.match(collection):
+                raise BadInputError(
+                    f"bad Milvus collection name {collection!r} in {spec!r}: letters, digits and underscores,"
+                    " not starting with a digit, at most 200"
+                )
+        if base.startswith("milvus://"):
+            return cls(_server_uri(base, spec), collection, local=False)
+        path = base[len("milvus:") :]
+        if not path.endswith(".db") or path == ".db":
+            raise BadInputError(f"a Milvus Lite store is a path ending in .db: {spec!r}")
+        return cls(str(Path(path).expanduser().absolute()), collection, local=True)
+
+    def __str__(self) -> str:
+        where = f"milvus:{self.uri}" if self.local else f"milvus://{self.uri.removeprefix('http://')}"
+        return where if self.collection == DEFAULT_COLLECTION else f"{where}#{self.collection}"
+
+
+def _server_uri(base: str, spec: str) -> str:
+    try:
+        parts = urlsplit(base)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = None
+    if parts is None or not parts.hostname or port is None or parts.path not in ("", "/") or parts.query:
+        raise BadInputError(f"a Milvus server is milvus://HOST:PORT: {spec!r}")
+    return f"http://{parts.netloc}"
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one sync changed: documents (re)written, documents whose old passages were deleted (gone or
+    changed), passages written; documents left as they were, and the time taken."""
+
+    added_documents: int
+    removed_documents: int
+    passages: int
+    kept_documents: int = 0
+    seconds: float = 0.0
+
+
+class MilvusStore:
+    """A Milvus collection mirroring a generation's passages, searched by Milvus. Open with `open`."""
+
+    def __init__(
+        self, target: MilvusTarget, dim: int, client: Any, timeout: float, errors: tuple[type[BaseException], ...]
+    ) -> None:
+        self.target = target
+        self.dim = dim
+        self._client = client
+        self._timeout = timeout
+        self._errors = errors
+        self._meta = f"{target.collection}_meta"
+        self._manifest: dict[str, Any] | None = None
+        self._closed = False
+
+    # -- opening ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, target: MilvusTarget | str, dim: int, *, timeout: float = 10.0) -> MilvusStore:
+        """Connect (every call bounded by `timeout` seconds) and create the collections if missing."""
+        if isinstance(target, str):
+            target = MilvusTarget.parse(target)
+        pymilvus = _pymilvus()
+        errors = _error_types(pymilvus)
+        if target.local:
+            if importlib.util.find_spec("milvus_lite") is None:
+                raise MissingExtraError("the embedded Milvus store", "milvus", "milvus-lite")
+            if not Path(target.uri).parent.is_dir():
+                raise StoreUnavailableError(f"cannot open {target}: no folder {Path(target.uri).parent}")
+        try:
+            client = pymilvus.MilvusClient(uri=target.uri, timeout=timeout)
+        except errors as exc:
+            raise StoreUnavailableError(_unavailable(target, exc)) from exc
+        if target.local:
+            with _LITE_LOCK:
+                _LITE_OPEN[target.uri] = _LITE_OPEN.get(target.uri, 0) + 1
+        store = cls(target, dim, client, timeout, errors)
+        try:
+            store._prepare(pymilvus)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _prepare(self, pymilvus: Any) -> None:
+        name, client, timeout = self.target.collection, self._client, self._timeout
+        with self._calls("open its collections"):
+            if not client.has_collection(name, timeout=timeout):
+                schema, indexes = self._passage_schema(pymilvus)
+                client.create_collection(name, schema=schema, index_params=indexes, timeout=timeout)
+            else:
+                stored = _vector_dim(client.describe_collection(name, timeout=timeout))
+                if stored != self.dim:
+                    raise StoreMismatchError(
+                        f"{self.target} holds vectors of dimension {stored}, not {self.dim}: "
+                        "sync into another collection (#name) or drop this one"
+                    )
+            if not client.has_collection(self._meta, timeout=timeout):
+                schema, indexes = _meta_schema(pymilvus, client)
+                client.create_collection(
+                    # sync reads back what it just wrote here: no staleness allowed on a server
+                    self._meta,
+                    schema=schema,
+                    index_params=indexes,
+                    consistency_level="Strong",
+                    timeout=timeout,
+                )
+            client.load_collection(name, timeout=timeout)
+            client.load_collection(self._meta, timeout=timeout)
+            self._manifest = self._read_manifest()
+
+    def _passage_schema(self, pymilvus: Any) -> tuple[Any, Any]:
+        DataType, client = pymilvus.DataType, self._client  # noqa: N806 - pymilvus's enum
+        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("row", DataType.INT64, is_primary=True)
+        for field in _TEXT_FIELDS:
+            schema.add_field(field, DataType.VARCHAR, max_length=MAX_VARCHAR)
+        for field in _INT_FIELDS:
+            schema.add_field(field, DataType.INT64)
+        analyzer = {"tokenizer": "standard"} if self.target.local else {"tokenizer": "whitespace"}
+        schema.add_field(
+            "terms", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True, analyzer_params=analyzer
+        )
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+        schema.add_function(
+            pymilvus.Function(
+                name="terms_bm25",
+                function_type=pymilvus.FunctionType.BM25,
+                input_field_names=["terms"],
+                output_field_names=["sparse"],
+            )
+        )
+        indexes = client.prepare_index_params()
+        if self.target.local:
+            indexes.add_index("vector", index_type="FLAT", metric_type="IP")
+        else:
+            indexes.add_index("vector", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
+        indexes.add_index(
+            "sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.5, "bm25_b": 0.75}
+        )
+        return schema, indexes
+
+    # -- errors and calls ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _calls(self, what: str) -> Iterator[None]:
+        """Milvus's and gRPC's errors (a deadline passed included) as one-line StoreUnavailableErrors."""
+        if self._closed:
+            raise StoreUnavailableError(f"the Milvus store {self.target} is closed")
+        try:
+            yield
+        except QAError:
+            raise
+        except self._errors as exc:
+            raise StoreUnavailableError(f"the Milvus store {self.target} failed to {what}: {_first_line(exc)}") from exc
+
+    def close(self) -> None:
+        """Disconnect; the last store of a Lite .db in this process stops its embedded server, so that
+        another process can open the .db."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._client.close()
+        except self._errors:
+            pass
+        if self.target.local:
+            with _LITE_LOCK:
+                left = _LITE_OPEN.get(self.target.uri, 1) - 1
+                if left > 0:
+                    _LITE_OPEN[self.target.uri] = left
+                    return
+                _LITE_OPEN.pop(self.target.uri, None)
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.target.uri)
+
+    def __enter__(self) -> MilvusStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- the manifest and the documents -------------------------------------------------------------------
+
+    def _read_manifest(self) -> dict[str, Any] | None:
+        got = self._client.get(self._meta, ids=[_MANIFEST_KEY], output_fields=["value"], timeout=self._timeout)
+        return json.loads(got[0]["value"]) if got else None
+
+    @property
+    def manifest(self) -> dict[str, Any] | None:
+        """What the store says of itself (model, dim, generation synced, counts); None before any sync."""
+        return self._manifest
+
+    def _stored_documents(self) -> dict[str, dict[str, Any]]:
+        """document key -> {"meta", "rows", "position"} as the last sync wrote it."""
+        out: dict[str, dict[str, Any]] = {}
+        for record in self._scan(self._meta, f'key like "{_DOC}%"', ["key", "value"]):
+            out[str(record["key"])[len(_DOC) :]] = json.loads(record["value"])
+        return out
+
+    def _scan(self, collection: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+        iterator = self._client.query_iterator(
+            collection, batch_size=BATCH, filter=expr, output_fields=fields, timeout=self._timeout
+        )
+        try:
+            while batch := iterator.next():
+                yield from batch
+        finally:
+            iterator.close()
+
+    def documents(self) -> dict[str, DocumentMeta]:
+        """Every document of the generation synced, in its corpus order."""
+        with self._calls("read the documents"):
+            stored = self._stored_documents()
+        ordered = sorted(stored.values(), key=lambda entry: int(entry["position"]))
+        metas = (DocumentMeta(**entry["meta"]) for entry in ordered)
+        return {meta.key: meta for meta in metas}
+
+    def count(self) -> int:
+        """Passages in the store."""
+        with self._calls("count the passages"):
+            got = self._client.query(
+                self.target.collection, filter="", output_fields=["count(*)"], timeout=self._timeout
+            )
+        return int(got[0]["count(*)"])
+
+    # -- sync ---------------------------------------------------------------------------------------------
+
+    def sync(self, index: StoredIndex) -> SyncReport:
+        """Mirror generation `index` incrementally; an unchanged generation writes nothing."""
+        began = time.perf_counter()
+        model = index.manifest.model
+        if model.dim != self.dim:
+            raise StoreMismatchError(f"{self.target} holds vectors of dimension {self.dim}, the index {model.dim}")
+        known = self._manifest
+        if known is not None and (known.get("model") != model.name or int(known.get("dim", -1)) != model.dim):
+            raise StoreMismatchError(
+                f"{self.target} mirrors an index of model {known.get('model')!r} (dim {known.get('dim')}), not"
+                f" {model.name!r} (dim {model.dim}): sync into another collection (#name) or drop this one"
+            )
+        stopwords = index.lexical.stopwords
+        with self._calls("sync"):
+            if known is None:
+                self._write_manifest(index, stopwords, 0)  # first: a store never holds passages of no model
+            stored = self._stored_documents()
+            gone = [key for key in stored if key not in index.documents]
+            self._delete_documents(gone)
+            writer = _Writer(self, index, stopwords)
+            kept = 0
+            position = {key: i for i, key in enumerate(index.documents)}
+            moved: list[str] = []
+            for key, group in _by_document(index.iter_passages(), index.documents):
+                entry = stored.get(key)
+                rows = [row for row, _ in group]
+                if entry is not None and entry["meta"] == asdict(index.documents[key]) and entry["rows"] == rows:
+                    kept += 1
+                    if entry["position"] != position[key]:
+                        moved.append(key)
+                    continue
+                writer.add(key, group, position[key], replaces=entry is not None)
+            writer.finish()
+            if moved:
+                self._upsert_meta([_doc_record(index.documents[k], stored[k]["rows"], position[k]) for k in moved])
+            changed = bool(gone or writer.documents or moved)
+            if changed:
+                self._client.flush(self.target.collection, timeout=self._timeout)
+            if changed or known is None or known.get("generation") != index.path.name:
+                self._write_manifest(index, stopwords, index.count)
+                self._client.flush(self._meta, timeout=self._timeout)
+        return SyncReport(
+            added_documents=writer.documents,
+            removed_documents=len(gone) + writer.replaced,
+            passages=writer.passages,
+            kept_documents=kept,
+            seconds=time.perf_counter() - began,
+        )
+
+    def _write_manifest(self, index: StoredIndex, stopwords: frozenset[str], passages: int) -> None:
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "model": index.manifest.model.name,
+            "dim": index.manifest.model.dim,
+            "stopwords": sorted(stopwords),
+            "generation": index.path.name if passages else None,
+            "documents": len(index.documents),
+            "passages": passages,
+        }
+        self._upsert_meta([{"key": _MANIFEST_KEY, "value": _checked(json.dumps(manifest), "the manifest")}])
+        self._manifest = manifest
+
+    def _upsert_meta(self, records: list[dict[str, Any]]) -> None:
+        for part in _parts(records, BATCH):
+            entities = [{**record, "placeholder": [0.0, 0.0]} for record in part]
+            self._client.upsert(self._meta, entities, timeout=self._timeout)
+
+    def _delete_documents(self, keys: list[str]) -> None:
+        """Delete these documents' passages and records."""
+        for part in _parts(keys, 500):
+            self._client.delete(self.target.collection, filter=f"doc_key in {_list(part)}", timeout=self._timeout)
+            self._client.delete(self._meta, ids=[_DOC + key for key in part], timeout=self._timeout)
+
+    # -- searches -----------------------------------------------------------------------------------------
+
+    def dense(
+        self,
+        vector: np.ndarray,
+        depth: int,
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """(row, cosine) of the `depth` nearest passages among those the filters keep, best first."""
+        with self._calls("search the vectors"):
+            found = self._client.search(
+                self.target.collection,
+                data=[_vector(vector)],
+                anns_field="vector",
+                limit=_limit(depth),
+                search_params=self._dense_params(depth),
+                filter=filter_expression(source, since, until),
+                output_fields=[],
+                timeout=self._timeout,
+            )
+        return [(int(hit.id), float(hit.distance)) for hit in found[0]]
+
+    def lexical(
+        self,
+        question: str,
+        depth: int,
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """(row, BM25) of the best `depth` passages sharing a word (stem) with `question`, best first."""
+        terms = self._terms(question)
+        if not terms:
+            return []
+        with self._calls("search the words"):
+            found = self._client.search(
+                self.target.collection,
+                data=[terms],
+                anns_field="sparse",
+                limit=_limit(depth),
+                search_params={"metric_type": "BM25"},
+                filter=filter_expression(source, since, until),
+                output_fields=[],
+                timeout=self._timeout,
+            )
+        # Lite gives -BM25, a server BM25
+        hits = [(int(hit.id), abs(float(hit.distance))) for hit in found[0]]
+        return [(row, score) for row, score in hits if score > 0]
+
+    def hybrid(
+        self,
+        vector: np.ndarray,
+        question: str,
+        depth: int,
+        *,
+        ranker: str = "weighted",
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """(row, fused score) of the best `depth` passages of both searches, fused by Milvus: "weighted"
+        (0.5 x each leg's arctan-normalised score, as our 0.5/0.5 convex combination) or "rrf" (k 60)."""
+        from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
+
+        if ranker not in ("weighted", "rrf"):
+            raise BadInputError(f"unknown Milvus ranker {ranker!r} (weighted or rrf)")
+        expr = filter_expression(source, since, until)  # in each request: hybrid_search ignores a filter of its own
+        requests = [
+            AnnSearchRequest(
+                data=[_vector(vector)],
+                anns_field="vector",
+                param=self._dense_params(depth),
+                limit=_limit(depth),
+                expr=expr,
+            )
+        ]
+        terms = self._terms(question)
+        if terms:
+            requests.append(
+                AnnSearchRequest(
+                    data=[terms], anns_field="sparse", param={"metric_type": "BM25"}, limit=_limit(depth), expr=expr
+                )
+            )
+        fusion = WeightedRanker(*([0.5] * len(requests))) if ranker == "weighted" else RRFRanker(60)
+        with self._calls("search"):
+            found = self._client.hybrid_search(
+                self.target.collection,
+                requests,
+                ranker=fusion,
+                limit=_limit(depth),
+                output_fields=[],
+                timeout=self._timeout,
+            )
+        return [(int(hit.id), float(hit.distance)) for hit in found[0]]
+
+    def _dense_params(self, depth: int) -> dict[str, Any]:
+        if self.target.local:
+            return {"metric_type": "IP"}
+        return {"metric_type": "IP", "params": {"ef": max(64, _limit(depth))}}
+
+    def _terms(self, question: str) -> str:
+        if self._manifest is None:
+            return ""
+        return " ".join(bm25_words(question, frozenset(self._manifest["stopwords"])))
+
+    # -- readers ------------------------------------------------------------------------------------------
+
+    def _get(self, rows: Iterable[int], fields: list[str], what: str) -> list[dict[str, Any]]:
+        wanted = sorted({int(row) for row in rows})
+        out: list[dict[str, Any]] = []
+        with self._calls(what):
+            for part in _parts(wanted, BATCH):
+                out.extend(
+                    self._client.get(self.target.collection, ids=part, output_fields=fields, timeout=self._timeout)
+                )
+        return out
+
+    def passages(self, rows: Iterable[int]) -> dict[int, Passage]:
+        """row -> its passage, for the rows the store holds."""
+        return {
+            int(record["row"]): Passage(
+                id=record["passage_id"],
+                doc_key=record["doc_key"],
+                start=int(record["start"]),
+                end=int(record["end"]),
+                line_start=int(record["line_start"]),
+                line_end=int(record["line_end"]),
+                text=record["text"],
+            )
+            for record in self._get(rows, _PASSAGE_FIELDS, "read passages")
+        }
+
+    def vectors_of(self, rows: Iterable[int]) -> dict[int, np.ndarray]:
+        """row -> its float32 vector."""
+        return {
+            int(record["row"]): np.asarray(record["vector"], dtype=np.float32)
+            for record in self._get(rows, ["vector"], "read vectors")
+        }
+
+    def sentences(self, rows: Iterable[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """row -> (spans (k, 2) int64, float16 vectors (k, dim)) of each passage's sentences."""
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for record in self._get(rows, ["sentence_spans", "sentence_vectors"], "read sentences"):
+            spans = np.asarray(json.loads(record["sentence_spans"]), dtype=np.int64).reshape(-1, 2)
+            raw = base64.b64decode(record["sentence_vectors"])
+            vectors = np.frombuffer(raw, dtype="<f2").astype(np.float16).reshape(-1, self.dim)
+            out[int(record["row"])] = (spans, vectors)
+        return out
+
+
+class _Writer:
+    """New and changed documents' passages, written BATCH entities at a time (each document whole)."""
+
+    def __init__(self, store: MilvusStore, index: StoredIndex, stopwords: frozenset[str]) -> None:
+        self.store, self.index, self.stopwords = store, index, stopwords
+        self.pending: list[tuple[str, list[tuple[int, Passage]], int, bool]] = []
+        self.size = 0
+        self.documents = self.replaced = self.passages = 0
+
+    def add(self, key: str, group: list[tuple[int, Passage]], position: int, *, replaces: bool) -> None:
+        self.pending.append((key, group, position, replaces))
+        self.size += len(group)
+        if self.size >= BATCH:
+            self.finish()
+
+    def finish(self) -> None:
+        """Write what is pending: the documents' old passages deleted, the new inserted, then their records
+        (last: a sync cut short leaves a document unrecorded, so the next one writes it again)."""
+        if not self.pending:
+            return
+        store, index, client, timeout = self.store, self.index, self.store._client, self.store._timeout
+        keys = [key for key, _, _, _ in self.pending]
+        rows = [row for _, group, _, _ in self.pending for row, _ in group]
+        vectors = index.vectors_of(rows)
+        sentences = index.sentences(rows)
+        entities = [
+            _entity(row, passage, index.documents[key], vectors[row], sentences.get(row), self.stopwords, store.dim)
+            for key, group, _, _ in self.pending
+            for row, passage in group
+        ]
+        for part in _parts(keys, 500):  # a changed document's passages, or those of a sync cut short
+            client.delete(store.target.collection, filter=f"doc_key in {_list(part)}", timeout=timeout)
+        for batch in _parts(entities, BATCH):
+            client.insert(store.target.collection, batch, timeout=timeout)
+        records = [
+            _doc_record(index.documents[key], [row for row, _ in group], position)
+            for key, group, position, _ in self.pending
+        ]
+        store._upsert_meta(records)
+        self.documents += len(self.pending)
+        self.replaced += sum(replaces for _, _, _, replaces in self.pending)
+        self.passages += len(entities)
+        self.pending, self.size = [], 0
+
+
+def _entity(
+    row: int,
+    passage: Passage,
+    meta: DocumentMeta,
+    vector: np.ndarray,
+    sentences: tuple[np.ndarray, np.ndarray] | None,
+    stopwords: frozenset[str],
+    dim: int,
+) -> dict[str, Any]:
+    spans, sentence_vectors = sentences or (np.zeros((0, 2), np.int64), np.zeros((0, dim), np.float16))
+    fields = {
+        "passage_id": passage.id,
+        "doc_key": passage.doc_key,
+        "doc_sha": meta.sha256,
+        "path": meta.path,
+        "source_id": meta.source_id or "",
+        "title": meta.title or "",
+        "publisher": meta.publisher or "",
+        "byline": meta.byline or "",
+        "published": meta.published or "",
+        "haystack_lc": haystack(meta),
+        "text": passage.text,
+        "sentence_spans": json.dumps(np.asarray(spans, dtype=np.int64).tolist()),
+        "sentence_vectors": base64.b64encode(np.asarray(sentence_vectors, dtype="<f2").tobytes()).decode("ascii"),
+        "terms": " ".join(bm25_words(passage.text, stopwords)),
+    }
+    for name, value in fields.items():
+        _checked(value, f"the {name} of passage {row} ({passage.doc_key})")
+    return {
+        "row": int(row),
+        **fields,
+        "start": passage.start,
+        "end": passage.end,
+        "line_start": passage.line_start,
+        "line_end": passage.line_end,
+        "vector": np.asarray(vector, dtype=np.float32),
+    }
+
+
+def haystack(meta: DocumentMeta) -> str:
+    """What the ``source`` filter searches: the casefolded fields qa/search/filters.py matches, one a line."""
+    fields = (meta.publisher, meta.byline, meta.title, meta.path, meta.source_id)
+    return "\n".join(field.casefold() for field in fields if field)
+
+
+def filter_expression(source: str | None, since: str | None, until: str | None) -> str:
+    """The Milvus expression keeping the passages of documents whose publisher, byline, title, path or record
+    id contains `source` (case-insensitive) and dated `since`..`until` (YYYY-MM-DD, inclusive; documents
+    without a date left out when either is given); "" when there are no filters."""
+    parts = []
+    if source is not None:
+        needle = source.casefold().strip()
+        parts.append(f"haystack_lc like {_literal('%' + _like_pattern(needle) + '%')}")
+    for bound, name in ((since, "since"), (until, "until")):
+        if bound is not None and not _DATE.match(bound):
+            raise BadInputError(f"--{name} must be a date YYYY-MM-DD, not {bound!r}")
+    if since is not None:
+        parts.append(f'published >= "{since}"')  # "" (no date) sorts before every date
+    if until is not None:
+        parts.append(f'published != "" and published <= "{until}"')
+    return " and ".join(parts)
+
+
+def _like_pattern(needle: str) -> str:
+    """`needle` matched literally by ``like``; a backslash matches any one character (see the docstring)."""
+    out = []
+    for char in needle:
+        if char in "%_":
+            out.append("\\" + char)
+        elif char == "\\":
+            out.append("_")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _literal(text: str) -> str:
+    """A double-quoted Milvus string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _list(values: list[str]) -> str:
+    return "[" + ", ".join(_literal(value) for value in values) + "]"
+
+
+def _checked(value: str, what: str) -> str:
+    if len(value.encode("utf-8")) > MAX_VARCHAR:
+        raise StoreMismatchError(f"{what} is longer than Milvus stores ({MAX_VARCHAR} bytes)")
+    return value
+
+
+def _doc_record(meta: DocumentMeta, rows: list[int], position: int) -> dict[str, Any]:
+    value = json.dumps({"meta": asdict(meta), "rows": rows, "position": position}, ensure_ascii=False)
+    return {
+        "key": _checked(_DOC + meta.key, f"the key of {meta.key}"),
+        "value": _checked(value, f"the record of {meta.key}"),
+    }
+
+
+def _by_document(
+    passages: Iterator[tuple[int, Passage]], documents: dict[str, DocumentMeta]
+) -> Iterator[tuple[str, list[tuple[int, Passage]]]]:
+    """(key, its (row, passage)s) for every document, one at a time (iter_passages groups them), then the
+    documents without a passage."""
+    seen: set[str] = set()
+    group: list[tuple[int, Passage]] = []
+    for row, passage in passages:
+        if group and passage.doc_key != group[0][1].doc_key:
+            seen.add(group[0][1].doc_key)
+            yield group[0][1].doc_key, group
+            group = []
+        group.append((row, passage))
+    if group:
+        seen.add(group[0][1].doc_key)
+        yield group[0][1].doc_key, group
+    for key in documents:
+        if key not in seen:
+            yield key, []
+
+
+def _parts(values: list[_T], size: int) -> Iterator[list[_T]]:
+    for begin in range(0, len(values), size):
+        yield values[begin : begin + size]
+
+
+def _vector(vector: np.ndarray) -> list[float]:
+    return [float(x) for x in np.asarray(vector, dtype=np.float32).reshape(-1)]
+
+
+def _limit(depth: int) -> int:
+    return max(1, min(int(depth), MAX_LIMIT))
+
+
+def _pymilvus() -> Any:
+    """pymilvus, imported on first use (and its loggers, which print a traceback per failed call, quieted)."""
+    try:
+        import pymilvus
+    except ImportError as exc:
+        raise MissingExtraError("the Milvus store", "milvus", "pymilvus") from exc
+    for name in ("pymilvus", "milvus_lite"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return pymilvus
+
+
+def _error_types(pymilvus: Any) -> tuple[type[BaseException], ...]:
+    """What a failed or timed-out call raises: Milvus's errors, gRPC's (a deadline passed), the network's."""
+    import grpc
+
+    return (pymilvus.exceptions.MilvusException, grpc.RpcError, OSError)
+
+
+def _unavailable(target: MilvusTarget, exc: BaseException) -> str:
+    if target.local:
+        return (
+            f"cannot open the Milvus Lite store {target.uri}: another process may hold it (one process per .db;"
+            f" run `milvus-lite server` for several) ({_first_line(exc)})"
+        )
+    return f"cannot reach the Milvus server at {target.uri} ({_first_line(exc)})"
+
+
+def _first_line(exc: BaseException) -> str:
+    details = getattr(exc, "details", None)  # a grpc.RpcError's own words
+    text = details() if callable(details) else str(exc)
+    lines = str(text).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+def _vector_dim(description: dict[str, Any]) -> int:
+    for field in description.get("fields", []):
+        if field.get("name") == "vector":
+            return int(field.get("params", {}).get("dim", -1))
+    return -1
+
+
+def _meta_schema(pymilvus: Any, client: Any) -> tuple[Any, Any]:
+    """The `<name>_meta` collection: a key, a JSON value, and the vector field every collection needs."""
+    DataType = pymilvus.DataType  # noqa: N806 - pymilvus's enum
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=MAX_VARCHAR)
+    schema.add_field("value", DataType.VARCHAR, max_length=MAX_VARCHAR)
+    schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
+    indexes = client.prepare_index_params()
+    indexes.add_index("placeholder", index_type="FLAT", metric_type="IP")
+    return schema, indexes
