@@ -77,6 +77,10 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         console.print()
     else:
         _values_panel(console, result)
+    plain = console.color_system is None  # piped, or NO_COLOR: styles would be lost, so say it in words
+    if plain and result.answered and result.answer is not None:
+        console.print(Text(f"Answer: {terminal_safe(result.answer.text)} [1]"), soft_wrap=True)
+        console.print()
     if cite:
         _citations(console, result)
         return
@@ -93,7 +97,10 @@ def render_result(console: Console, result: SearchResult, *, show_question: bool
         console.print(Text(_INDENT + where, style="cyan"), soft_wrap=True)
         # an abstention marks no sentence: nothing may look like an answer
         answer = result.answer if hit is result.hits[0] else None
-        console.print(_passage_text(hit, width, marked=result.answered, answer=answer), soft_wrap=True)
+        if plain:
+            console.print(_plain_passage_text(hit, width, marked=result.answered), soft_wrap=True)
+        else:
+            console.print(_passage_text(hit, width, marked=result.answered, answer=answer), soft_wrap=True)
         also = also_in_line(hit)
         if also:
             console.print(Text(_INDENT + terminal_safe(also), style="magenta"), soft_wrap=True)  # paths stay whole
@@ -168,6 +175,19 @@ def _passage_text(hit: Hit, width: int, *, marked: bool = True, answer: Answer |
     if answer is not None and hit.highlight.start <= answer.start < answer.end <= hit.highlight.end:
         _stylize(text, solid, landing, hit, answer.start, answer.end, ANSWER_STYLE)
     return text
+
+
+HIGHLIGHT_MARKS = ("»", "«")  # around the highlighted sentence where styles cannot show (piped, NO_COLOR)
+
+
+def _plain_passage_text(hit: Hit, width: int, *, marked: bool) -> Text:
+    """The passage wrapped for reading, its highlighted sentence between HIGHLIGHT_MARKS: the words a
+    terminal shows in bold yellow, for a reader of piped output (--json stays the exact text)."""
+    text = hit.text
+    if marked and hit.highlight is not None:
+        a, b = hit.highlight.start - hit.start, hit.highlight.end - hit.start
+        text = text[:a] + HIGHLIGHT_MARKS[0] + text[a:b] + HIGHLIGHT_MARKS[1] + text[b:]
+    return Text(terminal_safe(_wrap(text, width)))
 
 
 def _stylize(text: Text, solid: list[int], landing: list[int], hit: Hit, start: int, end: int, style: str) -> None:

@@ -57,7 +57,19 @@ def test_terminal_view_shows_rank_source_lines_and_text(cli, corpus, tmp_path):
     lines = out.splitlines()
     assert re.fullmatch(r"\[1\] score [01]\.\d{3} \(cosine -?\d\.\d\d, bm25 \d+\.\d\)", lines[0]), lines[0]
     assert lines[1].strip() == f"{corpus}/world/b.md:1-3"
-    assert "Protests started after a sharp rise in fuel prices. Police vehicles were set\n    ablaze." in out
+    # piped, so no styles: the highlighted sentence is marked in words, between » and «
+    assert "Protests started after a sharp rise in fuel prices. »Police vehicles were\n    set ablaze.«" in out
+
+
+def test_piped_output_names_the_answer_and_marks_no_sentence_of_an_abstention(cli, corpus, tmp_path):
+    code, out, _ = cli("When did the protests start?", "--top", "2", *ask_args(corpus, tmp_path))
+    assert code == 0
+    result = json.loads(cli("When did the protests start?", "--top", "2", "--json", *ask_args(corpus, tmp_path))[1])
+    if result["answer"] is not None and result["answered"]:
+        assert f"Answer: {result['answer']['text']} [1]" in out.splitlines()
+    assert out.count("»") == out.count("«") == (len(result["passages"]) if result["answered"] else 0)
+    code, out, _ = cli("zzz qqq vvv", "--top", "2", "--mode", "bm25", *ask_args(corpus, tmp_path))
+    assert "»" not in out and "Answer:" not in out
 
 
 def test_article_escapes_are_shown_not_run_and_json_stays_exact(cli, corpus, tmp_path):
