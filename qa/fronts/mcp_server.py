@@ -21,7 +21,7 @@ from pydantic import Field
 from qa.errors import BadInputError, MissingExtraError, QAError
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import DocsOption, IndexOption, ModelOption
-from qa.inputs import DEFAULT_K, HTTP_MAX_K, MAX_AROUND
+from qa.inputs import DEFAULT_K, HTTP_MAX_K, MAX_AROUND, check_k
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -114,7 +114,11 @@ class Tools:
     def search(
         self,
         question: Annotated[str, Field(description="The question, in plain words.")],
-        k: Annotated[int, Field(ge=1, le=HTTP_MAX_K, description="How many passages to return.")] = DEFAULT_K,
+        # the bounds are in the schema for the agent, and checked here: pydantic's own message is many lines
+        k: Annotated[
+            int,
+            Field(description="How many passages to return.", json_schema_extra={"minimum": 1, "maximum": HTTP_MAX_K}),
+        ] = DEFAULT_K,
         mode: Annotated[
             Mode, Field(description="hybrid: BM25 and dense ranks fused; dense: embeddings only; bm25: words only.")
         ] = "hybrid",  # qa.inputs.DEFAULT_MODE
@@ -133,6 +137,7 @@ class Tools:
         read_passage for its surroundings.
         """
         with self._failing():
+            check_k(k, HTTP_MAX_K, "k")
             found = self._retriever.search(question, k, mode, source=source, since=since, until=until)
             return found.to_dict()
 
@@ -140,7 +145,11 @@ class Tools:
         self,
         passage_id: Annotated[str, Field(description="A passage `id` (or an `also_in` id) from a search result.")],
         context: Annotated[
-            int, Field(ge=0, le=MAX_AROUND, description="How many passages of the article to add on each side.")
+            int,
+            Field(
+                description="How many passages of the article to add on each side.",
+                json_schema_extra={"minimum": 0, "maximum": MAX_AROUND},
+            ),
         ] = 1,
     ) -> dict[str, Any]:
         """Read a passage with its neighbours in the same article, in text order, each verbatim with its offsets.
@@ -148,6 +157,8 @@ class Tools:
         `current` marks the passage asked for; `more_before`/`more_after` say whether the article goes on.
         """
         with self._failing():
+            if not 0 <= context <= MAX_AROUND:
+                raise BadInputError(f"context must be a whole number from 0 to {MAX_AROUND}, got {context}")
             return self._around(passage_id, context)
 
     def _around(self, passage_id: str, context: int) -> dict[str, Any]:

@@ -78,6 +78,8 @@ def served(tmp_path_factory) -> dict:
         ("search", {"question": QUESTION, "k": 1, "mode": "bm25", "source": "dawn"}),
         ("read_passage", lambda results: {"passage_id": _top(results[0])["id"], "context": 1}),
         ("read_passage", lambda results: {"passage_id": _top(results[0])["id"]}),
+        ("search", {"question": QUESTION, "k": 99}),
+        ("read_passage", lambda results: {"passage_id": _top(results[0])["id"], "context": 99}),
     ]
     found = serve_and_call(seeds, folder / "index", folder / "stderr.log", calls)
     return {**found, "seeds": seeds, "stderr": (folder / "stderr.log").read_text(encoding="utf-8")}
@@ -133,6 +135,18 @@ def test_a_library_error_is_a_one_line_tool_error_and_the_server_goes_on(served)
     assert unknown.is_error and "no passage with id 'no-such-passage'" in unknown.content[0].text
     assert not served["results"][4].is_error and not served["results"][5].is_error  # answered after the errors
     assert "Traceback" not in served["stderr"]
+
+
+def test_out_of_range_numbers_are_one_line_tool_errors_though_the_schema_shows_the_bounds(served):
+    too_many, too_wide = served["results"][8], served["results"][9]
+    assert too_many.is_error and too_many.content[0].text.endswith("k must be between 1 and 50, got 99")
+    assert too_wide.is_error and too_wide.content[0].text.endswith(
+        "context must be a whole number from 0 to 10, got 99"
+    )
+    for result in (too_many, too_wide):
+        assert "\n" not in result.content[0].text and "pydantic" not in result.content[0].text
+    context = served["tools"]["read_passage"].input_schema["properties"]["context"]
+    assert (context["minimum"], context["maximum"]) == (0, 10)
 
 
 def test_list_sources_lists_every_indexed_article(served):
