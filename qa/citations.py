@@ -19,10 +19,16 @@ def no_passages(result: SearchResult) -> str:
     return f"No passages found: {result.empty_reason}." if result.empty_reason else "No passages found."
 
 
-def markdown(result: SearchResult) -> str:
+def markdown(result: SearchResult, asked: str | None = None) -> str:
     """The whole answer as Markdown for a reporter's notes: the question, what the sources say, each passage
-    quoted (its highlighted sentence in bold) with its citation. Article text is escaped, never rewritten."""
-    out = [f"## {_escape(one_line(result.question))}", ""]
+    quoted (its highlighted sentence in bold) with its citation. Article text is escaped, never rewritten.
+
+    `asked` is the question as the reader typed it, when a follow-up was searched as something longer
+    (`result.question`): it heads the notes, and what was searched follows in italics."""
+    heading = one_line(asked) if asked else one_line(result.question)
+    out = [f"## {_escape(heading)}", ""]
+    if asked and one_line(asked) != one_line(result.question):
+        out += [f"*searched for: {_escape(one_line(result.question))}*", ""]
     if not result.hits:
         out += [_escape(no_passages(result)), ""]
         return "\n".join(out)

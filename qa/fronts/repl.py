@@ -294,7 +294,8 @@ class Chat:
         if self.last is None:
             self.say("no answer yet: ask a question first", "red")
             return
-        self.console.print(Text(terminal_safe(markdown(self.last))), soft_wrap=True)
+        asked = self.turns[-1].question if self.turns else None
+        self.console.print(Text(terminal_safe(markdown(self.last, asked))), soft_wrap=True)
 
     def _hits_asked(self, args: list[str], command: str) -> list[Hit] | None:
         if self.last is None or not self.last.hits:

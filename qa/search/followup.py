@@ -80,6 +80,11 @@ _BEFORE_THAT = frozenset(
     "with in on from at like than".split()
 )
 _TRIM = "'’.,-"  # stripped from the ends of a word
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
 _TITLE_WORD = re.compile(r"^[A-Z][A-Za-z'’.-]*$|^[A-Z0-9]{2,}$")
 
 
@@ -204,6 +209,8 @@ def names(text: str) -> list[str]:
     for position, word in enumerate(DOTTED_WORD.findall(text)):
         word = word.strip(_TRIM)
         if word.lower() in FUNCTION_WORDS or not _TITLE_WORD.match(word) or (position == 0 and not word.isupper()):
+            continue
+        if word.lower().rstrip(".") in _CALENDAR:  # "January", "Thursday": a time, not who or what
             continue
         found.append(word)
     return found

@@ -343,3 +343,10 @@ def test_a_command_word_typed_alone_is_a_command_not_a_follow_up(retriever, tmp_
     assert code == 0
     assert "(taken as /forget; commands start with /, /help lists them)" in out and effect in out
     assert "searching for:" not in out  # the follow-up after it starts afresh: nothing was glued to "clear"
+
+
+def test_markdown_of_a_follow_up_is_headed_by_the_question_as_typed(retriever, tmp_path, capsys):
+    code, out = chat(retriever, "fuel prices\nand the police?\n/markdown\n", capsys, history_file=tmp_path / "h")
+    assert code == 0
+    assert "## and the police?" in out.splitlines()
+    assert "*searched for: the police? fuel prices*" in out.splitlines()  # "January" of the answer is no name

@@ -86,7 +86,9 @@ def test_the_query_is_the_question_then_the_topic_then_the_last_answers_names():
     resolved = resolve("and in Almaty?", [TROOPS])
     # the connective goes; the last question's content words follow in their order (its topic)
     assert resolved.query == "in Almaty? troops CSTO send Kazakhstan"
-    answered = Turn(TROOPS.question, highlight="About 2,000 CSTO troops were sent at the request of Tokayev.")
+    answered = Turn(
+        TROOPS.question, highlight="On Thursday about 2,000 CSTO troops were sent at the request of Tokayev."
+    )
     # then the names of the last answer's highlighted sentence not said yet
     assert resolve("how many of them were Russian?", [answered]).query == (
         "how many of them were Russian? troops CSTO send Kazakhstan Tokayev"

@@ -125,7 +125,7 @@ def _add_search(app: FastAPI, retriever: Retriever, max_question: int, resolve: 
             searched, request.k, request.mode, source=request.source, since=request.since, until=request.until
         )
         if output == "markdown":
-            return Response(markdown(result), media_type="text/markdown; charset=utf-8")
+            return Response(markdown(result, question), media_type="text/markdown; charset=utf-8")
         payload = result.to_dict()
         if resolve is not None:
             payload["question"] = question
