@@ -54,6 +54,7 @@ class AskOptions:
     debug: bool
     cite: bool = False
     output_format: str = "text"
+    store: str | None = None  # a Milvus mirror to search (qa/storage/milvus.py), or None
 
 
 def run(options: AskOptions, reporter: ConsoleReporter) -> None:
@@ -74,6 +75,7 @@ def run(options: AskOptions, reporter: ConsoleReporter) -> None:
             rebuild=options.rebuild,
             reporter=reporter,
             backend=options.backend,
+            store=options.store,
         )
     except DocsNotFoundError as exc:  # the corpus: --docs (or the seeds it defaults to)
         raise docs_error(exc) from None

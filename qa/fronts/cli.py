@@ -145,6 +145,14 @@ _Host = Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen o
 _Port = Annotated[int, typer.Option(metavar="PORT", min=1, max=65535, help="Port to listen on.")]
 _Rebuild = Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")]
 _Backend = Annotated[str, typer.Option(metavar="NAME", help=_BACKEND_HELP)]
+_Store = Annotated[
+    str | None,
+    typer.Option(
+        metavar="milvus:PATH.db|milvus://HOST:PORT",
+        help="Also keep the index in Milvus (needs pip install -e '.[milvus]') and search it there.",
+        show_default=False,
+    ),
+]
 _Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")]
 _Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
 
@@ -169,6 +177,7 @@ _DEFAULTS: dict[str, Any] = {
     "port": 8000,
     "rebuild": False,
     "backend": AUTO_BACKEND,
+    "store": None,
     "quiet": False,
     "debug": False,
     "cite": False,
@@ -196,6 +205,7 @@ def ask(
     until: _Until = None,
     rebuild: _Rebuild = False,
     backend: _Backend = AUTO_BACKEND,
+    store: _Store = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
 ) -> None:
@@ -219,6 +229,7 @@ def chat(
     model: ModelOption = None,
     rebuild: _Rebuild = False,
     backend: _Backend = AUTO_BACKEND,
+    store: _Store = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
 ) -> None:
@@ -236,6 +247,7 @@ def serve(
     model: ModelOption = None,
     rebuild: _Rebuild = False,
     backend: _Backend = AUTO_BACKEND,
+    store: _Store = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
 ) -> None:

@@ -8,8 +8,9 @@ question's BM25 column. Fusion (qa/search/ranking.py) then never has to guess a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -47,6 +48,26 @@ class Candidates:
         return fuse(self.cosine, self.bm25, self.ceiling, mode)
 
 
+class Engine(Protocol):
+    """A search engine that finds the candidates instead of the generation's FAISS and BM25 (the Milvus mirror,
+    qa/storage/milvus.py): (row, score) best first among the passages the filters keep."""
+
+    def dense(
+        self, vector: np.ndarray, depth: int, *, source: str | None, since: str | None, until: str | None
+    ) -> list[tuple[int, float]]: ...
+
+    def lexical(
+        self, question: str, depth: int, *, source: str | None, since: str | None, until: str | None
+    ) -> list[tuple[int, float]]: ...
+
+
+@dataclass(frozen=True)
+class Filters:
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
 def depth_for(k: int, total: int) -> int:
     """How many candidates each retriever returns for `k` hits among `total` passages."""
     return min(total, max(MIN_DEPTH, 10 * k))
@@ -59,11 +80,16 @@ def gather(
     mode: str,
     depth: int,
     allowed: np.ndarray | None,
+    engine: Engine | None = None,
+    filters: Filters | None = None,
 ) -> tuple[np.ndarray, Candidates]:
-    """The question's vector (`encode`d whatever the mode: highlighting needs it) and its candidates."""
+    """The question's vector (`encode`d whatever the mode: highlighting needs it) and its candidates: from the
+    generation's FAISS and BM25 among `allowed` rows, or, with an `engine`, from it under `filters`."""
     # BM25 runs beside the question's encoding and the vector search (both release the GIL)
     pending = _LEXICAL_POOL.submit(index.lexical.scored, question) if mode != "dense" else None
     vector = encode(question)
+    if engine is not None:  # the engine picks the candidates; their scores are the generation's exact ones
+        return vector, _engine_candidates(index, engine, filters or Filters(), question, vector, mode, depth, pending)
     dense = dense_candidates(index, vector, depth, allowed) if mode != "bm25" else {}
     scored = pending.result() if pending is not None else None
     lexical = lexical_candidates(index, scored, depth, allowed)
@@ -77,6 +103,37 @@ def gather(
             bm25.update(dict.fromkeys(dense, 0.0))
     ceiling = scored.ceiling if scored is not None else 0.0
     return vector, Candidates(dense, lexical, cosine, bm25, ceiling)
+
+
+def _engine_candidates(
+    index: StoredIndex,
+    engine: Engine,
+    filters: Filters,
+    question: str,
+    vector: np.ndarray,
+    mode: str,
+    depth: int,
+    pending: Future[QueryScores | None] | None,
+) -> Candidates:
+    """Candidates the engine found, scored as the generation scores them: the engine's cosine is the same
+    inner product on the same vectors; its BM25 (Milvus: idf per segment) only chooses the candidates, whose
+    BM25 is then read from the generation's own index, so fusion and abstention see the usual scale."""
+    where = {"source": filters.source, "since": filters.since, "until": filters.until}
+    dense = ranking_of(engine.dense(vector, depth, **where)) if mode != "bm25" else {}
+    scored = pending.result() if pending is not None else None
+    lexical: Ranking = {}
+    if scored is not None:
+        found = [row for row, _ in engine.lexical(question, depth, **where)]
+        lexical = ranking_of((row, score) for row, score in scored.of(found).items() if score > 0)
+    cosine = {row: score for row, (_, score) in dense.items()}
+    bm25 = {row: score for row, (_, score) in lexical.items()}
+    if mode == "hybrid":
+        cosine.update(_cosines(index, vector, [row for row in lexical if row not in dense]))
+        if scored is not None:
+            bm25.update(scored.of(row for row in dense if row not in lexical))
+        else:
+            bm25.update(dict.fromkeys(dense, 0.0))
+    return Candidates(dense, lexical, cosine, bm25, scored.ceiling if scored is not None else 0.0)
 
 
 def dense_candidates(index: StoredIndex, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> Ranking:

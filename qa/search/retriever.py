@@ -22,7 +22,7 @@ from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings, Embedder, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
 from qa.search.abstain import answered, confidence, evidence_of
 from qa.search.answer import answer_of
-from qa.search.candidates import depth_for, gather
+from qa.search.candidates import Filters, depth_for, gather
 from qa.search.filters import allowed_rows, why_empty
 from qa.search.folding import HitFolder
 from qa.search.highlight import highlight_hits, overlap, question_of
@@ -31,6 +31,7 @@ from qa.search.sources import Sources
 from qa.search.values import values_of
 from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
 from qa.storage.generations import StoredIndex, damaged, live_generation, mark_damaged, read_index
+from qa.storage.milvus import MilvusStore
 
 __all__ = ["EVIDENCE_HITS", "Retriever"]
 
@@ -48,7 +49,10 @@ EVIDENCE_HITS = 3  # abstention weighs the top 3 hits: qa/search/abstain.py was 
 class Retriever:
     """Answers questions from one corpus with verbatim passages. Thread-safe once opened."""
 
-    def __init__(self, index: StoredIndex, embedder: Embedder, shown_docs: str) -> None:
+    def __init__(
+        self, index: StoredIndex, embedder: Embedder, shown_docs: str, engine: MilvusStore | None = None
+    ) -> None:
+        self._engine = engine  # a Milvus mirror of the generation that finds the candidates (--store), or None
         self._embedder = embedder
         self._shown_docs = shown_docs
         self._live = _Live.of(index, shown_docs)
@@ -70,12 +74,15 @@ class Retriever:
         reporter: Reporter | None = None,
         embedder: Embedder | None = None,
         backend: str = "auto",
+        store: str | None = None,
     ) -> Retriever:
         """Open (building or updating if needed) the index of `docs` (folder or .jsonl; default seeds/).
 
         `index` is the index folder (default: one per corpus under index/); `model` a local
         sentence-transformers folder (default: the bundled all-MiniLM-L6-v2); `backend` the encoder a build
-        uses for new passages ("auto": the fastest accurate one, see qa/embed/bulk.py).
+        uses for new passages ("auto": the fastest accurate one, see qa/embed/bulk.py). `store`
+        ("milvus:PATH.db" or "milvus://HOST:PORT") mirrors the index into Milvus, kept in step, and searches
+        it there for the candidates (qa/storage/milvus.py); the answers are worked out as with the default.
         """
         docs_path = Path(docs) if docs is not None else default_docs()
         # a relative index is from the current directory now: the retriever keeps finding it after a chdir
@@ -96,7 +103,8 @@ class Retriever:
         if isinstance(embedder, SentenceTransformerEmbedder) and (embedder.loaded or "torch" in sys.modules):
             # torch is in memory anyway (a build, whatever its encoder): make the torch-free query path ready
             export(embedder.path)
-        return cls(stored, query_embedder(embedder), str(docs_path))
+        engine = _mirror(store, stored, reporter) if store else None
+        return cls(stored, query_embedder(embedder), str(docs_path), engine)
 
     @property
     def index_path(self) -> Path:
@@ -134,6 +142,8 @@ class Retriever:
             live.index.manifest.model.dim,
         ):
             return live
+        if self._engine is not None:
+            self._engine.sync(stored)  # the mirror follows the new generation before a question uses it
         return _Live.of(stored, self._shown_docs)
 
     def search(
@@ -168,7 +178,10 @@ class Retriever:
             reason = why_empty(index, live.sources, source, since, until)
             return SearchResult(question=question, hits=[], answered=False, empty_reason=reason)
         with self._damage_guard(live):
-            vector, found = gather(index, question, self._encode, mode, depth_for(k, total), allowed)
+            filters = Filters(source, since, until)
+            vector, found = gather(
+                index, question, self._encode, mode, depth_for(k, total), allowed, self._engine, filters
+            )
             fused = found.fused(mode)
             ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)
             # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
@@ -417,3 +430,15 @@ def _passage_cosine(index: StoredIndex, vector: np.ndarray, hit: Hit, row: int) 
 
 class _EncoderError(Exception):
     """Carries an error of the question's encoder through the index's damage guard (as its cause)."""
+
+
+def _mirror(store: str, stored: StoredIndex, reporter: Reporter | None) -> MilvusStore:
+    """The Milvus mirror of `stored` at `store`, brought in step with it (a message when it changed)."""
+    engine = MilvusStore.open(store, stored.manifest.model.dim)
+    report = engine.sync(stored)
+    if reporter is not None and (report.added_documents or report.removed_documents):
+        reporter.info(
+            f"Milvus ({store}): {report.added_documents} documents written, {report.removed_documents} removed, "
+            f"{report.passages} passages, {report.seconds:.1f} s"
+        )
+    return engine
