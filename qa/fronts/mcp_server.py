@@ -43,7 +43,19 @@ INSTRUCTIONS = (
 
 
 @mcp_app.command()
-def serve(docs: DocsOption = None, index: IndexOption = None, model: ModelOption = None) -> None:
+def serve(
+    docs: DocsOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            metavar="milvus:PATH.db|milvus://HOST:PORT",
+            help="Also keep the index in Milvus (pip install -e '.[milvus]') and search it there.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Serve the search over the Model Context Protocol on stdin/stdout (for agents such as Claude Desktop).
 
     Opens (building or updating if needed) the index of the corpus first; build messages go to stderr.
@@ -55,7 +67,7 @@ def serve(docs: DocsOption = None, index: IndexOption = None, model: ModelOption
     with _stdout_to_stderr():
         reporter = ConsoleReporter(quiet=False)
         try:
-            retriever = Retriever.open(docs=docs, index=index, model=model, reporter=reporter)
+            retriever = Retriever.open(docs=docs, index=index, model=model, reporter=reporter, store=store)
         finally:
             reporter.close()
     build_server(retriever, server_class).run("stdio")

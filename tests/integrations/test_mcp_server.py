@@ -28,14 +28,14 @@ TOOLS = {"search", "read_passage", "list_sources"}
 Call = tuple[str, dict[str, Any] | Callable[[list[Any]], dict[str, Any]]]
 
 
-def serve_and_call(seeds: Path, index: Path, errlog: Path, calls: list[Call]) -> dict:
+def serve_and_call(seeds: Path, index: Path, errlog: Path, calls: list[Call], extra: tuple[str, ...] = ()) -> dict:
     """Start `ask.py mcp`, list its tools, make the calls in order; the tools and each call's result."""
     from mcp import ClientSession, StdioServerParameters, stdio_client
 
     env = {key: os.environ[key] for key in ("XDG_CACHE_HOME", "HF_HUB_OFFLINE")}
     server = StdioServerParameters(
         command=sys.executable,
-        args=[str(ROOT / "ask.py"), "mcp", "--docs", str(seeds), "--index", str(index), "--model", "hash"],
+        args=[str(ROOT / "ask.py"), "mcp", "--docs", str(seeds), "--index", str(index), "--model", "hash", *extra],
         env=env,
         cwd=str(index.parent),
     )
@@ -194,3 +194,10 @@ def test_the_modes_offered_are_the_librarys():
     from qa.fronts.mcp_server import Mode
 
     assert get_args(Mode) == MODES
+
+
+def test_a_server_over_a_milvus_mirror_answers_as_the_default_one(served, tmp_path):
+    calls: list[Call] = [("search", {"question": QUESTION, "k": 4})]
+    store = ("--store", f"milvus:{tmp_path / 'news.db'}")
+    mirrored = serve_and_call(served["seeds"], tmp_path / "index", tmp_path / "stderr.log", calls, store)
+    assert structured(mirrored["results"][0]) == structured(served["results"][0])
