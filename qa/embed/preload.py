@@ -53,8 +53,6 @@ def start(model: str | None) -> None:
         with _guard:
             if onnx_file in _loading:
                 return
-            if not _loading:
-                atexit.register(_settle)
             box: dict[str, Any] = {}
             thread = threading.Thread(target=_load, args=(onnx_file, box), name="newsqa-preload", daemon=True)
             _loading[onnx_file] = (thread, box)
@@ -74,6 +72,7 @@ def take(onnx_file: Path) -> Any | None:
     return box.get("session")
 
 
+@atexit.register
 def _settle() -> None:
     """At exit: let any session still loading finish (a few tenths of a second), so that the exit is clean."""
     with _guard:

@@ -327,14 +327,10 @@ class Chat:
 
     def _show_article(self, args: list[str], command: str, around: int | None) -> None:
         """Passages of a hit's article in document order, the hit marked; `around` passages each side, or all."""
-        if self.last is None or not self.last.hits:
-            self.say("no passages yet: ask a question first", "red")
+        hits = self._hits_asked(args, command)
+        if hits is None:
             return
-        count = len(self.last.hits)
-        if len(args) > 1 or (args and (not args[0].isdigit() or not 1 <= int(args[0]) <= count)):
-            self.say(f"usage: /{command} N, a passage of the last answer from 1 to {count}", "red")
-            return
-        hit = self.last.hits[int(args[0]) - 1 if args else 0]
+        hit = hits[0]  # the one asked for, or the top one
         passages = self.retriever.document_passages(hit.passage.doc_key)
         at = next((i for i, passage in enumerate(passages) if passage.id == hit.passage.id), None)
         if at is None:

@@ -93,16 +93,7 @@ def gather(
     dense = dense_candidates(index, vector, depth, allowed) if mode != "bm25" else {}
     scored = pending.result() if pending is not None else None
     lexical = lexical_candidates(index, scored, depth, allowed)
-    cosine = {row: score for row, (_, score) in dense.items()}
-    bm25 = {row: score for row, (_, score) in lexical.items()}
-    if mode == "hybrid":
-        cosine.update(_cosines(index, vector, [row for row in lexical if row not in dense]))
-        if scored is not None:
-            bm25.update(scored.of(row for row in dense if row not in lexical))
-        else:
-            bm25.update(dict.fromkeys(dense, 0.0))
-    ceiling = scored.ceiling if scored is not None else 0.0
-    return vector, Candidates(dense, lexical, cosine, bm25, ceiling)
+    return vector, _scored(index, vector, mode, dense, lexical, scored)
 
 
 def _engine_candidates(
@@ -125,6 +116,14 @@ def _engine_candidates(
     if scored is not None:
         found = [row for row, _ in engine.lexical(question, depth, **where)]
         lexical = ranking_of((row, score) for row, score in scored.of(found).items() if score > 0)
+    return _scored(index, vector, mode, dense, lexical, scored)
+
+
+def _scored(
+    index: StoredIndex, vector: np.ndarray, mode: str, dense: Ranking, lexical: Ranking, scored: QueryScores | None
+) -> Candidates:
+    """The candidates with both of their scores in hybrid mode: the cosine of a passage only BM25 found read
+    from its stored vector, the BM25 of one only the vector search found from the question's BM25 column."""
     cosine = {row: score for row, (_, score) in dense.items()}
     bm25 = {row: score for row, (_, score) in lexical.items()}
     if mode == "hybrid":

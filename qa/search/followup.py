@@ -142,12 +142,13 @@ def answer_names(turn: Turn) -> list[str]:
     """The names in a turn's highlighted sentence (its answer's key entities), most repeated first."""
     if not turn.highlight:
         return []
-    counted = Counter(_stem(name) for name in names(turn.highlight))
+    found = names(turn.highlight)
+    counted = Counter(_stem(name) for name in found)
     first: dict[str, str] = {}
-    for name in names(turn.highlight):
+    for name in found:
         first.setdefault(_stem(name), name)
-    order = {stem: i for i, stem in enumerate(first)}
-    return [first[stem] for stem in sorted(first, key=lambda stem: (-counted[stem], order[stem]))]
+    # most repeated first; sorted() is stable, so ties keep the sentence's order
+    return [first[stem] for stem in sorted(first, key=lambda stem: -counted[stem])]
 
 
 def _searched(topic: Sequence[tuple[str, float]]) -> list[str]:

@@ -10,6 +10,7 @@ tests/storage/test_bm25.py checks the scores equal bm25s's own.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -17,7 +18,7 @@ import shutil
 import tempfile
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -285,24 +286,17 @@ def _weigh(folder: Path, frequency: np.ndarray, lengths: np.ndarray) -> None:
             indices.tofile(indices_file)
 
 
-class _npy_writer:  # noqa: N801 - used as a function in a with statement
-    """A .npy file of `count` values of `dtype`, whose data is appended in order (`write`)."""
-
-    def __init__(self, path: Path, dtype: type, count: int) -> None:
-        self.path, self.size = path, count * np.dtype(dtype).itemsize
-        self.file: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by __exit__
+@contextlib.contextmanager
+def _npy_writer(path: Path, dtype: type, count: int) -> Iterator[BinaryIO]:
+    """A .npy file of `count` values of `dtype`, whose data the caller appends in order."""
+    size = count * np.dtype(dtype).itemsize
+    with open(path, "wb") as file:
         header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": (count,)}
-        np.lib.format.write_array_header_1_0(self.file, header)
-        self.start = self.file.tell()
-
-    def __enter__(self) -> BinaryIO:
-        return self.file
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        written = self.file.tell() - self.start
-        self.file.close()
-        if kind is None and written != self.size:
-            raise RuntimeError(f"BM25 wrote {written} bytes of {self.size} into {self.path.name}")
+        np.lib.format.write_array_header_1_0(file, header)
+        start = file.tell()
+        yield file
+        if file.tell() - start != size:
+            raise RuntimeError(f"BM25 wrote {file.tell() - start} bytes of {size} into {path.name}")
 
 
 def _params(num_docs: int) -> dict[str, Any]:
