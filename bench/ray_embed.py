@@ -1,6 +1,6 @@
 """Embedding with Ray (qa/indexing/ray_embed.py) against the single-process bulk encoder. Run by hand.
 
-python bench/ray_embed.py [--texts 1000] [--backend auto] [--workers 1,2] [--batch-size 64]
+python bench/ray_embed.py [--texts 1000] [--backend auto] [--workers 1,2]
 
 The texts are BBC articles (../shared/data/bbc/*/*.txt) cut into ~600-character passages. Each run is a fresh
 process, so every one pays its imports and model loads: "single" builds the bulk encoder and embeds; "ray-N"
@@ -55,7 +55,7 @@ def tree_rss() -> int:
     return total
 
 
-def run_one(mode: str, count: int, backend: str, batch_size: int) -> dict[str, float]:
+def run_one(mode: str, count: int, backend: str) -> dict[str, float]:
     """One measurement, in this process."""
     peak = [0]
     done = threading.Event()
@@ -74,7 +74,7 @@ def run_one(mode: str, count: int, backend: str, batch_size: int) -> dict[str, f
     if mode == "single":
         vectors = spec.build().embed(texts)
     else:
-        vectors = embed_with_ray(texts, spec, workers=int(mode.split("-")[1]), batch_size=batch_size)
+        vectors = embed_with_ray(texts, spec, workers=int(mode.split("-")[1]))
     seconds = time.perf_counter() - began
     done.set()
     sampler.join()
@@ -87,11 +87,10 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a single measurement, in a child process
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.texts, args.backend, args.batch_size)))
+        print(json.dumps(run_one(args.one, args.texts, args.backend)))
         return
 
     from qa.indexing.ray_embed import EncoderSpec
@@ -109,9 +108,7 @@ def main() -> None:
     print(f"{'run':<10} {'seconds':>8} {'texts/s':>8} {'peak RSS MB':>12}")
     for mode in ["single", *(f"ray-{n}" for n in args.workers.split(","))]:
         command = [sys.executable, __file__, "--one", mode, "--texts", str(args.texts), "--backend", backend]
-        done = subprocess.run(
-            [*command, "--batch-size", str(args.batch_size)], capture_output=True, text=True, check=False
-        )
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{mode:<10} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue

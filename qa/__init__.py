@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from qa.extract.article import explain_file
     from qa.indexing import ensure_index, index_status
+    from qa.indexing.ray_embed import RaySettings
     from qa.records import (
         AlsoIn,
         Answer,
@@ -88,6 +89,7 @@ __all__ = [
     "Report",
     "Turn",
     "Block",
+    "RaySettings",
     "Reporter",
     "Retriever",
     "SearchResult",
@@ -136,6 +138,7 @@ _HOMES = {
     "Report": "qa.records",
     "Turn": "qa.records",
     "Block": "qa.records",
+    "RaySettings": "qa.indexing.ray_embed",
     "Reporter": "qa.records",
     "Retriever": "qa.search.retriever",
     "SearchResult": "qa.records",

@@ -462,6 +462,7 @@ class IndexStatus:
     excluded: tuple[str, ...]
     checkpoint_documents: int  # documents an interrupted build has committed (0: none)
     passages_per_second: float = 0.0  # how fast the build that wrote it embedded (0: it embedded nothing)
+    ray_workers: int = 0  # the Ray actors it embedded on (0: in the building process)
 
 
 PASSAGES_PER_TURN = 2  # how many top passages a turn keeps for salience

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 from qa.embed import preload
 from qa.errors import QAError
-from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, Words
+from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words
 from qa.inputs import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K
 from qa.text.encoding import terminal_safe
 
@@ -145,14 +145,6 @@ _Host = Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen o
 _Port = Annotated[int, typer.Option(metavar="PORT", min=1, max=65535, help="Port to listen on.")]
 _Rebuild = Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")]
 _Backend = Annotated[str, typer.Option(metavar="NAME", help=_BACKEND_HELP)]
-_Store = Annotated[
-    str | None,
-    typer.Option(
-        metavar="milvus:PATH.db|milvus://HOST:PORT",
-        help="Also keep the index in Milvus (needs pip install -e '.[milvus]') and search it there.",
-        show_default=False,
-    ),
-]
 _Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")]
 _Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
 
@@ -205,7 +197,7 @@ def ask(
     until: _Until = None,
     rebuild: _Rebuild = False,
     backend: _Backend = AUTO_BACKEND,
-    store: _Store = None,
+    store: StoreOption = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
 ) -> None:
@@ -229,7 +221,7 @@ def chat(
     model: ModelOption = None,
     rebuild: _Rebuild = False,
     backend: _Backend = AUTO_BACKEND,
-    store: _Store = None,
+    store: StoreOption = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
 ) -> None:
@@ -247,7 +239,7 @@ def serve(
     model: ModelOption = None,
     rebuild: _Rebuild = False,
     backend: _Backend = AUTO_BACKEND,
-    store: _Store = None,
+    store: StoreOption = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
 ) -> None:

@@ -14,13 +14,15 @@ import typer
 from qa.embed import load_embedder
 from qa.errors import BadInputError, DocsNotFoundError
 from qa.fronts.console import ConsoleReporter
-from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, Words, docs_error
+from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words, docs_error
 from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, verify_index, write_excluded
+from qa.indexing.ray_embed import RaySettings
 from qa.ingest.corpus import CORPUS_SUFFIXES, escape_path
 from qa.inputs import AUTO_BACKEND, check_backend
 from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings
 from qa.storage.generations import live_generation
+from qa.storage.milvus import MilvusTarget, sync_mirror
 from qa.text.encoding import terminal_safe
 
 index_app = typer.Typer(
@@ -36,6 +38,27 @@ _Backend = Annotated[
     typer.Option(metavar="NAME", help=f"Encoder for new passages: {BACKEND_NAMES}."),
 ]
 _Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")]
+_Ray = Annotated[
+    bool,
+    typer.Option(
+        "--ray",
+        help="Embed new passages on Ray actors, one model each: a local Ray with this machine's cores, or the"
+        " cluster at --ray-address (needs pip install -e '.[ray]'). Pays off on a cluster, not on one machine.",
+    ),
+]
+_RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        metavar="HOST:PORT",
+        help="A running Ray cluster to embed on (implies --ray): its head's HOST:PORT, or ray://HOST:PORT for"
+        " Ray Client. Its nodes need this package and the model at the same path.",
+        show_default=False,
+    ),
+]
+_RayWorkers = Annotated[
+    int | None,
+    typer.Option(metavar="N", min=1, help="Ray actors (default: one per CPU of the cluster).", show_default=False),
+]
 
 
 def _say(line: str) -> None:
@@ -77,7 +100,8 @@ def status(
         _say(f"built:      {state.created_at} ({state.generation})")
         _say(f"holds:      {state.documents} documents, {state.passages} passages")
         speed = f", {state.passages_per_second:.0f} passages/s in the last build" if state.passages_per_second else ""
-        _say(f"model:      {state.model} (embedded with {state.backend}{speed})")
+        on = f" on {state.ray_workers} Ray workers" if state.ray_workers else ""
+        _say(f"model:      {state.model} (embedded with {state.backend}{on}{speed})")
         _say(f"vectors:    {state.vector_index}")
         _say(f"up to date: {'yes' if state.pending is None else 'no: ' + state.pending}")
     if state.excluded:
@@ -114,12 +138,17 @@ def update(
     model: ModelOption = None,
     backend: _Backend = AUTO_BACKEND,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild from scratch.")] = False,
+    ray: _Ray = False,
+    ray_address: _RayAddress = None,
+    ray_workers: _RayWorkers = None,
+    store: StoreOption = None,
     quiet: _Quiet = False,
 ) -> None:
     """Bring the index in step with the corpus now (questions do this on their own when needed)."""
     check_backend(backend, "--backend")
     docs_path, index_dir = _where(docs, index)
-    _update(docs_path, index_dir, model, backend, rebuild, quiet)
+    on_ray = _ray_settings(ray, ray_address, ray_workers)
+    _update(docs_path, index_dir, model, backend, rebuild, quiet, on_ray, store)
 
 
 @index_app.command()
@@ -134,11 +163,16 @@ def add(
     index: IndexOption = None,
     model: ModelOption = None,
     backend: _Backend = AUTO_BACKEND,
+    ray: _Ray = False,
+    ray_address: _RayAddress = None,
+    ray_workers: _RayWorkers = None,
+    store: StoreOption = None,
     quiet: _Quiet = False,
 ) -> None:
     """Add articles: files outside the corpus folder are copied into it; removed ones are taken back."""
     check_backend(backend, "--backend")
     docs_path, index_dir = _where(docs, index)
+    on_ray = _ray_settings(ray, ray_address, ray_workers)
     root = _folder(docs_path)
     excluded = read_excluded(index_dir)
     plan = _copies(files, root, excluded)
@@ -148,7 +182,7 @@ def add(
             shutil.copy2(source, partial)
             os.replace(partial, target)
     write_excluded(index_dir, excluded)
-    _update(docs_path, index_dir, model, backend, False, quiet)
+    _update(docs_path, index_dir, model, backend, False, quiet, on_ray, store)
 
 
 @index_app.command()
@@ -162,6 +196,7 @@ def remove(
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
+    store: StoreOption = None,
     quiet: _Quiet = False,
 ) -> None:
     """Leave articles out of the index. The files stay where they are; `index add FILE` takes them back."""
@@ -179,7 +214,7 @@ def remove(
     before = read_excluded(index_dir)
     write_excluded(index_dir, excluded)
     try:
-        _update(docs_path, index_dir, model, AUTO_BACKEND, False, quiet)
+        _update(docs_path, index_dir, model, AUTO_BACKEND, False, quiet, None, store)
     except BaseException:
         write_excluded(index_dir, before)  # the index did not change: neither does the list
         raise
@@ -209,24 +244,54 @@ def _copies(files: list[Path], root: Path, excluded: set[str]) -> list[tuple[Pat
     return plan
 
 
-def _update(docs: Path, index_dir: Path, model: str | None, backend: str, rebuild: bool, quiet: bool) -> None:
+def _ray_settings(ray: bool, address: str | None, workers: int | None) -> RaySettings | None:
+    if not (ray or address is not None or workers is not None):
+        return None
+    if address is not None and not address.strip():
+        raise BadInputError("--ray-address is empty: give the cluster's HOST:PORT, or leave it out for a local Ray")
+    return RaySettings(address=address, workers=workers)
+
+
+def _update(
+    docs: Path,
+    index_dir: Path,
+    model: str | None,
+    backend: str,
+    rebuild: bool,
+    quiet: bool,
+    ray: RaySettings | None = None,
+    store: str | None = None,
+) -> None:
+    if store is not None:
+        MilvusTarget.parse(store)  # a malformed --store is refused before anything is built
     reporter = ConsoleReporter(quiet)
     before = live_generation(index_dir)
     try:
         stored = ensure_index(
-            docs, index_dir, load_embedder(model), ChunkSettings(), rebuild=rebuild, reporter=reporter, backend=backend
+            docs,
+            index_dir,
+            load_embedder(model),
+            ChunkSettings(),
+            rebuild=rebuild,
+            reporter=reporter,
+            backend=backend,
+            ray=ray,
         )
+        report = sync_mirror(store, stored) if store is not None else None
     finally:
         reporter.close()
     held = f"{len(stored.documents)} documents, {stored.count} passages"
     if stored.path.name == before:
         _say(f"Up to date: {held}")
-        return
-    last = stored.manifest.last_build
-    _say(
-        f"Updated: {held}; embedded {last.embedded_passages} passages and sentences,"
-        f" kept {last.reused_documents} documents as they were"
-    )
+    else:
+        last = stored.manifest.last_build
+        on = f" on {last.ray_workers} Ray workers" if last.ray_workers else ""
+        _say(
+            f"Updated: {held}; embedded {last.embedded_passages} passages and sentences{on},"
+            f" kept {last.reused_documents} documents as they were"
+        )
+    if report is not None:
+        _say(f"Milvus ({store}): {report.summary()}")
 
 
 def _folder(docs: Path) -> Path:

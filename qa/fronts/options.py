@@ -36,6 +36,15 @@ ModelOption = Annotated[
     ),
 ]
 
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="milvus:PATH.db|milvus://HOST:PORT",
+        help="Also keep the index in Milvus (needs pip install -e '.[milvus]') and search it there.",
+        show_default=False,
+    ),
+]
+
 
 class Words(StringParamType):
     """A positional argument's words as given: its help shows the name (QUESTION..., FILE...) and no type beside it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import faiss
 import numpy as np
@@ -14,6 +15,20 @@ from qa.errors import BackendError
 from qa.indexing.documents import document_meta
 from qa.records import Document, Embedder, Passage, Reporter, StoredPassage
 from qa.storage.database import PassageDatabase
+
+
+class SpanEncoder(Protocol):
+    """What a build embeds with: LazyEncoder in this process, qa.indexing.ray_embed.RayEncoders on Ray."""
+
+    name: str | None  # the backend that embedded, once one has
+
+    def prepare(self) -> None: ...
+
+    def embed_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def close(self) -> None: ...
 
 
 class LazyEncoder:
@@ -32,6 +47,9 @@ class LazyEncoder:
     def prepare(self) -> None:
         """Create the encoder now (converting and measuring the model the first time on this CPU)."""
         self._encoder()
+
+    def close(self) -> None:
+        """Nothing to stop: the encoder lives in this process."""
 
     def _encoder(self) -> Embedder:
         if self._bulk is None:
@@ -87,7 +105,7 @@ class EmbedBatch:
 
 
 def embed_and_store(
-    batch: EmbedBatch, encoder: LazyEncoder, database: PassageDatabase, vectors: faiss.Index | None
+    batch: EmbedBatch, encoder: SpanEncoder, database: PassageDatabase, vectors: faiss.Index | None
 ) -> tuple[int, list[int]]:
     """Embed the batch's passages and sentences, then commit them one document at a time (each a checkpoint).
 

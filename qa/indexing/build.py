@@ -19,7 +19,7 @@ import qa.storage.vectors as ann
 from qa.embed.texts import sentence_method
 from qa.errors import EmptyCorpusError
 from qa.extract.version import EXTRACTOR_ID
-from qa.indexing.batch import EmbedBatch, LazyEncoder, embed_and_store
+from qa.indexing.batch import EmbedBatch, LazyEncoder, SpanEncoder, embed_and_store
 from qa.indexing.changes import build_key, current_index, scan_corpus
 from qa.records import ChunkSettings, Corpus, Embedder, Reporter, SilentReporter
 from qa.storage.bm25 import LexicalIndex
@@ -29,14 +29,16 @@ from qa.storage.manifest import CorpusInfo, Counts, LastBuild, Manifest, ModelIn
 
 if TYPE_CHECKING:
     from qa.indexing.planner import Reuse
+    from qa.indexing.ray_embed import RaySettings
 
 # A question on a built index only runs ensure_index's check: what builds (the reader and its extractor,
 # the final BM25 and versions) is imported by the build itself, where marked "build only".
 
-__all__ = ["EMBED_BATCH", "ensure_index"]
+__all__ = ["EMBED_BATCH", "RAY_EMBED_BATCH", "ensure_index"]
 
 LOCK_TIMEOUT_S = 600.0
 EMBED_BATCH = 256  # passages embedded (with their sentences) and committed per step: the checkpoint grain
+RAY_EMBED_BATCH = 2048  # ... on Ray: enough to keep tens of actors busy (sub-batches of 8-64) per round trip
 
 
 def ensure_index(
@@ -49,11 +51,14 @@ def ensure_index(
     reporter: Reporter | None = None,
     shown_docs: str | None = None,
     backend: str = "auto",
+    ray: RaySettings | None = None,
 ) -> StoredIndex:
     """Return a loaded index that matches the corpus under `docs`, building or updating it if needed.
 
     An update re-embeds only documents whose text changed; `backend` picks the bulk encoder for what
-    must be embedded ("auto": the fastest one that matches the reference model, qa/embed/bulk.py).
+    must be embedded ("auto": the fastest one that matches the reference model, qa/embed/bulk.py). With
+    `ray`, that is embedded by Ray actors, one such encoder each (qa/indexing/ray_embed.py): a local Ray or
+    a cluster, started only when something must be embedded.
     """
     reporter = reporter or SilentReporter()
     shown_docs = shown_docs or str(docs)
@@ -73,10 +78,12 @@ def ensure_index(
             return current
         if rebuild:
             reason = "rebuild requested"
+        if ray is not None:
+            ray.check()  # Ray installed, the cluster answering: before anything is planned
         reporter.info(f"Indexing {shown_docs}: {reason} ...")
         if rebuild:  # start from nothing: no earlier database, no checkpoint of an interrupted build
             generations.remove_stale(index_dir, keep=generations.live_generation(index_dir))
-        request = BuildRequest(index_dir, corpus, embedder, settings, reporter, shown_docs, backend)
+        request = BuildRequest(index_dir, corpus, embedder, settings, reporter, shown_docs, backend, ray)
         return _build(request, live=None if rebuild else current)  # a loadable index seeds the build
 
 
@@ -91,6 +98,7 @@ class BuildRequest:
     reporter: Reporter
     shown_docs: str  # the corpus as the user named it, for messages
     backend: str  # the bulk encoder asked for ("auto" or one of qa.embed.bulk.BACKENDS)
+    ray: RaySettings | None = None  # embed on Ray actors (qa/indexing/ray_embed.py) rather than in this process
 
 
 @dataclass
@@ -107,7 +115,7 @@ class _Build:
     seed_spec: ann.AnnSpec | None  # the kind of that vector index
     fallback: PassageDatabase | None  # a resumed build takes what the live index holds for documents it lacks
     fallback_versions: dict[str, str]
-    encoder: LazyEncoder
+    encoder: SpanEncoder
     positions: dict[str, int] = field(default_factory=dict)  # document key -> place in the corpus
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # corpus file -> size, mtime_ns, sha256, documents
     removed_rows: list[int] = field(default_factory=list)
@@ -134,11 +142,13 @@ def _build(request: BuildRequest, live: StoredIndex | None) -> StoredIndex:
     build = _start(request, live)
     try:
         _plan_and_embed(build)
+        build.encoder.close()  # Ray's actors are not needed for the indexes: their memory is freed first
         indexes = _finalize(build)
     except BaseException:
         build.database.close()  # the work folder stays: committed documents are the checkpoint the next build resumes
         raise
     finally:
+        build.encoder.close()
         if build.fallback is not None:
             build.fallback.close()
     manifest = _manifest(build, indexes, live)
@@ -172,8 +182,16 @@ def _start(request: BuildRequest, live: StoredIndex | None) -> _Build:
         seed_spec=seed.manifest.vector_index if seed is not None else None,
         fallback=fallback,
         fallback_versions=fallback.document_shas() if fallback is not None else {},
-        encoder=LazyEncoder(request.embedder, request.backend, request.reporter),
+        encoder=_encoder(request),
     )
+
+
+def _encoder(request: BuildRequest) -> SpanEncoder:
+    if request.ray is None:
+        return LazyEncoder(request.embedder, request.backend, request.reporter)
+    from qa.indexing.ray_embed import EncoderSpec, RayEncoders  # build only
+
+    return RayEncoders(EncoderSpec.from_embedder(request.embedder, request.backend), request.ray, request.reporter)
 
 
 def _plan_and_embed(build: _Build) -> None:
@@ -182,7 +200,8 @@ def _plan_and_embed(build: _Build) -> None:
 
     request = build.request
     total = len(request.corpus.files)
-    with Planner(request, build.known, build.fallback_versions, EMBED_BATCH) as planner:
+    batch = EMBED_BATCH if request.ray is None else RAY_EMBED_BATCH
+    with Planner(request, build.known, build.fallback_versions, batch) as planner:
         for planned in planner:
             for message in planned.warnings:
                 request.reporter.warning(message)
@@ -266,6 +285,7 @@ def _manifest(build: _Build, indexes: _Indexes, live: StoredIndex | None) -> Man
             reused_documents=build.reused,
             resumed=build.resumed,
             passages_per_second=build.new_passages / build.embed_seconds if build.embed_seconds > 0 else 0.0,
+            ray_workers=getattr(build.encoder, "workers", 0),
         ),
         versions=library_versions(),
     )

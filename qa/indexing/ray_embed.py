@@ -1,20 +1,26 @@
-"""Embedding passages with Ray Data (issue 17): the same bulk encoder as a single-process build, one per actor.
+"""Embedding with Ray (issue 17): the same bulk encoder as a single-process build, one per Ray actor.
 
-`embed_with_ray(texts, EncoderSpec.load())` returns the vectors a single-process build's bulk encoder
-(`qa.embed.bulk.bulk_embedder`) would give, in the input order: each Ray actor builds that encoder once from
-the `EncoderSpec` (a model folder or the hash test model, and a concrete backend), and `map_batches` sends it
-batches of (row id, text); the rows come back in any order and are put in place by their ids.
+`RayEncoders` starts (or joins) Ray, creates `workers` actors that each build the bulk encoder a single-process
+build would use (`qa.indexing.batch.LazyEncoder` over the `EncoderSpec`: a model folder or the hash test model,
+and a concrete backend), and hands them sub-batches in order; it lives for one build, so each actor loads its
+model once however many checkpoints the build commits. `embed_with_ray(texts, spec)` is one such session for
+one list of texts. Vectors equal the single-process ones (bit for bit on one machine).
 
-A local Ray (the default) costs ~3-4 s to start and ~1-2 GB of memory with two actors, and brings no speed-up
-on 2 cores (bench/ray_embed.py); it pays off on a cluster with more cores than this machine. Ray writes only
-under a fresh temporary folder (its session: logs, sockets), which is removed after `ray.shutdown()`.
-Nothing is printed on stdout; Ray's own warnings go to stderr.
+Why actors and not Ray Data's `map_batches`: Ray Data creates its actor pool, a model per actor, for each
+dataset it runs; a build embeds in checkpointed batches, so each batch paid ~4.7 s more for 256 passages on
+2 cores (probe of 2026-11-29: 7.0 s a batch through map_batches, 2.3 s through the same actors kept alive).
+
+A local Ray (the default) costs ~5 s to start and ~1-2 GB of memory with two actors, and brings no speed-up on
+2 cores (bench/ray_embed.py); it pays off on a cluster with more cores than this machine. Ray writes only
+under a fresh temporary folder (its session: logs, sockets), which is removed after `ray.shutdown()`, and its
+token under ~/.ray. Nothing is printed on stdout; Ray's own warnings go to stderr.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -30,23 +36,52 @@ from qa.embed.model_names import HASH_MODEL
 from qa.embed.reference import HashEmbedder, SentenceTransformerEmbedder, load_embedder
 from qa.errors import BackendError, MissingExtraError, QAError
 from qa.inputs import AUTO_BACKEND
-from qa.records import Embedder
+from qa.records import Embedder, Reporter
 
-__all__ = ["CONNECT_TIMEOUT_S", "EncoderSpec", "RayUnavailableError", "embed_with_ray"]
+__all__ = ["CONNECT_TIMEOUT_S", "EncoderSpec", "RayEncoders", "RaySettings", "RayUnavailableError", "embed_with_ray"]
 
 CONNECT_TIMEOUT_S = 10.0  # the longest wait for a cluster's address to answer before ray.init is tried
+SUB_BATCH = 64  # texts an actor embeds per call, at most
+MIN_SUB_BATCH = 8  # ... and at least (a batch is split finer only to keep every actor busy)
 # Ray's session folder holds AF_UNIX sockets (<=107 bytes): `<temp>/session_<date>_<pid>/sockets/plasma_store`
 # adds ~60 characters, so a longer temporary folder falls back to the system's (then /tmp)
 _MAX_TEMP_DIR = 45
 # for a Ray started here: no usage report (nothing leaves the machine anyway). Its token authentication stays
 # Ray's default: the token in ~/.ray/auth_token (made on first use), as for any local Ray
 _LOCAL_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RAISED = re.compile(r"^[\w.]+(?:Error|Exception|Exit|Interrupt): (.+)$")
 
 
 class RayUnavailableError(QAError):
     """The Ray cluster at the address given cannot be reached or joined (or a local Ray could not start)."""
 
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """Where to embed: `address` None starts a local Ray with this machine's cores (its session folder under
+    `scratch` when that path is short enough for Ray's sockets, else under the system's temporary folder);
+    otherwise "HOST:PORT" of a running cluster's head (`ray start --head`, port 6379 by default; the driver must
+    reach every node) or "ray://HOST:PORT" for Ray Client (port 10001). `workers`: actors, one model each
+    (default: one per CPU of the cluster). An address that does not answer within `connect_timeout` seconds
+    raises RayUnavailableError."""
+
+    address: str | None = None
+    workers: int | None = None
+    scratch: Path | None = None
+    connect_timeout: float = CONNECT_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be at least 1, not {self.workers}")
+
+    def check(self) -> None:
+        """Fail now, before a build plans anything, when Ray is not installed or the cluster does not answer."""
+        _import_ray()
+        if self.address is not None:
+            _check_reachable(self.address, self.connect_timeout)
 
 
 @dataclass(frozen=True)
@@ -93,7 +128,8 @@ class EncoderSpec:
 
     def resolved(self) -> EncoderSpec:
         """This spec with "auto" replaced by the backend measured here, and the model converted for it if
-        needed, once in this process: every worker then builds the same encoder without converting."""
+        needed, once in this process: every worker then builds the same encoder without converting. (On a
+        cluster whose nodes' CPUs differ from this one's, name the backend rather than "auto".)"""
         reference = self.reference()
         if not isinstance(reference, SentenceTransformerEmbedder):
             return self
@@ -105,16 +141,122 @@ class EncoderSpec:
         return replace(self, backend=backend)
 
 
-class _EncodeBatches:
-    """A Ray Data actor: builds the encoder once, then embeds each batch of {"id", "text"} rows."""
+class _Worker:
+    """A Ray actor: the build's own encoder (qa.indexing.batch.LazyEncoder), created once."""
 
     def __init__(self, spec: EncoderSpec) -> None:
-        self._encoder = spec.build()
+        from qa.indexing.batch import LazyEncoder
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        texts = [str(text) for text in batch["text"]]
-        vectors = np.asarray(self._encoder.embed(texts), dtype=np.float32)
-        return {"id": np.asarray(batch["id"], dtype=np.int64), "vector": vectors}
+        self._encoder = LazyEncoder(spec.reference(), spec.backend)
+        self._encoder.prepare()
+
+    def backend(self) -> str:
+        return self._encoder.name or ""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._encoder.embed(texts), dtype=np.float32)
+
+    def embed_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._encoder.embed_with_spans(texts, spans)
+
+
+class RayEncoders:
+    """Ray actors with one bulk encoder each, for one build: started on first use, stopped by `close()`.
+
+    Has the build encoder's interface (qa.indexing.batch.SpanEncoder): `embed`, `embed_with_spans`,
+    `prepare`, `name` (the backend the actors run, once started) and `close`.
+    """
+
+    def __init__(self, spec: EncoderSpec, settings: RaySettings | None = None, reporter: Reporter | None = None):
+        self._spec = spec
+        self._settings = settings or RaySettings()
+        self._reporter = reporter
+        self._session: contextlib.ExitStack | None = None
+        self._actors: list[Any] = []
+        self.name: str | None = None  # the backend that embedded, once the actors are up
+        self.workers = 0
+
+    def __enter__(self) -> RayEncoders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def prepare(self) -> None:
+        """Start Ray and the actors now: resolve "auto" here, start or join Ray, load a model per actor."""
+        if self._session is not None:
+            return
+        settings = self._settings
+        ray = _import_ray()
+        if self._reporter is not None:
+            from qa.embed.bulk import needs_preparation
+
+            if needs_preparation(self._spec.reference(), self._spec.backend):
+                self._reporter.info("Preparing the model for this CPU (once; up to a minute) ...")
+        spec = self._spec.resolved()
+        if settings.address is not None:
+            _check_reachable(settings.address, settings.connect_timeout)
+        session = contextlib.ExitStack()
+        try:
+            session.enter_context(_ray_session(ray, settings.address, settings.scratch, settings.workers))
+            workers = settings.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            actor = ray.remote(num_cpus=1)(_Worker)
+            self._actors = [actor.remote(spec) for _ in range(workers)]
+            backends = set(_get(ray, [a.backend.remote() for a in self._actors]))
+        except BaseException:
+            self._actors = []
+            session.close()
+            raise
+        self._session, self.workers, self.name = session, workers, spec.backend
+        if len(backends) == 1:
+            self.name = backends.pop()
+        if self._reporter is not None:
+            where = f"the Ray cluster at {settings.address}" if settings.address else "a local Ray"
+            self._reporter.info(f"Embedding on {where}: {workers} workers, {self.name} ...")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The texts' float32 vectors (n, dim), in the input order."""
+        if not len(texts):
+            return np.zeros((0, self._spec.reference().dim), dtype=np.float32)
+        parts = self._map("embed", [(list(chunk),) for chunk in self._chunks(list(texts))])
+        return np.vstack(parts)
+
+    def embed_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As LazyEncoder.embed_with_spans: each text's vector and a vector per span of it."""
+        if not texts:
+            return np.zeros((0, self._spec.reference().dim), dtype=np.float32), []
+        chunks = self._chunks(list(range(len(texts))))
+        parts = self._map("embed_with_spans", [([texts[i] for i in c], [spans[i] for i in c]) for c in chunks])
+        return np.vstack([vectors for vectors, _ in parts]), [found for _, pooled in parts for found in pooled]
+
+    def close(self) -> None:
+        """Stop the actors, and a Ray this started (its session folder removed)."""
+        session, self._session = self._session, None
+        self._actors = []
+        if session is not None:
+            session.close()
+
+    def _chunks(self, items: list[Any]) -> list[list[Any]]:
+        """`items` in consecutive sub-batches: at most SUB_BATCH, smaller to give every actor two when there
+        are few (but not below MIN_SUB_BATCH)."""
+        self.prepare()
+        size = max(MIN_SUB_BATCH, min(SUB_BATCH, -(-len(items) // (2 * max(1, self.workers)))))
+        return [items[start : start + size] for start in range(0, len(items), size)]
+
+    def _map(self, method: str, jobs: list[tuple[Any, ...]]) -> list[Any]:
+        """Each job's result, in order; the actors take the next job as they finish one."""
+        ray = _import_ray()
+        from ray.util import ActorPool
+
+        pool = ActorPool(self._actors)
+        try:
+            return list(pool.map(lambda actor, job: getattr(actor, method).remote(*job), jobs))
+        except ray.exceptions.RayError as exc:
+            raise BackendError(f"a Ray worker failed: {_one_line(_cause(exc))}") from None
 
 
 def embed_with_ray(
@@ -123,78 +265,53 @@ def embed_with_ray(
     *,
     address: str | None = None,
     workers: int | None = None,
-    batch_size: int = 64,
     scratch: Path | None = None,
     connect_timeout: float = CONNECT_TIMEOUT_S,
 ) -> np.ndarray:
-    """The texts' float32 vectors (n, dim), in the input order, embedded by `workers` Ray actors.
-
-    `address` None starts a local Ray with this machine's cores (its session folder under `scratch` when that
-    path is short enough for Ray's sockets, else under the system's temporary folder) and shuts it down after.
-    Otherwise it joins a running cluster: "HOST:PORT" of the head's GCS (`ray start --head`, port 6379 by
-    default; the driver must reach every node) or "ray://HOST:PORT" for Ray Client (port 10001 by default);
-    the cluster's nodes need this package and the model folder at the same path. An address that does not
-    answer within `connect_timeout` seconds raises RayUnavailableError. `workers`: actors (default: one per
-    CPU of the cluster); `batch_size`: texts per map_batches call. "auto" is resolved here, once. A Ray this
-    process already initialized is used as it is (`address` ignored) and left running.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
-    ray = _import_ray()
+    """The texts' float32 vectors (n, dim), in the input order, embedded by `workers` Ray actors (RaySettings
+    says what `address`, `workers`, `scratch` and `connect_timeout` mean). "auto" is resolved here, once. A Ray
+    this process already initialized is used as it is (`address` ignored) and left running."""
+    settings = RaySettings(address, workers, scratch, connect_timeout)
+    settings.check()
     if not len(texts):
         return np.zeros((0, encoder.reference().dim), dtype=np.float32)
-    spec = encoder.resolved()
-    if address is not None:
-        _check_reachable(address, connect_timeout)
-    with _ray_session(ray, address, scratch, max(os.cpu_count() or 1, workers or 0)):
-        return _embed(ray, list(texts), spec, workers, batch_size)
+    with RayEncoders(encoder, settings) as encoders:
+        return encoders.embed(texts)
 
 
 def _import_ray() -> Any:
     try:
         import ray
-        import ray.data  # noqa: F401 - the [data] extra: pandas, pyarrow
+        import ray.util  # noqa: F401 - ActorPool
     except ImportError:
         raise MissingExtraError("embedding with Ray", "ray", "ray") from None
     return ray
 
 
-def _embed(ray: Any, texts: list[str], spec: EncoderSpec, workers: int | None, batch_size: int) -> np.ndarray:
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
-    if workers is None:
-        workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    rows = [{"id": row, "text": text} for row, text in enumerate(texts)]
-    blocks = max(1, min(len(rows), workers * 4, -(-len(rows) // batch_size)))
-    dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
-        _EncodeBatches,
-        fn_constructor_args=(spec,),
-        batch_size=batch_size,
-        batch_format="numpy",
-        num_cpus=1,
-        compute=ray.data.ActorPoolStrategy(size=workers),
-    )
-    out: np.ndarray | None = None
-    seen = np.zeros(len(texts), dtype=bool)
-    for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
-        ids = np.asarray(batch["id"], dtype=np.int64)
-        vectors = np.asarray(batch["vector"], dtype=np.float32)
-        if out is None:
-            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-        out[ids] = vectors
-        seen[ids] = True
-    if out is None or not seen.all():
-        raise BackendError(f"Ray returned vectors for {int(seen.sum())} of {len(texts)} texts")
-    return out
+def _get(ray: Any, refs: list[Any]) -> list[Any]:
+    """ray.get, a failed actor (a model missing on a node, ...) told in one line."""
+    try:
+        return list(ray.get(refs))
+    except ray.exceptions.RayError as exc:
+        raise BackendError(f"a Ray worker could not start: {_one_line(_cause(exc))}") from None
+
+
+def _cause(exc: BaseException) -> str:
+    """The worker's own error inside Ray's wrapper: RayTaskError keeps it as `cause`; an actor that died in its
+    constructor keeps only the worker's traceback as text, whose last line is "module.Error: message"."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        return str(cause) or type(cause).__name__
+    lines = [line.strip() for line in _ANSI.sub("", str(exc)).splitlines() if line.strip()]
+    last = lines[-1] if lines else type(exc).__name__
+    raised = _RAISED.match(last)
+    return raised.group(1) if raised else last
 
 
 @contextlib.contextmanager
-def _ray_session(ray: Any, address: str | None, scratch: Path | None, cpus: int) -> Iterator[None]:
-    """ray.init ... ray.shutdown; a local Ray (with `cpus` logical CPUs: one per actor at least, or the actor
-    pool waits for CPUs forever) has its session folder removed after."""
+def _ray_session(ray: Any, address: str | None, scratch: Path | None, workers: int | None) -> Iterator[None]:
+    """ray.init ... ray.shutdown; a local Ray (with this machine's logical CPUs, or one per actor when more
+    are asked for: the actors would wait for CPUs forever) has its session folder removed after."""
     if ray.is_initialized():  # a caller's own Ray: use it, leave it running
         yield
         return
@@ -206,7 +323,7 @@ def _ray_session(ray: Any, address: str | None, scratch: Path | None, cpus: int)
             else:
                 with _environment(_LOCAL_ENV):
                     ray.init(
-                        num_cpus=cpus,
+                        num_cpus=max(os.cpu_count() or 1, workers or 0),
                         include_dashboard=False,
                         _temp_dir=str(temp),
                         log_to_driver=False,
@@ -273,6 +390,6 @@ def _check_reachable(address: str, timeout: float) -> None:
         channel.close()
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."

@@ -47,6 +47,7 @@ def index_status(docs: Path, index_dir: Path, embedder: Embedder, settings: Chun
         excluded=excluded,
         checkpoint_documents=checkpoint,
         passages_per_second=manifest.last_build.passages_per_second,
+        ray_workers=manifest.last_build.ray_workers,
     )
 
 

@@ -436,9 +436,6 @@ def _mirror(store: str, stored: StoredIndex, reporter: Reporter | None) -> Milvu
     """The Milvus mirror of `stored` at `store`, brought in step with it (a message when it changed)."""
     engine = MilvusStore.open(store, stored.manifest.model.dim)
     report = engine.sync(stored)
-    if reporter is not None and (report.added_documents or report.removed_documents):
-        reporter.info(
-            f"Milvus ({store}): {report.added_documents} documents written, {report.removed_documents} removed, "
-            f"{report.passages} passages, {report.seconds:.1f} s"
-        )
+    if reporter is not None and report.changed:
+        reporter.info(f"Milvus ({store}): {report.summary()}")
     return engine

@@ -62,6 +62,7 @@ class LastBuild:
     reused_documents: int = 0
     resumed: bool = False
     passages_per_second: float = 0.0  # new passages over the seconds spent embedding and storing them (0: none)
+    ray_workers: int = 0  # the Ray actors that embedded them (0: embedded in the building process, or nothing)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class Manifest:
         }
         if self.last_build.passages_per_second > 0:  # written only when measured, so older manifests round-trip
             written["passages_per_second"] = round(self.last_build.passages_per_second, 1)
+        if self.last_build.ray_workers > 0:
+            written["ray_workers"] = self.last_build.ray_workers
         return written
 
     @classmethod
@@ -208,6 +211,7 @@ def _parsed(data: dict[str, Any]) -> Manifest:
             reused_documents=int(last.get("reused_documents", 0)),
             resumed=bool(last.get("resumed", False)),
             passages_per_second=float(last.get("passages_per_second", 0.0)),
+            ray_workers=int(last.get("ray_workers", 0)),
         ),
         versions={str(k): str(v) for k, v in (data.get("versions") or {}).items()},
         files={str(k): int(v) for k, v in data["files"].items()},

@@ -191,6 +191,25 @@ class SyncReport:
     kept_documents: int = 0
     seconds: float = 0.0
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.added_documents or self.removed_documents)
+
+    def summary(self) -> str:
+        if not self.changed:
+            return f"in step ({self.kept_documents} documents), {self.seconds:.1f} s"
+        return (
+            f"{self.added_documents} documents written, {self.removed_documents} removed, {self.passages} passages,"
+            f" {self.seconds:.1f} s"
+        )
+
+
+def sync_mirror(store: str | MilvusTarget, index: StoredIndex) -> SyncReport:
+    """Bring the Milvus mirror at `store` in step with `index` once, then let it go (`ask.py index update
+    --store`): a server opened with the same --store later finds it in step."""
+    with MilvusStore.open(store, index.manifest.model.dim) as engine:
+        return engine.sync(index)
+
 
 class MilvusStore:
     """A Milvus collection mirroring a generation's passages, searched by Milvus. Open with `open`."""

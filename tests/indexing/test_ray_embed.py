@@ -63,7 +63,7 @@ DRIVER = textwrap.dedent(
     ray.shutdown = counted_shutdown
 
     spec = EncoderSpec.load(model, backend)
-    vectors = embed_with_ray(texts, spec, workers=workers, batch_size=batch, scratch=work / "s")
+    vectors = embed_with_ray(texts, spec, workers=workers, scratch=work / "s")
     np.save(work / "ray.npy", vectors)
     if model != "hash":
         np.save(work / "single.npy", spec.resolved().build().embed(texts))
@@ -187,8 +187,8 @@ def test_a_port_that_accepts_but_never_answers_fails_within_the_connect_timeout(
 def test_a_bad_address_and_bad_numbers_are_refused_before_ray_starts():
     with pytest.raises(RayUnavailableError, match="not a Ray address"):
         embed_with_ray(["a text"], EncoderSpec.load("hash"), address="somewhere")
-    with pytest.raises(ValueError, match="batch_size"):
-        embed_with_ray(["a text"], EncoderSpec.load("hash"), batch_size=0)
+    with pytest.raises(ValueError, match="workers"):
+        embed_with_ray(["a text"], EncoderSpec.load("hash"), workers=0)
     assert embed_with_ray([], EncoderSpec.load("hash")).shape == (0, 256)
 
 
