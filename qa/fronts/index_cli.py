@@ -22,7 +22,7 @@ from qa.inputs import AUTO_BACKEND, check_backend
 from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings
 from qa.storage.generations import live_generation
-from qa.storage.milvus import MilvusTarget, sync_mirror
+from qa.storage.milvus import MilvusStore
 from qa.text.encoding import terminal_safe
 
 index_app = typer.Typer(
@@ -262,32 +262,37 @@ def _update(
     ray: RaySettings | None = None,
     store: str | None = None,
 ) -> None:
-    if store is not None:
-        MilvusTarget.parse(store)  # a malformed --store is refused before anything is built
+    embedder = load_embedder(model)
+    # a mirror is opened first: the build takes the vectors it holds for unchanged passages
+    engine = MilvusStore.open(store, embedder.dim) if store is not None else None
     reporter = ConsoleReporter(quiet)
     before = live_generation(index_dir)
     try:
         stored = ensure_index(
             docs,
             index_dir,
-            load_embedder(model),
+            embedder,
             ChunkSettings(),
             rebuild=rebuild,
             reporter=reporter,
             backend=backend,
             ray=ray,
+            known=engine,
         )
-        report = sync_mirror(store, stored) if store is not None else None
+        report = engine.sync(stored) if engine is not None else None
     finally:
         reporter.close()
+        if engine is not None:
+            engine.close()
     held = f"{len(stored.documents)} documents, {stored.count} passages"
     if stored.path.name == before:
         _say(f"Up to date: {held}")
     else:
         last = stored.manifest.last_build
         on = f" on {last.ray_workers} Ray workers" if last.ray_workers else ""
+        restored = f", took {last.restored_passages} passages' vectors from Milvus" if last.restored_passages else ""
         _say(
-            f"Updated: {held}; embedded {last.embedded_passages} passages and sentences{on},"
+            f"Updated: {held}; embedded {last.embedded_passages} passages and sentences{on}{restored},"
             f" kept {last.reused_documents} documents as they were"
         )
     if report is not None:

@@ -31,6 +31,14 @@ class SpanEncoder(Protocol):
     def close(self) -> None: ...
 
 
+class KnownVectors(Protocol):
+    """Vectors made before for the same texts (qa.storage.milvus.MilvusStore: a mirror of the index)."""
+
+    def known_vectors(
+        self, model: str, sentences: str, passages: list[Passage], spans: list[list[tuple[int, int]]]
+    ) -> list[tuple[int, np.ndarray, np.ndarray] | None]: ...
+
+
 class LazyEncoder:
     """The bulk encoder, created on first use: an update with nothing new to embed never loads a model."""
 
@@ -105,31 +113,66 @@ class EmbedBatch:
 
 
 def embed_and_store(
-    batch: EmbedBatch, encoder: SpanEncoder, database: PassageDatabase, vectors: faiss.Index | None
-) -> tuple[int, list[int]]:
+    batch: EmbedBatch,
+    encoder: SpanEncoder,
+    database: PassageDatabase,
+    vectors: faiss.Index | None,
+    known: KnownVectors | None = None,
+    model: tuple[str, str] = ("", ""),
+) -> tuple[int, int, list[int]]:
     """Embed the batch's passages and sentences, then commit them one document at a time (each a checkpoint).
 
-    Updates `vectors` in place when given. Returns the texts embedded and the rows of replaced versions.
+    Passages whose vectors `known` holds (for `model`: its name and sentence method) take them instead of
+    being embedded; a document whose passages are all known keeps their rows there when they are free here
+    and `vectors` is None (its FAISS index is built after, from the database). Updates `vectors` in place
+    when given. Returns the texts embedded, the passages whose vectors were known, and the rows of replaced
+    versions.
     """
     texts, spans = batch.texts()
     passages = [p for d in batch.documents for p in d.passages]
-    relative = [[(s - p.start, e - p.start) for s, e in ps] for p, ps in zip(passages, _flat(spans), strict=True)]
-    fresh, sentences = encoder.embed_with_spans(texts, relative)
+    found: list[tuple[int, np.ndarray, np.ndarray] | None] = [None] * len(passages)
+    if known is not None:
+        found = known.known_vectors(*model, passages, _flat(spans))
+    made, embedded = _made(texts, passages, _flat(spans), found, encoder)
     cursor = 0
     removed: list[int] = []
     for pending, doc_spans in zip(batch.documents, spans, strict=True):
-        stored = []
-        for passage, passage_spans in zip(pending.passages, doc_spans, strict=True):
-            sentence_spans = np.asarray(passage_spans, dtype=np.int64).reshape(-1, 2)
-            stored.append(StoredPassage(passage, fresh[cursor], sentence_spans, sentences[cursor]))
-            cursor += 1
-        rows, gone = database.add_document(document_meta(pending.doc), pending.position, stored, pending.version)
+        count = len(pending.passages)
+        known_rows = [hit[0] for hit in found[cursor : cursor + count] if hit is not None]
+        keep = known_rows if vectors is None and len(known_rows) == count else None
+        stored = [
+            StoredPassage(passage, vector, np.asarray(passage_spans, dtype=np.int64).reshape(-1, 2), sentences)
+            for passage, passage_spans, (vector, sentences) in zip(
+                pending.passages, doc_spans, made[cursor : cursor + count], strict=True
+            )
+        ]
+        cursor += count
+        meta = document_meta(pending.doc)
+        rows, gone = database.add_document(meta, pending.position, stored, pending.version, keep)
         removed.extend(gone)
         if vectors is not None:
             ann.remove(vectors, gone)
             if stored:
                 ann.add(vectors, np.array(rows, dtype=np.int64), np.vstack([s.vector for s in stored]))
-    return len(texts) + sum(len(found) for found in sentences), removed
+    return embedded, sum(hit is not None for hit in found), removed
+
+
+def _made(
+    texts: list[str],
+    passages: list[Passage],
+    spans: list[list[tuple[int, int]]],
+    found: list[tuple[int, np.ndarray, np.ndarray] | None],
+    encoder: SpanEncoder,
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """Each passage's (vector, sentence vectors): those `found`, the others embedded; and the texts embedded."""
+    todo = [i for i, hit in enumerate(found) if hit is None]
+    made = {i: (hit[1], hit[2]) for i, hit in enumerate(found) if hit is not None}
+    if not todo:
+        return [made[i] for i in range(len(passages))], 0
+    relative = [[(s - passages[i].start, e - passages[i].start) for s, e in spans[i]] for i in todo]
+    fresh, sentences = encoder.embed_with_spans([texts[i] for i in todo], relative)
+    made.update((i, (fresh[place], sentences[place])) for place, i in enumerate(todo))
+    return [made[i] for i in range(len(passages))], len(todo) + sum(len(found) for found in sentences)
 
 
 def _flat(spans: list[list[list[tuple[int, int]]]]) -> list[list[tuple[int, int]]]:

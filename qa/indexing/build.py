@@ -19,7 +19,7 @@ import qa.storage.vectors as ann
 from qa.embed.texts import sentence_method
 from qa.errors import EmptyCorpusError
 from qa.extract.version import EXTRACTOR_ID
-from qa.indexing.batch import EmbedBatch, LazyEncoder, SpanEncoder, embed_and_store
+from qa.indexing.batch import EmbedBatch, KnownVectors, LazyEncoder, SpanEncoder, embed_and_store
 from qa.indexing.changes import build_key, current_index, scan_corpus
 from qa.records import ChunkSettings, Corpus, Embedder, Reporter, SilentReporter
 from qa.storage.bm25 import LexicalIndex
@@ -38,6 +38,7 @@ __all__ = ["EMBED_BATCH", "RAY_EMBED_BATCH", "ensure_index"]
 
 LOCK_TIMEOUT_S = 600.0
 EMBED_BATCH = 256  # passages embedded (with their sentences) and committed per step: the checkpoint grain
+RESTORED_BACKEND = "restored"  # the backend a build records when it took every vector from the mirror
 RAY_EMBED_BATCH = 2048  # ... on Ray: enough to keep tens of actors busy (sub-batches of 8-64) per round trip
 
 
@@ -52,13 +53,15 @@ def ensure_index(
     shown_docs: str | None = None,
     backend: str = "auto",
     ray: RaySettings | None = None,
+    known: KnownVectors | None = None,
 ) -> StoredIndex:
     """Return a loaded index that matches the corpus under `docs`, building or updating it if needed.
 
     An update re-embeds only documents whose text changed; `backend` picks the bulk encoder for what
     must be embedded ("auto": the fastest one that matches the reference model, qa/embed/bulk.py). With
     `ray`, that is embedded by Ray actors, one such encoder each (qa/indexing/ray_embed.py): a local Ray or
-    a cluster, started only when something must be embedded.
+    a cluster, started only when something must be embedded. Passages whose vectors `known` holds (a Milvus
+    mirror of this corpus's index, qa/storage/milvus.py) take them rather than being embedded again.
     """
     reporter = reporter or SilentReporter()
     shown_docs = shown_docs or str(docs)
@@ -83,7 +86,8 @@ def ensure_index(
         reporter.info(f"Indexing {shown_docs}: {reason} ...")
         if rebuild:  # start from nothing: no earlier database, no checkpoint of an interrupted build
             generations.remove_stale(index_dir, keep=generations.live_generation(index_dir))
-        request = BuildRequest(index_dir, corpus, embedder, settings, reporter, shown_docs, backend, ray)
+        known = None if rebuild else known  # a rebuild embeds everything again
+        request = BuildRequest(index_dir, corpus, embedder, settings, reporter, shown_docs, backend, ray, known)
         return _build(request, live=None if rebuild else current)  # a loadable index seeds the build
 
 
@@ -99,6 +103,7 @@ class BuildRequest:
     shown_docs: str  # the corpus as the user named it, for messages
     backend: str  # the bulk encoder asked for ("auto" or one of qa.embed.bulk.BACKENDS)
     ray: RaySettings | None = None  # embed on Ray actors (qa/indexing/ray_embed.py) rather than in this process
+    known: KnownVectors | None = None  # vectors made before for the same passages, taken rather than embedded
 
 
 @dataclass
@@ -120,6 +125,8 @@ class _Build:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # corpus file -> size, mtime_ns, sha256, documents
     removed_rows: list[int] = field(default_factory=list)
     embedded: int = 0
+    restored: int = 0  # passages whose vectors `known` held
+    announced: bool = False  # "Embedding ..." said and the progress bar shown
     reused: int = 0
     new_passages: int = 0  # passages embedded by this build, and the seconds that took (with their storing)
     embed_seconds: float = 0.0
@@ -209,7 +216,7 @@ def _plan_and_embed(build: _Build) -> None:
                 _copy_from_fallback(build, reuse)
             if planned.batch.documents:
                 _embed_batch(build, planned.batch, planned.files_done)
-            if planned.batch.documents or (planned.files_done == total and build.encoder.name is not None):
+            if planned.batch.documents or (planned.files_done == total and build.announced):
                 request.reporter.progress(planned.files_done, total)  # the last hand-over ends a bar full
     build.positions, build.files, build.reused = planner.plan.positions, planner.plan.files, planner.plan.reused
 
@@ -223,16 +230,24 @@ def _copy_from_fallback(build: _Build, reuse: Reuse) -> None:
 
 def _embed_batch(build: _Build, batch: EmbedBatch, files_done: int) -> None:
     """Embed and commit a batch of documents: one checkpoint more."""
-    if build.encoder.name is None:
+    request = build.request
+    if not build.announced:
+        build.announced = True
         already = f" ({len(build.known)} documents already in the index)" if build.known else ""
-        build.request.reporter.info(f"Embedding new and changed documents{already} ...")
-        build.encoder.prepare()  # a first build on this CPU converts and measures the model: before the bar
-        build.request.reporter.progress(max(files_done - 1, 0), len(build.request.corpus.files))  # bar at once
+        mirrored = ", taking the vectors Milvus holds for unchanged passages" if request.known is not None else ""
+        request.reporter.info(f"Embedding new and changed documents{already}{mirrored} ...")
+        if request.known is None:  # with known vectors a model may not be needed at all: it loads when it is
+            build.encoder.prepare()  # a first build on this CPU converts and measures the model: before the bar
+        request.reporter.progress(max(files_done - 1, 0), len(request.corpus.files))  # bar at once
     began = time.perf_counter()
-    embedded, removed = embed_and_store(batch, build.encoder, build.database, build.vectors)
+    model = (request.embedder.name, sentence_method(request.embedder))
+    embedded, restored, removed = embed_and_store(
+        batch, build.encoder, build.database, build.vectors, request.known, model
+    )
     build.embed_seconds += time.perf_counter() - began
-    build.new_passages += batch.passages
+    build.new_passages += batch.passages - restored
     build.embedded += embedded
+    build.restored += restored
     build.removed_rows.extend(removed)
 
 
@@ -266,6 +281,8 @@ def _manifest(build: _Build, indexes: _Indexes, live: StoredIndex | None) -> Man
     request = build.request
     # an update that embedded nothing keeps the backend that embedded what it holds
     earlier_backend = live.manifest.model.backend if live is not None else "none"
+    if build.restored and build.encoder.name is None:  # every new passage's vectors came from the mirror
+        earlier_backend = RESTORED_BACKEND
     return Manifest(
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         model=ModelInfo(
@@ -286,6 +303,7 @@ def _manifest(build: _Build, indexes: _Indexes, live: StoredIndex | None) -> Man
             resumed=build.resumed,
             passages_per_second=build.new_passages / build.embed_seconds if build.embed_seconds > 0 else 0.0,
             ray_workers=getattr(build.encoder, "workers", 0),
+            restored_passages=build.restored,
         ),
         versions=library_versions(),
     )

@@ -18,6 +18,7 @@ import qa.storage.vectors as ann
 from qa.search.ranking import Ranking, fuse, ranking_of
 from qa.storage.bm25 import QueryScores
 from qa.storage.generations import StoredIndex
+from qa.storage.milvus import Found, StoreOutOfStepError
 
 MIN_DEPTH = 100  # candidates taken from each retriever before fusion
 _LEXICAL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
@@ -50,15 +51,15 @@ class Candidates:
 
 class Engine(Protocol):
     """A search engine that finds the candidates instead of the generation's FAISS and BM25 (the Milvus mirror,
-    qa/storage/milvus.py): (row, score) best first among the passages the filters keep."""
+    qa/storage/milvus.py): (row, score, passage id) best first among the passages the filters keep."""
 
     def dense(
         self, vector: np.ndarray, depth: int, *, source: str | None, since: str | None, until: str | None
-    ) -> list[tuple[int, float]]: ...
+    ) -> list[Found]: ...
 
     def lexical(
         self, question: str, depth: int, *, source: str | None, since: str | None, until: str | None
-    ) -> list[tuple[int, float]]: ...
+    ) -> list[Found]: ...
 
 
 @dataclass(frozen=True)
@@ -108,15 +109,31 @@ def _engine_candidates(
 ) -> Candidates:
     """Candidates the engine found, scored as the generation scores them: the engine's cosine is the same
     inner product on the same vectors; its BM25 (Milvus: idf per segment) only chooses the candidates, whose
-    BM25 is then read from the generation's own index, so fusion and abstention see the usual scale."""
+    BM25 is then read from the generation's own index, so fusion and abstention see the usual scale.
+
+    Raises StoreOutOfStepError when a row the engine returned is another passage in this generation."""
     where = {"source": filters.source, "since": filters.since, "until": filters.until}
-    dense = ranking_of(engine.dense(vector, depth, **where)) if mode != "bm25" else {}
+    near = engine.dense(vector, depth, **where) if mode != "bm25" else []
     scored = pending.result() if pending is not None else None
+    words = engine.lexical(question, depth, **where) if scored is not None else []
+    _same_passages(index, near + words)
+    dense = ranking_of((hit.row, hit.score) for hit in near)
     lexical: Ranking = {}
     if scored is not None:
-        found = [row for row, _ in engine.lexical(question, depth, **where)]
-        lexical = ranking_of((row, score) for row, score in scored.of(found).items() if score > 0)
+        best = scored.of(hit.row for hit in words)
+        lexical = ranking_of((row, score) for row, score in best.items() if score > 0)
     return _scored(index, vector, mode, dense, lexical, scored)
+
+
+def _same_passages(index: StoredIndex, found: list[Found]) -> None:
+    """Every row the engine returned holds the same passage in this generation (else StoreOutOfStepError)."""
+    local = index.passages({hit.row for hit in found})
+    wrong = sum(hit.row not in local or local[hit.row].id != hit.passage_id for hit in found)
+    if wrong:
+        raise StoreOutOfStepError(
+            f"{wrong} of the {len(found)} passages Milvus found are not this index's at those rows: another index"
+            " has written the mirror since this one synced it"
+        )
 
 
 def _scored(

@@ -31,7 +31,7 @@ from qa.search.sources import Sources
 from qa.search.values import values_of
 from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
 from qa.storage.generations import StoredIndex, damaged, live_generation, mark_damaged, read_index
-from qa.storage.milvus import MilvusStore
+from qa.storage.milvus import MilvusStore, StoreOutOfStepError
 
 __all__ = ["EVIDENCE_HITS", "Retriever"]
 
@@ -90,20 +90,30 @@ class Retriever:
         if embedder is None:
             preload.start(model)  # the question encoder loads (native code, GIL released) while the index is read
         embedder = embedder or load_embedder(model)
-        stored = ensure_index(
-            docs_path,
-            index_dir,
-            embedder,
-            chunking or ChunkSettings(),
-            rebuild=rebuild,
-            reporter=reporter,
-            shown_docs=str(docs_path),
-            backend=backend,
-        )
+        # a mirror is opened first: a build takes the vectors it holds for unchanged passages (a new machine, a
+        # lost index folder) rather than embedding them again
+        engine = MilvusStore.open(store, embedder.dim) if store else None
+        try:
+            stored = ensure_index(
+                docs_path,
+                index_dir,
+                embedder,
+                chunking or ChunkSettings(),
+                rebuild=rebuild,
+                reporter=reporter,
+                shown_docs=str(docs_path),
+                backend=backend,
+                known=engine,
+            )
+            if engine is not None:
+                _synced(engine, stored, reporter)
+        except BaseException:
+            if engine is not None:
+                engine.close()
+            raise
         if isinstance(embedder, SentenceTransformerEmbedder) and (embedder.loaded or "torch" in sys.modules):
             # torch is in memory anyway (a build, whatever its encoder): make the torch-free query path ready
             export(embedder.path)
-        engine = _mirror(store, stored, reporter) if store else None
         return cls(stored, query_embedder(embedder), str(docs_path), engine)
 
     @property
@@ -177,11 +187,18 @@ class Retriever:
             self._confirmed(live)
             reason = why_empty(index, live.sources, source, since, until)
             return SearchResult(question=question, hits=[], answered=False, empty_reason=reason)
+        mirror_warning = None
         with self._damage_guard(live):
-            filters = Filters(source, since, until)
-            vector, found = gather(
-                index, question, self._encode, mode, depth_for(k, total), allowed, self._engine, filters
-            )
+            filters, depth = Filters(source, since, until), depth_for(k, total)
+            try:
+                vector, found = gather(index, question, self._encode, mode, depth, allowed, self._engine, filters)
+            except StoreOutOfStepError as exc:  # the generation itself answers, rightly, without the mirror
+                assert self._engine is not None
+                mirror_warning = (
+                    f"answered from the local index: the Milvus mirror ({self._engine.target}) is out of step ({exc};"
+                    " `ask.py index update --store` from the index that should own it brings it back)"
+                )
+                vector, found = gather(index, question, self._encode, mode, depth, allowed)
             fused = found.fused(mode)
             ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)
             # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
@@ -190,6 +207,8 @@ class Retriever:
             )
         copy_docs = {passage.id: passage.doc_key for passage in folded.copies}
         hits, rows, warnings = self._verified(live, folded.hits, folded.rows, copy_docs)
+        if mirror_warning is not None:
+            warnings.append(mirror_warning)
         if not hits:
             self._confirmed(live)
             reason = (
@@ -432,10 +451,8 @@ class _EncoderError(Exception):
     """Carries an error of the question's encoder through the index's damage guard (as its cause)."""
 
 
-def _mirror(store: str, stored: StoredIndex, reporter: Reporter | None) -> MilvusStore:
-    """The Milvus mirror of `stored` at `store`, brought in step with it (a message when it changed)."""
-    engine = MilvusStore.open(store, stored.manifest.model.dim)
+def _synced(engine: MilvusStore, stored: StoredIndex, reporter: Reporter | None) -> None:
+    """Bring the Milvus mirror in step with `stored` (a message when it changed)."""
     report = engine.sync(stored)
     if reporter is not None and report.changed:
-        reporter.info(f"Milvus ({store}): {report.summary()}")
-    return engine
+        reporter.info(f"Milvus ({engine.target}): {report.summary()}")

@@ -234,16 +234,23 @@ class PassageDatabase:
         return int(self.state("next_row") or 0)
 
     def add_document(
-        self, meta: DocumentMeta, position: int, passages: list[StoredPassage], version: str | None = None
+        self,
+        meta: DocumentMeta,
+        position: int,
+        passages: list[StoredPassage],
+        version: str | None = None,
+        rows: list[int] | None = None,
     ) -> tuple[list[int], list[int]]:
         """Store a document and its passages in one transaction (a checkpoint), replacing an older version.
 
-        Returns the new passages' rows and the rows of the version it replaced.
+        The passages take `rows` when given and none of them holds another passage (a restore keeps the rows
+        its Milvus mirror has), else the next free rows. Returns their rows and those of the version replaced.
         """
         first = self.next_row()
-        rows = list(range(first, first + len(passages)))
         with self._lock, self._transaction():  # one transaction: the document is all there or not at all
             gone = self._delete(meta.key)
+            if rows is None or len(rows) != len(passages) or len(set(rows)) != len(rows) or self._taken(rows):
+                rows = list(range(first, first + len(passages)))
             self._db.execute(
                 "INSERT INTO documents (key, position, sha256, meta) VALUES (?, ?, ?, ?)",
                 (meta.key, position, version or meta.sha256, json.dumps(asdict(meta), ensure_ascii=False)),
@@ -267,10 +274,15 @@ class PassageDatabase:
                     for row, s in zip(rows, passages, strict=True)
                 ],
             )
-            self._db.execute(
-                "INSERT OR REPLACE INTO state (key, value) VALUES ('next_row', ?)", (str(first + len(rows)),)
-            )
+            following = max([first, *(row + 1 for row in rows)])
+            self._db.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('next_row', ?)", (str(following),))
         return rows, gone
+
+    def _taken(self, rows: list[int]) -> bool:
+        """Whether any of `rows` holds a passage."""
+        marks = ",".join("?" * len(rows))
+        found = self._db.execute(f"SELECT 1 FROM passages WHERE row IN ({marks}) LIMIT 1", rows).fetchone()
+        return found is not None
 
     def set_positions(self, positions: dict[str, int]) -> None:
         """Record each document's place in the corpus (the order passages are listed in)."""

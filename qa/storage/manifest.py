@@ -63,6 +63,7 @@ class LastBuild:
     resumed: bool = False
     passages_per_second: float = 0.0  # new passages over the seconds spent embedding and storing them (0: none)
     ray_workers: int = 0  # the Ray actors that embedded them (0: embedded in the building process, or nothing)
+    restored_passages: int = 0  # passages whose vectors were taken from a Milvus mirror, not embedded
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ class Manifest:
             written["passages_per_second"] = round(self.last_build.passages_per_second, 1)
         if self.last_build.ray_workers > 0:
             written["ray_workers"] = self.last_build.ray_workers
+        if self.last_build.restored_passages > 0:
+            written["restored_passages"] = self.last_build.restored_passages
         return written
 
     @classmethod
@@ -212,6 +215,7 @@ def _parsed(data: dict[str, Any]) -> Manifest:
             resumed=bool(last.get("resumed", False)),
             passages_per_second=float(last.get("passages_per_second", 0.0)),
             ray_workers=int(last.get("ray_workers", 0)),
+            restored_passages=int(last.get("restored_passages", 0)),
         ),
         versions={str(k): str(v) for k, v in (data.get("versions") or {}).items()},
         files={str(k): int(v) for k, v in data["files"].items()},

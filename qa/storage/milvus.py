@@ -67,7 +67,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -131,6 +131,22 @@ class StoreMismatchError(QAError):
     value longer than Milvus stores."""
 
     exit_code = 2
+
+
+class StoreOutOfStepError(QAError):
+    """Rows a Milvus search returned are not the same passages in the reader's generation: another index
+    folder has synced the store since (a mirror has one writer)."""
+
+    exit_code = 2
+
+
+class Found(NamedTuple):
+    """A passage a Milvus search found: its row in the generation mirrored, its score, and its id (so that a
+    reader can check the row is the same passage in its own generation)."""
+
+    row: int
+    score: float
+    passage_id: str
 
 
 @dataclass(frozen=True)
@@ -202,13 +218,6 @@ class SyncReport:
             f"{self.added_documents} documents written, {self.removed_documents} removed, {self.passages} passages,"
             f" {self.seconds:.1f} s"
         )
-
-
-def sync_mirror(store: str | MilvusTarget, index: StoredIndex) -> SyncReport:
-    """Bring the Milvus mirror at `store` in step with `index` once, then let it go (`ask.py index update
-    --store`): a server opened with the same --store later finds it in step."""
-    with MilvusStore.open(store, index.manifest.model.dim) as engine:
-        return engine.sync(index)
 
 
 class MilvusStore:
@@ -456,6 +465,7 @@ class MilvusStore:
             "format_version": FORMAT_VERSION,
             "model": index.manifest.model.name,
             "dim": index.manifest.model.dim,
+            "sentences": index.manifest.model.sentences,  # how the sentence vectors were made (qa/embed/texts.py)
             "stopwords": sorted(stopwords),
             "generation": index.path.name if passages else None,
             "documents": len(index.documents),
@@ -485,8 +495,8 @@ class MilvusStore:
         source: str | None = None,
         since: str | None = None,
         until: str | None = None,
-    ) -> list[tuple[int, float]]:
-        """(row, cosine) of the `depth` nearest passages among those the filters keep, best first."""
+    ) -> list[Found]:
+        """(row, cosine, passage id) of the `depth` nearest passages among those the filters keep, best first."""
         with self._calls("search the vectors"):
             found = self._client.search(
                 self.target.collection,
@@ -495,10 +505,10 @@ class MilvusStore:
                 limit=_limit(depth),
                 search_params=self._dense_params(depth),
                 filter=filter_expression(source, since, until),
-                output_fields=[],
+                output_fields=["passage_id"],
                 timeout=self._timeout,
             )
-        return [(int(hit.id), float(hit.distance)) for hit in found[0]]
+        return [_found(hit, float(hit.distance)) for hit in found[0]]
 
     def lexical(
         self,
@@ -508,8 +518,9 @@ class MilvusStore:
         source: str | None = None,
         since: str | None = None,
         until: str | None = None,
-    ) -> list[tuple[int, float]]:
-        """(row, BM25) of the best `depth` passages sharing a word (stem) with `question`, best first."""
+    ) -> list[Found]:
+        """(row, BM25, passage id) of the best `depth` passages sharing a word (stem) with `question`, best
+        first."""
         terms = self._terms(question)
         if not terms:
             return []
@@ -521,12 +532,11 @@ class MilvusStore:
                 limit=_limit(depth),
                 search_params={"metric_type": "BM25"},
                 filter=filter_expression(source, since, until),
-                output_fields=[],
+                output_fields=["passage_id"],
                 timeout=self._timeout,
             )
-        # Lite gives -BM25, a server BM25
-        hits = [(int(hit.id), abs(float(hit.distance))) for hit in found[0]]
-        return [(row, score) for row, score in hits if score > 0]
+        hits = [_found(hit, abs(float(hit.distance))) for hit in found[0]]  # Lite gives -BM25, a server BM25
+        return [hit for hit in hits if hit.score > 0]
 
     def hybrid(
         self,
@@ -620,12 +630,40 @@ class MilvusStore:
 
     def sentences(self, rows: Iterable[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """row -> (spans (k, 2) int64, float16 vectors (k, dim)) of each passage's sentences."""
-        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for record in self._get(rows, ["sentence_spans", "sentence_vectors"], "read sentences"):
-            spans = np.asarray(json.loads(record["sentence_spans"]), dtype=np.int64).reshape(-1, 2)
-            raw = base64.b64decode(record["sentence_vectors"])
-            vectors = np.frombuffer(raw, dtype="<f2").astype(np.float16).reshape(-1, self.dim)
-            out[int(record["row"])] = (spans, vectors)
+        records = self._get(rows, ["sentence_spans", "sentence_vectors"], "read sentences")
+        return {int(record["row"]): _sentences(record, self.dim) for record in records}
+
+    def known_vectors(
+        self, model: str, sentences: str, passages: list[Passage], spans: list[list[tuple[int, int]]]
+    ) -> list[tuple[int, np.ndarray, np.ndarray] | None]:
+        """For each passage, (its row, its vector, its sentences' float16 vectors) as the store holds them, or
+        None.
+
+        A passage is known when the store mirrors an index of `model` whose sentence vectors were made the
+        same way (`sentences`, qa/embed/texts.py), and holds a passage of the same document with the same
+        offsets, the same text and the same sentence spans (raw offsets, `spans[i]`): its vectors are then
+        those this model gives that text. A build takes them rather than embedding again (a serving machine
+        or a lost index restored from the mirror)."""
+        known = self._manifest
+        if not passages or known is None or known.get("model") != model or known.get("sentences") != sentences:
+            return [None] * len(passages)
+        keys = sorted({passage.doc_key for passage in passages})
+        found: dict[tuple[str, int, int], dict[str, Any]] = {}
+        fields = ["row", "doc_key", "start", "end", "text", "vector", "sentence_spans", "sentence_vectors"]
+        with self._calls("read stored vectors"):
+            for part in _parts(keys, 500):
+                for record in self._scan(self.target.collection, f"doc_key in {_list(part)}", fields):
+                    found[(record["doc_key"], int(record["start"]), int(record["end"]))] = record
+        out: list[tuple[int, np.ndarray, np.ndarray] | None] = []
+        for passage, passage_spans in zip(passages, spans, strict=True):
+            match = found.get((passage.doc_key, passage.start, passage.end))
+            if match is None or match["text"] != passage.text:
+                out.append(None)
+                continue
+            stored_spans, sentence_vectors = _sentences(match, self.dim)
+            same = np.array_equal(stored_spans, np.asarray(passage_spans, dtype=np.int64).reshape(-1, 2))
+            vector = np.asarray(match["vector"], dtype=np.float32)
+            out.append((int(match["row"]), vector, sentence_vectors) if same else None)
         return out
 
 
@@ -763,6 +801,17 @@ def _checked(value: str, what: str) -> str:
     if len(value.encode("utf-8")) > MAX_VARCHAR:
         raise StoreMismatchError(f"{what} is longer than Milvus stores ({MAX_VARCHAR} bytes)")
     return value
+
+
+def _found(hit: Any, score: float) -> Found:
+    return Found(int(hit.id), score, str(hit.get("passage_id") or ""))
+
+
+def _sentences(record: dict[str, Any], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """A stored passage's sentence evidence: spans (k, 2) int64 and float16 vectors (k, dim)."""
+    spans = np.asarray(json.loads(record["sentence_spans"]), dtype=np.int64).reshape(-1, 2)
+    raw = base64.b64decode(record["sentence_vectors"])
+    return spans, np.frombuffer(raw, dtype="<f2").astype(np.float16).reshape(-1, dim)
 
 
 def _doc_record(meta: DocumentMeta, rows: list[int], position: int) -> dict[str, Any]:

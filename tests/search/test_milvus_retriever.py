@@ -71,3 +71,59 @@ def test_ask_with_a_milvus_store_prints_the_same_json(seeds, tmp_path):
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: cannot reach the Milvus server at http://127.0.0.1:1")
+
+
+def _rows(retriever) -> dict[int, str]:
+    return {row: passage.id for row, passage in retriever._index.iter_passages()}  # noqa: SLF001
+
+
+def test_a_new_index_restored_from_the_mirror_embeds_nothing_and_keeps_its_rows(seeds, tmp_path):
+    store = f"milvus:{tmp_path / 'news.db'}"
+    _open(seeds, tmp_path, store)
+    first = sorted(seeds.glob("*.txt"))[0]
+    first.write_text(first.read_text() + "\nA new paragraph: the last troops left on January 19.\n")
+    builder = _open(seeds, tmp_path, store)  # the changed article's passages take new rows: the rows have a gap
+    assert max(_rows(builder)) >= len(builder)
+
+    replica = Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store)
+    last = replica._index.manifest.last_build  # noqa: SLF001
+    assert (last.embedded_passages, last.restored_passages) == (0, len(builder))
+    assert replica._index.manifest.model.backend == "restored"  # noqa: SLF001
+    assert _rows(replica) == _rows(builder)  # the same passages at the same rows as the mirror
+    assert not replica._engine.sync(replica._index).changed  # noqa: SLF001 - so its sync writes nothing
+    for question in QUESTIONS:
+        assert replica.search(question).to_dict() == builder.search(question).to_dict()
+
+    # a --rebuild embeds everything again
+    rebuilt = Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store, rebuild=True)
+    last = rebuilt._index.manifest.last_build  # noqa: SLF001
+    assert last.restored_passages == 0 and last.embedded_passages > len(builder)
+
+    # an article changed since the mirror was written is embedded, not restored
+    second = sorted(seeds.glob("*.txt"))[1]
+    second.write_text(second.read_text().replace("troops", "soldiers"))
+    updated = Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store)
+    last = updated._index.manifest.last_build  # noqa: SLF001
+    assert last.restored_passages == 0 and last.embedded_passages > 0
+
+
+def test_a_mirror_another_index_rewrote_is_not_trusted(seeds, tmp_path):
+    store = f"milvus:{tmp_path / 'news.db'}"
+    mirrored = _open(seeds, tmp_path, store)
+    plain = Retriever.open(docs=seeds, index=tmp_path / "idx", embedder=HashEmbedder())
+    question = "Who commanded the peacekeeping contingent?"
+    assert not mirrored.search(question).warnings
+
+    other = tmp_path / "other"  # another index, built on its own, writes the same mirror: its rows are others
+    other.mkdir()
+    for path in sorted(seeds.glob("*.txt"))[1:]:
+        (other / path.name).write_text(path.read_text())
+    Retriever.open(docs=other, index=tmp_path / "other-idx", embedder=HashEmbedder())  # its own rows: from 0
+    Retriever.open(docs=other, index=tmp_path / "other-idx", embedder=HashEmbedder(), store=store)
+
+    result = mirrored.search(question)  # its rows are other passages now: the local index answers
+    assert result.hits and result.warnings[-1].startswith(
+        f"answered from the local index: the Milvus mirror (milvus:{tmp_path / 'news.db'}) is out of step ("
+    )
+    expected = plain.search(question)
+    assert [h.passage.id for h in result.hits] == [h.passage.id for h in expected.hits]

@@ -118,8 +118,10 @@ def test_dense_equals_faiss_flat(seeded):
         vector = _question_vector(question)
         scores, expected = flat.search(vector[None, :], 10)
         got = store.dense(vector, 10)
-        assert np.allclose([score for _, score in got], scores[0], atol=1e-5)
-        assert [row for row, _ in got] == expected[0].tolist() or _ties(scores[0])
+        assert np.allclose([hit.score for hit in got], scores[0], atol=1e-5)
+        assert [hit.row for hit in got] == expected[0].tolist() or _ties(scores[0])
+        passages = index.passages(hit.row for hit in got)  # each hit names the passage at its row
+        assert [hit.passage_id for hit in got] == [passages[hit.row].id for hit in got]
 
 
 def _ties(scores: np.ndarray) -> bool:
@@ -132,9 +134,9 @@ def test_lexical_agrees_with_our_bm25(seeded):
     for question in QUESTIONS:
         ours, _ = index.lexical.search(question, 5)
         theirs = store.lexical(question, 5)
-        assert theirs and all(score > 0 for _, score in theirs)
-        assert [score for _, score in theirs] == sorted((score for _, score in theirs), reverse=True)
-        overlaps.append(len(set(ours.tolist()) & {row for row, _ in theirs}) / 5)
+        assert theirs and all(hit.score > 0 for hit in theirs)
+        assert [hit.score for hit in theirs] == sorted((hit.score for hit in theirs), reverse=True)
+        overlaps.append(len(set(ours.tolist()) & {hit.row for hit in theirs}) / 5)
     print(f"\nBM25 top-5 overlap with ours: {overlaps} (mean {np.mean(overlaps):.2f})")
     # Same words (our stems), same k1 and b, but Milvus counts document frequencies per segment and over what the
     # segment holds (ours: bm25s's over the whole generation), so scores and near-ties can differ; one flushed sync
@@ -149,7 +151,7 @@ def test_hybrid_fuses_both(seeded):
     vector = _question_vector(question)
     weighted = store.hybrid(vector, question, 10)
     rrf = store.hybrid(vector, question, 10, ranker="rrf")
-    candidates = {row for row, _ in store.dense(vector, 10)} | {row for row, _ in store.lexical(question, 10)}
+    candidates = {hit.row for hit in store.dense(vector, 10)} | {hit.row for hit in store.lexical(question, 10)}
     for fused in (weighted, rrf):
         assert 0 < len(fused) <= 10 and {row for row, _ in fused} <= candidates
         assert [score for _, score in fused] == sorted((score for _, score in fused), reverse=True)
@@ -177,9 +179,9 @@ def test_filters_keep_what_ours_keep(seeded, source, since, until):
     expected = allowed_rows(index, Sources(index, "folder", str(folder / "seeds")), source, since, until)
     assert expected is not None
     vector = _question_vector("troops leave Kazakhstan")
-    kept = {row for row, _ in store.dense(vector, 100, source=source, since=since, until=until)}
+    kept = {hit.row for hit in store.dense(vector, 100, source=source, since=since, until=until)}
     assert kept == set(expected.tolist())
-    words = {row for row, _ in store.lexical("troops", 100, source=source, since=since, until=until)}
+    words = {hit.row for hit in store.lexical("troops", 100, source=source, since=since, until=until)}
     assert words <= kept
     fused = {row for row, _ in store.hybrid(vector, "troops", 100, source=source, since=since, until=until)}
     assert fused <= kept
@@ -250,7 +252,7 @@ def test_incremental_sync_and_reopen_after_close(tmp_path):
         rows = [row for row, _ in second.iter_passages()]
         assert store.passages(rows) == second.passages(rows)
         assert store.documents() == second.documents and list(store.documents()) == list(second.documents)
-        assert not {row for row, _ in store.dense(_question_vector("troops"), 100, source=gone)}
+        assert not {hit.row for hit in store.dense(_question_vector("troops"), 100, source=gone)}
         assert (store.sync(second).added_documents, store.sync(second).removed_documents) == (0, 0)
     finally:
         store.close()
