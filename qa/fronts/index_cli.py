@@ -16,13 +16,14 @@ from qa.errors import BadInputError, DocsNotFoundError
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words, docs_error
 from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, verify_index, write_excluded
+from qa.indexing.build import RESTORED_BACKEND
 from qa.indexing.ray_embed import RaySettings
 from qa.ingest.corpus import CORPUS_SUFFIXES, escape_path
 from qa.inputs import AUTO_BACKEND, check_backend
 from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings
-from qa.storage.generations import live_generation
-from qa.storage.milvus import MilvusStore
+from qa.storage.generations import live_generation, read_index
+from qa.storage.milvus import MilvusStore, MilvusTarget
 from qa.text.encoding import terminal_safe
 
 index_app = typer.Typer(
@@ -81,14 +82,19 @@ def status(
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
+    store: StoreOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the index of the corpus and whether the corpus changed since it was built (builds nothing)."""
     docs_path, index_dir = _where(docs, index)
-    state = index_status(docs_path, index_dir, load_embedder(model), ChunkSettings())
+    embedder = load_embedder(model)
+    state = index_status(docs_path, index_dir, embedder, ChunkSettings())
+    mirror = _mirror_state(store, embedder.dim, index_dir if state.generation else None) if store else None
     if json_output:
         record = asdict(state)
         record["changes"] = {k: list(v) for k, v in record["changes"].items()}
+        if mirror is not None:
+            record["store"] = mirror
         print(json.dumps(record, ensure_ascii=False))
         return
     _say(f"index:      {state.index_dir}")
@@ -101,7 +107,9 @@ def status(
         _say(f"holds:      {state.documents} documents, {state.passages} passages")
         speed = f", {state.passages_per_second:.0f} passages/s in the last build" if state.passages_per_second else ""
         on = f" on {state.ray_workers} Ray workers" if state.ray_workers else ""
-        _say(f"model:      {state.model} (embedded with {state.backend}{on}{speed})")
+        restored = state.backend == RESTORED_BACKEND
+        made = "vectors taken from a Milvus mirror" if restored else f"embedded with {state.backend}"
+        _say(f"model:      {state.model} ({made}{on}{speed})")
         _say(f"vectors:    {state.vector_index}")
         _say(f"up to date: {'yes' if state.pending is None else 'no: ' + state.pending}")
     if state.excluded:
@@ -109,6 +117,36 @@ def status(
     if state.checkpoint_documents:
         held = state.checkpoint_documents
         _say(f"checkpoint: an interrupted build holds {held} documents; the next build resumes it")
+    if mirror is not None:
+        _say(f"milvus:     {_mirror_line(mirror)}")
+
+
+def _mirror_state(store: str, dim: int, index_dir: Path | None) -> dict[str, object]:
+    """What the Milvus mirror at `store` holds, and whether it holds the live generation of `index_dir` as a
+    sync would write it (builds and writes nothing: a Milvus Lite file not there yet is said so)."""
+    target = MilvusTarget.parse(store)
+    state: dict[str, object] = {"target": str(target), "generation": None, "documents": 0, "passages": 0}
+    if target.local and not Path(target.uri).exists():
+        return {**state, "in_step": False}
+    with MilvusStore.open(target, dim) as engine:
+        known = engine.manifest or {}
+        stored = read_index(index_dir) if index_dir is not None and known.get("generation") else None
+        return {
+            **state,
+            "generation": known.get("generation"),
+            "documents": int(known.get("documents") or 0),
+            "passages": engine.count(),
+            "in_step": stored is not None and engine.in_step(stored),
+        }
+
+
+def _mirror_line(mirror: dict[str, object]) -> str:
+    held = f"{mirror['target']}: {mirror['documents']} documents, {mirror['passages']} passages"
+    if mirror["generation"] is None:
+        return f"{mirror['target']}: empty (`ask.py index update --store ...` fills it)"
+    if mirror["in_step"]:
+        return f"{held}, in step with this index"
+    return f"{held}, not in step with this index: `ask.py index update --store ...` brings it in step"
 
 
 @index_app.command()

@@ -214,10 +214,8 @@ class SyncReport:
     def summary(self) -> str:
         if not self.changed:
             return f"in step ({self.kept_documents} documents), {self.seconds:.1f} s"
-        return (
-            f"{self.added_documents} documents written, {self.removed_documents} removed, {self.passages} passages,"
-            f" {self.seconds:.1f} s"
-        )
+        written = f"{self.added_documents} document{'' if self.added_documents == 1 else 's'} written"
+        return f"{written}, {self.removed_documents} removed, {self.passages} passages, {self.seconds:.1f} s"
 
 
 class MilvusStore:
@@ -430,21 +428,17 @@ class MilvusStore:
             gone = [key for key in stored if key not in index.documents]
             self._delete_documents(gone)
             writer = _Writer(self, index, stopwords)
-            kept = 0
-            position = {key: i for i, key in enumerate(index.documents)}
-            moved: list[str] = []
-            for key, group in _by_document(index.iter_passages(), index.documents):
-                entry = stored.get(key)
-                rows = [row for row, _ in group]
-                if entry is not None and entry["meta"] == asdict(index.documents[key]) and entry["rows"] == rows:
-                    kept += 1
-                    if entry["position"] != position[key]:
-                        moved.append(key)
+            kept, moved = 0, []
+            for key, group, position, state in _compared(index, stored):
+                if state == _WRITE:
+                    writer.add(key, group, position, replaces=key in stored)
                     continue
-                writer.add(key, group, position[key], replaces=entry is not None)
+                kept += 1
+                if state == _MOVED:
+                    moved.append((key, position))
             writer.finish()
             if moved:
-                self._upsert_meta([_doc_record(index.documents[k], stored[k]["rows"], position[k]) for k in moved])
+                self._upsert_meta([_doc_record(index.documents[k], stored[k]["rows"], p) for k, p in moved])
             changed = bool(gone or writer.documents or moved)
             if changed:
                 self._client.flush(self.target.collection, timeout=self._timeout)
@@ -458,6 +452,14 @@ class MilvusStore:
             kept_documents=kept,
             seconds=time.perf_counter() - began,
         )
+
+    def in_step(self, index: StoredIndex) -> bool:
+        """Whether the store holds generation `index` as a sync would write it (whichever index wrote it)."""
+        with self._calls("read the documents"):
+            stored = self._stored_documents()
+        if any(key not in index.documents for key in stored):
+            return False
+        return all(state == _KEPT for _, _, _, state in _compared(index, stored))
 
     def _write_manifest(self, index: StoredIndex, stopwords: frozenset[str], passages: int) -> None:
         manifest = {
@@ -801,6 +803,24 @@ def _checked(value: str, what: str) -> str:
     if len(value.encode("utf-8")) > MAX_VARCHAR:
         raise StoreMismatchError(f"{what} is longer than Milvus stores ({MAX_VARCHAR} bytes)")
     return value
+
+
+_WRITE, _KEPT, _MOVED = "write", "kept", "moved"
+
+
+def _compared(
+    index: StoredIndex, stored: dict[str, dict[str, Any]]
+) -> Iterator[tuple[str, list[tuple[int, Passage]], int, str]]:
+    """(key, its (row, passage)s, its place in the corpus, _WRITE | _KEPT | _MOVED) for every document of
+    `index`, one at a time, against what the store holds: written again unless its metadata and rows are the
+    store's; kept as it is, or with only its place in the corpus moved."""
+    position = {key: i for i, key in enumerate(index.documents)}
+    for key, group in _by_document(index.iter_passages(), index.documents):
+        entry = stored.get(key)
+        if entry is None or entry["meta"] != asdict(index.documents[key]) or entry["rows"] != [r for r, _ in group]:
+            yield key, group, position[key], _WRITE
+        else:
+            yield key, group, position[key], _KEPT if entry["position"] == position[key] else _MOVED
 
 
 def _found(hit: Any, score: float) -> Found:

@@ -125,3 +125,35 @@ def test_unknown_backend_is_refused_before_any_work(cli, corpus, tmp_path):
     assert code == 2 and "unknown --backend 'bogus'" in err and not (tmp_path / "idx").exists()
     code, _, err = cli("--backend", "bogus", "troops", *where(corpus, tmp_path))
     assert code == 2 and "unknown --backend 'bogus'" in err
+
+
+def test_update_and_status_with_a_milvus_store(corpus, tmp_path, cli):
+    pytest.importorskip("milvus_lite")
+    store = ["--store", f"milvus:{tmp_path / 'news.db'}"]
+    code, out, _ = cli("index", "status", *where(corpus, tmp_path), *store)
+    assert (
+        code == 0
+        and out.splitlines()[-1]
+        == f"milvus:     milvus:{tmp_path / 'news.db'}: empty (`ask.py index update --store ...` fills it)"
+    )
+    assert not (tmp_path / "news.db").exists()  # status creates nothing
+
+    code, out, _ = cli("index", "update", *where(corpus, tmp_path), *store)
+    assert code == 0 and out.splitlines()[1].startswith(f"Milvus (milvus:{tmp_path / 'news.db'}): 2 documents written")
+    mirror = json.loads(cli("index", "status", "--json", *where(corpus, tmp_path), *store)[1])["store"]
+    assert (mirror["documents"], mirror["in_step"]) == (2, True) and mirror["passages"] > 0
+
+    (corpus / "a.txt").write_text("Changed text about the harbour.", encoding="utf-8")
+    assert cli("index", "update", *where(corpus, tmp_path))[0] == 0  # the index moves on, not the mirror
+    code, out, _ = cli("index", "status", *where(corpus, tmp_path), *store)
+    assert out.splitlines()[-1].endswith(
+        "not in step with this index: `ask.py index update --store ...` brings it in step"
+    )
+    code, out, _ = cli("index", "update", *where(corpus, tmp_path), *store)
+    first, mirrored = out.splitlines()
+    assert first.startswith("Up to date: 2 documents")
+    assert mirrored.startswith(f"Milvus (milvus:{tmp_path / 'news.db'}): 1 document written, 1 removed, ")
+    assert json.loads(cli("index", "status", "--json", *where(corpus, tmp_path), *store)[1])["store"]["in_step"]
+
+    code, _, err = cli("index", "update", *where(corpus, tmp_path), "--store", "milvus:nowhere")
+    assert code == 2 and err.startswith("error: a Milvus Lite store is a path ending in .db")
