@@ -22,6 +22,7 @@ from qa.storage.milvus import Found, StoreOutOfStepError
 
 MIN_DEPTH = 100  # candidates taken from each retriever before fusion
 _LEXICAL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
+_ENGINE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="engine")
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,13 @@ def _engine_candidates(
 
     Raises StoreOutOfStepError when a row the engine returned is another passage in this generation."""
     where = {"source": filters.source, "since": filters.since, "until": filters.until}
+    # the engine's two searches run at once (a server answers both in parallel; each waits on the network)
+    asked = _ENGINE_POOL.submit(engine.lexical, question, depth, **where) if mode != "dense" else None
     near = engine.dense(vector, depth, **where) if mode != "bm25" else []
     scored = pending.result() if pending is not None else None
-    words = engine.lexical(question, depth, **where) if scored is not None else []
+    words = asked.result() if asked is not None else []
+    if scored is None:  # the question has no BM25 word here: the engine's lexical hits are not used
+        words = []
     _same_passages(index, near + words)
     dense = ranking_of((hit.row, hit.score) for hit in near)
     lexical: Ranking = {}

@@ -22,7 +22,7 @@ from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings, Embedder, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
 from qa.search.abstain import answered, confidence, evidence_of
 from qa.search.answer import answer_of
-from qa.search.candidates import Filters, depth_for, gather
+from qa.search.candidates import Candidates, Filters, depth_for, gather
 from qa.search.filters import allowed_rows, why_empty
 from qa.search.folding import HitFolder
 from qa.search.highlight import highlight_hits, overlap, question_of
@@ -187,18 +187,9 @@ class Retriever:
             self._confirmed(live)
             reason = why_empty(index, live.sources, source, since, until)
             return SearchResult(question=question, hits=[], answered=False, empty_reason=reason)
-        mirror_warning = None
         with self._damage_guard(live):
             filters, depth = Filters(source, since, until), depth_for(k, total)
-            try:
-                vector, found = gather(index, question, self._encode, mode, depth, allowed, self._engine, filters)
-            except StoreOutOfStepError as exc:  # the generation itself answers, rightly, without the mirror
-                assert self._engine is not None
-                mirror_warning = (
-                    f"answered from the local index: the Milvus mirror ({self._engine.target}) is out of step ({exc};"
-                    " `ask.py index update --store` from the index that should own it brings it back)"
-                )
-                vector, found = gather(index, question, self._encode, mode, depth, allowed)
+            vector, found, mirror_warning = self._candidates(index, question, mode, depth, allowed, filters)
             fused = found.fused(mode)
             ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)
             # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
@@ -221,6 +212,23 @@ class Retriever:
         result = self._answer(live, question, vector, hits, rows, k)
         self._confirmed(live)  # the large files' background check ran meanwhile: no answer before its verdict
         return replace(result, warnings=warnings) if warnings else result
+
+    def _candidates(
+        self, index: StoredIndex, question: str, mode: str, depth: int, allowed: np.ndarray | None, filters: Filters
+    ) -> tuple[np.ndarray, Candidates, str | None]:
+        """The question's vector and candidates, from the Milvus mirror when there is one; from the generation
+        itself, with a warning, when the mirror's rows are no longer this generation's passages."""
+        try:
+            vector, found = gather(index, question, self._encode, mode, depth, allowed, self._engine, filters)
+            return vector, found, None
+        except StoreOutOfStepError as exc:
+            assert self._engine is not None
+            warning = (
+                f"answered from the local index: the Milvus mirror ({self._engine.target}) is out of step ({exc};"
+                " `ask.py index update --store` from the index that should own it brings it back)"
+            )
+            vector, found = gather(index, question, self._encode, mode, depth, allowed)
+            return vector, found, warning
 
     def _confirmed(self, live: _Live) -> None:
         """Raise IndexDamagedError (the generation marked, so that the next use rebuilds) when the background
