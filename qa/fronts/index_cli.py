@@ -44,7 +44,7 @@ _Ray = Annotated[
     typer.Option(
         "--ray",
         help="Embed new passages on Ray actors, one model each: a local Ray with this machine's cores, or the"
-        " cluster at --ray-address (needs pip install -e '.[ray]'). Pays off on a cluster, not on one machine.",
+        " cluster at --ray-address (needs pip install -e '.\\[ray]'). Pays off on a cluster, not on one machine.",
     ),
 ]
 _RayAddress = Annotated[

@@ -51,7 +51,7 @@ def serve(
         str | None,
         typer.Option(
             metavar="milvus:PATH.db|milvus://HOST:PORT",
-            help="Also keep the index in Milvus (pip install -e '.[milvus]') and search it there.",
+            help="Also keep the index in Milvus (pip install -e '.\\[milvus]') and search it there.",
             show_default=False,
         ),
     ] = None,

@@ -40,7 +40,7 @@ StoreOption = Annotated[
     str | None,
     typer.Option(
         metavar="milvus:PATH.db|milvus://HOST:PORT",
-        help="Also keep the index in Milvus (needs pip install -e '.[milvus]') and search it there.",
+        help="Also keep the index in Milvus (needs pip install -e '.\\[milvus]') and search it there.",
         show_default=False,
     ),
 ]
