@@ -119,14 +119,13 @@ def embed_and_store(
     vectors: faiss.Index | None,
     known: KnownVectors | None = None,
     model: tuple[str, str] = ("", ""),
-) -> tuple[int, int, list[int]]:
+) -> tuple[int, int]:
     """Embed the batch's passages and sentences, then commit them one document at a time (each a checkpoint).
 
     Passages whose vectors `known` holds (for `model`: its name and sentence method) take them instead of
-    being embedded; a document whose passages are all known keeps their rows there when they are free here
-    and `vectors` is None (its FAISS index is built after, from the database). Updates `vectors` in place
-    when given. Returns the texts embedded, the passages whose vectors were known, and the rows of replaced
-    versions.
+    being embedded; a document whose passages are all known keeps their rows there when none of them holds
+    another passage here. Updates `vectors` in place when given: a replaced version's rows leave it before
+    the new version's enter. Returns the texts embedded and the passages whose vectors were known.
     """
     texts, spans = batch.texts()
     passages = [p for d in batch.documents for p in d.passages]
@@ -135,11 +134,10 @@ def embed_and_store(
         found = known.known_vectors(*model, passages, _flat(spans))
     made, embedded = _made(texts, passages, _flat(spans), found, encoder)
     cursor = 0
-    removed: list[int] = []
     for pending, doc_spans in zip(batch.documents, spans, strict=True):
         count = len(pending.passages)
         known_rows = [hit[0] for hit in found[cursor : cursor + count] if hit is not None]
-        keep = known_rows if vectors is None and len(known_rows) == count else None
+        keep = known_rows if len(known_rows) == count else None
         stored = [
             StoredPassage(passage, vector, np.asarray(passage_spans, dtype=np.int64).reshape(-1, 2), sentences)
             for passage, passage_spans, (vector, sentences) in zip(
@@ -149,12 +147,11 @@ def embed_and_store(
         cursor += count
         meta = document_meta(pending.doc)
         rows, gone = database.add_document(meta, pending.position, stored, pending.version, keep)
-        removed.extend(gone)
         if vectors is not None:
             ann.remove(vectors, gone)
             if stored:
                 ann.add(vectors, np.array(rows, dtype=np.int64), np.vstack([s.vector for s in stored]))
-    return embedded, sum(hit is not None for hit in found), removed
+    return embedded, sum(hit is not None for hit in found)
 
 
 def _made(

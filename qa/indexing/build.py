@@ -123,7 +123,6 @@ class _Build:
     encoder: SpanEncoder
     positions: dict[str, int] = field(default_factory=dict)  # document key -> place in the corpus
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # corpus file -> size, mtime_ns, sha256, documents
-    removed_rows: list[int] = field(default_factory=list)
     embedded: int = 0
     restored: int = 0  # passages whose vectors `known` held
     announced: bool = False  # "Embedding ..." said and the progress bar shown
@@ -241,14 +240,11 @@ def _embed_batch(build: _Build, batch: EmbedBatch, files_done: int) -> None:
         request.reporter.progress(max(files_done - 1, 0), len(request.corpus.files))  # bar at once
     began = time.perf_counter()
     model = (request.embedder.name, sentence_method(request.embedder))
-    embedded, restored, removed = embed_and_store(
-        batch, build.encoder, build.database, build.vectors, request.known, model
-    )
+    embedded, restored = embed_and_store(batch, build.encoder, build.database, build.vectors, request.known, model)
     build.embed_seconds += time.perf_counter() - began
     build.new_passages += batch.passages - restored
     build.embedded += embedded
     build.restored += restored
-    build.removed_rows.extend(removed)
 
 
 def _finalize(build: _Build) -> _Indexes:
@@ -259,9 +255,9 @@ def _finalize(build: _Build) -> _Indexes:
     if not build.positions:  # nothing readable: fail before anything is removed from the checkpoint
         raise EmptyCorpusError(request.shown_docs)
     gone = [key for key in database.document_shas() if key not in build.positions]
-    build.removed_rows.extend(database.remove_documents(gone))
-    if build.vectors is not None:
-        ann.remove(build.vectors, build.removed_rows)
+    removed = database.remove_documents(gone)
+    if build.vectors is not None:  # (replaced versions' rows left it as each new version was stored)
+        ann.remove(build.vectors, removed)
     database.set_positions(build.positions)
     database.set_files(build.files)
     counts = Counts(documents=database.document_count(), passages=database.count())

@@ -81,7 +81,7 @@ def test_a_new_index_restored_from_the_mirror_embeds_nothing_and_keeps_its_rows(
     store = f"milvus:{tmp_path / 'news.db'}"
     _open(seeds, tmp_path, store)
     first = sorted(seeds.glob("*.txt"))[0]
-    first.write_text(first.read_text() + "\nA new paragraph: the last troops left on January 19.\n")
+    first.write_text(first.read_text().replace("troops", "forces"))
     builder = _open(seeds, tmp_path, store)  # the changed article's passages take new rows: the rows have a gap
     assert max(_rows(builder)) >= len(builder)
 
@@ -93,6 +93,16 @@ def test_a_new_index_restored_from_the_mirror_embeds_nothing_and_keeps_its_rows(
     assert not replica._engine.sync(replica._index).changed  # noqa: SLF001 - so its sync writes nothing
     for question in QUESTIONS:
         assert replica.search(question).to_dict() == builder.search(question).to_dict()
+
+    # the builder changes an article and writes the mirror; the replica's update takes it from there, same rows
+    third = sorted(seeds.glob("*.txt"))[2]
+    third.write_text(third.read_text().replace("troops", "servicemen"))
+    builder = _open(seeds, tmp_path, store)
+    replica = Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store)
+    last = replica._index.manifest.last_build  # noqa: SLF001
+    assert last.embedded_passages == 0 and last.restored_passages > 0 and last.reused_documents == 4
+    assert _rows(replica) == _rows(builder)
+    assert replica.search(QUESTIONS[0]).to_dict() == builder.search(QUESTIONS[0]).to_dict()
 
     # a --rebuild embeds everything again
     rebuilt = Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store, rebuild=True)
