@@ -7,7 +7,7 @@ question's BM25 column. Fusion (qa/search/ranking.py) then never has to guess a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -55,19 +55,46 @@ class Engine(Protocol):
     qa/storage/milvus.py): (row, score, passage id) best first among the passages the filters keep."""
 
     def dense(
-        self, vector: np.ndarray, depth: int, *, source: str | None, since: str | None, until: str | None
+        self,
+        vector: np.ndarray,
+        depth: int,
+        *,
+        source: str | None,
+        since: str | None,
+        until: str | None,
+        rows: Sequence[int] | None,
     ) -> list[Found]: ...
 
     def lexical(
-        self, question: str, depth: int, *, source: str | None, since: str | None, until: str | None
+        self,
+        question: str,
+        depth: int,
+        *,
+        source: str | None,
+        since: str | None,
+        until: str | None,
+        rows: Sequence[int] | None,
     ) -> list[Found]: ...
+
+
+ROW_FILTER_MAX = 20_000  # a `source` filter keeping at most this many passages reaches the engine as their rows
 
 
 @dataclass(frozen=True)
 class Filters:
+    """The question's filters, for an engine. `rows`: the passages they keep, worked out here, when `source`
+    is given and they are few enough to name (the engine then filters by rows, exactly as here; otherwise by
+    its own reading of `source`, which matches paths without the corpus folder shown in front)."""
+
     source: str | None = None
     since: str | None = None
     until: str | None = None
+    rows: Sequence[int] | None = None
+
+    @classmethod
+    def of(cls, source: str | None, since: str | None, until: str | None, allowed: np.ndarray | None) -> Filters:
+        named = source is not None and allowed is not None and len(allowed) <= ROW_FILTER_MAX
+        return cls(source, since, until, allowed.tolist() if named and allowed is not None else None)
 
 
 def depth_for(k: int, total: int) -> int:
@@ -113,10 +140,15 @@ def _engine_candidates(
     BM25 is then read from the generation's own index, so fusion and abstention see the usual scale.
 
     Raises StoreOutOfStepError when a row the engine returned is another passage in this generation."""
-    where = {"source": filters.source, "since": filters.since, "until": filters.until}
+    source = None if filters.rows is not None else filters.source
+    since, until, rows = filters.since, filters.until, filters.rows
+
+    def words_found() -> list[Found]:
+        return engine.lexical(question, depth, source=source, since=since, until=until, rows=rows)
+
     # the engine's two searches run at once (a server answers both in parallel; each waits on the network)
-    asked = _ENGINE_POOL.submit(engine.lexical, question, depth, **where) if mode != "dense" else None
-    near = engine.dense(vector, depth, **where) if mode != "bm25" else []
+    asked = _ENGINE_POOL.submit(words_found) if mode != "dense" else None
+    near = engine.dense(vector, depth, source=source, since=since, until=until, rows=rows) if mode != "bm25" else []
     scored = pending.result() if pending is not None else None
     words = asked.result() if asked is not None else []
     if scored is None:  # the question has no BM25 word here: the engine's lexical hits are not used

@@ -188,7 +188,7 @@ class Retriever:
             reason = why_empty(index, live.sources, source, since, until)
             return SearchResult(question=question, hits=[], answered=False, empty_reason=reason)
         with self._damage_guard(live):
-            filters, depth = Filters(source, since, until), depth_for(k, total)
+            filters, depth = Filters.of(source, since, until, allowed), depth_for(k, total)
             vector, found, mirror_warning = self._candidates(index, question, mode, depth, allowed, filters)
             fused = found.fused(mode)
             ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)

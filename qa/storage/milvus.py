@@ -63,7 +63,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -497,6 +497,7 @@ class MilvusStore:
         source: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        rows: Sequence[int] | None = None,
     ) -> list[Found]:
         """(row, cosine, passage id) of the `depth` nearest passages among those the filters keep, best first."""
         with self._calls("search the vectors"):
@@ -506,7 +507,7 @@ class MilvusStore:
                 anns_field="vector",
                 limit=_limit(depth),
                 search_params=self._dense_params(depth),
-                filter=filter_expression(source, since, until),
+                filter=filter_expression(source, since, until, rows),
                 output_fields=["passage_id"],
                 timeout=self._timeout,
             )
@@ -520,6 +521,7 @@ class MilvusStore:
         source: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        rows: Sequence[int] | None = None,
     ) -> list[Found]:
         """(row, BM25, passage id) of the best `depth` passages sharing a word (stem) with `question`, best
         first."""
@@ -533,7 +535,7 @@ class MilvusStore:
                 anns_field="sparse",
                 limit=_limit(depth),
                 search_params={"metric_type": "BM25"},
-                filter=filter_expression(source, since, until),
+                filter=filter_expression(source, since, until, rows),
                 output_fields=["passage_id"],
                 timeout=self._timeout,
             )
@@ -759,11 +761,15 @@ def haystack(meta: DocumentMeta) -> str:
     return "\n".join(field.casefold() for field in fields if field)
 
 
-def filter_expression(source: str | None, since: str | None, until: str | None) -> str:
+def filter_expression(
+    source: str | None, since: str | None, until: str | None, rows: Sequence[int] | None = None
+) -> str:
     """The Milvus expression keeping the passages of documents whose publisher, byline, title, path or record
     id contains `source` (case-insensitive) and dated `since`..`until` (YYYY-MM-DD, inclusive; documents
-    without a date left out when either is given); "" when there are no filters."""
-    parts = []
+    without a date left out when either is given), and, when `rows` is given, only those rows (the reader
+    worked out which passages `source` keeps: its paths are shown with the corpus folder in front, which the
+    mirror does not store); "" when there are no filters."""
+    parts = [f"row in [{','.join(str(int(row)) for row in rows)}]"] if rows is not None else []
     if source is not None:
         needle = source.casefold().strip()
         parts.append(f"haystack_lc like {_literal('%' + _like_pattern(needle) + '%')}")

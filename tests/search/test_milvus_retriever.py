@@ -38,10 +38,12 @@ def test_answers_through_the_mirror_are_the_default_stores(seeds, tmp_path):
             if mode == "hybrid" and question in QUESTIONS:
                 assert a.to_dict() == b.to_dict(), question  # the whole cited answer, not only the top passage
     assert same_top >= 0.9 * 3 * len(questions)
-    for source in ("dawn", "no such publisher"):
+    # a source that matches the path as shown, corpus folder in front, too
+    for source in ("dawn", "no such publisher", f"{seeds.name}/004", seeds.name, f"{seeds.name}/"):
         a = plain.search(QUESTIONS[0], k=3, source=source)
         b = mirrored.search(QUESTIONS[0], k=3, source=source)
-        assert [h.passage.id for h in a.hits] == [h.passage.id for h in b.hits]
+        assert [h.passage.id for h in a.hits] == [h.passage.id for h in b.hits], source
+        assert a.empty_reason == b.empty_reason
 
 
 def test_the_mirror_follows_an_update_of_the_corpus(seeds, tmp_path):
