@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from qa.embed import load_embedder
-from qa.errors import BadInputError, DocsNotFoundError
+from qa.errors import BadInputError, DocsNotFoundError, QAError
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words, docs_error
 from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, verify_index, write_excluded
@@ -123,27 +123,38 @@ def status(
 
 def _mirror_state(store: str, dim: int, index_dir: Path | None) -> dict[str, object]:
     """What the Milvus mirror at `store` holds, and whether it holds the live generation of `index_dir` as a
-    sync would write it (builds and writes nothing: a Milvus Lite file not there yet is said so)."""
+    sync would write it; `error` says why it cannot be read or written. Builds and writes nothing: a Milvus
+    Lite file not there yet is said so."""
     target = MilvusTarget.parse(store)
     state: dict[str, object] = {"target": str(target), "generation": None, "documents": 0, "passages": 0}
+    state.update(in_step=False, error=None)
     if target.local and not Path(target.uri).exists():
-        return {**state, "in_step": False}
-    with MilvusStore.open(target, dim) as engine:
-        known = engine.manifest or {}
-        stored = read_index(index_dir) if index_dir is not None and known.get("generation") else None
-        return {
-            **state,
-            "generation": known.get("generation"),
-            "documents": int(known.get("documents") or 0),
-            "passages": engine.count(),
-            "in_step": stored is not None and engine.in_step(stored),
-        }
+        folder = Path(target.uri).parent
+        state["error"] = None if folder.is_dir() else f"no folder {folder} to create it in"
+        return state
+    try:
+        with MilvusStore.open(target, dim) as engine:
+            known = engine.manifest or {}
+            stored = read_index(index_dir) if index_dir is not None and known.get("generation") else None
+            state.update(
+                generation=known.get("generation"),
+                documents=int(known.get("documents") or 0),
+                passages=engine.count(),
+                in_step=stored is not None and engine.in_step(stored),
+                error=engine.foreign(stored) if stored is not None else None,
+            )
+    except QAError as exc:  # another model's store, a server down: said, with the index's own status
+        state["error"] = str(exc)
+    return state
 
 
 def _mirror_line(mirror: dict[str, object]) -> str:
-    held = f"{mirror['target']}: {mirror['documents']} documents, {mirror['passages']} passages"
+    if mirror["error"] is not None:
+        error = str(mirror["error"])
+        return error if error.startswith(str(mirror["target"])) else f"{mirror['target']}: {error}"
     if mirror["generation"] is None:
         return f"{mirror['target']}: empty (`ask.py index update --store ...` fills it)"
+    held = f"{mirror['target']}: {mirror['documents']} documents, {mirror['passages']} passages"
     if mirror["in_step"]:
         return f"{held}, in step with this index"
     return f"{held}, not in step with this index: `ask.py index update --store ...` brings it in step"

@@ -273,7 +273,7 @@ class MilvusStore:
                 if stored != self.dim:
                     raise StoreMismatchError(
                         f"{self.target} holds vectors of dimension {stored}, not {self.dim}: "
-                        "sync into another collection (#name) or drop this one"
+                        "give this index its own collection (#name) or its own store"
                     )
             if not client.has_collection(self._meta, timeout=timeout):
                 schema, indexes = _meta_schema(pymilvus, client)
@@ -418,13 +418,16 @@ class MilvusStore:
         if known is not None and (known.get("model") != model.name or int(known.get("dim", -1)) != model.dim):
             raise StoreMismatchError(
                 f"{self.target} mirrors an index of model {known.get('model')!r} (dim {known.get('dim')}), not"
-                f" {model.name!r} (dim {model.dim}): sync into another collection (#name) or drop this one"
+                f" {model.name!r} (dim {model.dim}): give this index its own collection (#name) or its own store"
             )
         stopwords = index.lexical.stopwords
         with self._calls("sync"):
             if known is None:
                 self._write_manifest(index, stopwords, 0)  # first: a store never holds passages of no model
             stored = self._stored_documents()
+            foreign = self._foreign(index, stored)
+            if foreign is not None:
+                raise StoreMismatchError(foreign)
             gone = [key for key in stored if key not in index.documents]
             self._delete_documents(gone)
             writer = _Writer(self, index, stopwords)
@@ -461,12 +464,32 @@ class MilvusStore:
             return False
         return all(state == _KEPT for _, _, _, state in _compared(index, stored))
 
+    def foreign(self, index: StoredIndex) -> str | None:
+        """Why a sync of `index` would be refused (the store mirrors another corpus), or None."""
+        with self._calls("read the documents"):
+            return self._foreign(index, self._stored_documents())
+
+    def _foreign(self, index: StoredIndex, stored: dict[str, dict[str, Any]]) -> str | None:
+        """A store that holds documents of another corpus folder, fewer than half of them in `index`, mirrors
+        another corpus: syncing would replace it. (The same corpus mounted elsewhere shares most documents.)"""
+        corpus = (self._manifest or {}).get("corpus")
+        if not stored or corpus is None or corpus == index.manifest.corpus.root:
+            return None
+        shared = sum(key in index.documents for key in stored)
+        if 2 * shared >= len(stored):
+            return None
+        return (
+            f"{self.target} mirrors another corpus ({corpus}: {len(stored)} documents, {shared} of them in this"
+            f" index): give this index its own collection ({_with_collection(self.target)}) or its own store"
+        )
+
     def _write_manifest(self, index: StoredIndex, stopwords: frozenset[str], passages: int) -> None:
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "model": index.manifest.model.name,
             "dim": index.manifest.model.dim,
+            "corpus": index.manifest.corpus.root,  # the corpus folder it mirrors (a sync of another is refused)
             "sentences": index.manifest.model.sentences,  # how the sentence vectors were made (qa/embed/texts.py)
             "stopwords": sorted(stopwords),
             "generation": index.path.name if passages else None,
@@ -829,6 +852,11 @@ def _compared(
             yield key, group, position[key], _KEPT if entry["position"] == position[key] else _MOVED
 
 
+def _with_collection(target: MilvusTarget) -> str:
+    """`target` with a `#name` collection to fill in."""
+    return f"{str(target).rsplit('#', 1)[0]}#name"
+
+
 def _found(hit: Any, score: float) -> Found:
     return Found(int(hit.id), score, str(hit.get("passage_id") or ""))
 
@@ -902,16 +930,21 @@ def _error_types(pymilvus: Any) -> tuple[type[BaseException], ...]:
 
 def _unavailable(target: MilvusTarget, exc: BaseException) -> str:
     if target.local:
+        path = Path(target.uri)
+        if path.exists() and not path.is_dir():
+            return f"{target.uri} is not a Milvus Lite store (it is a file; Milvus Lite keeps a folder)"
         return (
             f"cannot open the Milvus Lite store {target.uri}: another process may hold it (one process per .db;"
-            f" run `milvus-lite server` for several) ({_first_line(exc)})"
+            f" run `milvus-lite server` for several), or it cannot be written here ({_first_line(exc)})"
         )
     return f"cannot reach the Milvus server at {target.uri} ({_first_line(exc)})"
 
 
 def _first_line(exc: BaseException) -> str:
-    details = getattr(exc, "details", None)  # a grpc.RpcError's own words
-    text = details() if callable(details) else str(exc)
+    """The error's own words: a grpc.RpcError's details, a MilvusException's message, else its first line."""
+    details = getattr(exc, "details", None)
+    message = getattr(exc, "message", None)
+    text = details() if callable(details) else message if isinstance(message, str) and message else str(exc)
     lines = str(text).strip().splitlines()
     return (lines[0] if lines else type(exc).__name__)[:200]
 

@@ -155,5 +155,15 @@ def test_update_and_status_with_a_milvus_store(corpus, tmp_path, cli):
     assert mirrored.startswith(f"Milvus (milvus:{tmp_path / 'news.db'}): 1 document written, 1 removed, ")
     assert json.loads(cli("index", "status", "--json", *where(corpus, tmp_path), *store)[1])["store"]["in_step"]
 
+    other = tmp_path / "other"  # another corpus is refused: it would replace the mirror
+    other.mkdir()
+    (other / "x.txt").write_text("Another story about a bridge.", encoding="utf-8")
+    code, _, err = cli("index", "update", "--docs", str(other), "--index", str(tmp_path / "other-idx"), *store)
+    assert code == 2 and f"mirrors another corpus ({corpus}: 2 documents, 0 of them in this index)" in err
+    assert err.splitlines()[-1].startswith("error: ") and err.splitlines()[-1].endswith("or its own store")
+    code, out, _ = cli("index", "status", "--docs", str(other), "--index", str(tmp_path / "other-idx"), *store)
+    assert code == 0 and "mirrors another corpus" in out.splitlines()[-1]
+    assert json.loads(cli("index", "status", "--json", *where(corpus, tmp_path), *store)[1])["store"]["in_step"]
+
     code, _, err = cli("index", "update", *where(corpus, tmp_path), "--store", "milvus:nowhere")
     assert code == 2 and err.startswith("error: a Milvus Lite store is a path ending in .db")
