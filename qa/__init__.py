@@ -21,12 +21,13 @@ if TYPE_CHECKING:
         IndexBusyError,
         IndexDamagedError,
         IndexLocationError,
+        MissingExtraError,
         ModelNotFoundError,
         QAError,
     )
     from qa.extract.article import explain_file
     from qa.indexing import ensure_index, index_status
-    from qa.indexing.ray_embed import RaySettings
+    from qa.indexing.ray_embed import RaySettings, RayUnavailableError
     from qa.records import (
         AlsoIn,
         Answer,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     )
     from qa.search.evaluate import evaluate
     from qa.search.retriever import Retriever
+    from qa.storage.milvus import StoreMismatchError, StoreOutOfStepError, StoreUnavailableError
     from qa.version import __version__
 
 __all__ = [
@@ -89,7 +91,12 @@ __all__ = [
     "Report",
     "Turn",
     "Block",
+    "MissingExtraError",
     "RaySettings",
+    "RayUnavailableError",
+    "StoreMismatchError",
+    "StoreOutOfStepError",
+    "StoreUnavailableError",
     "Reporter",
     "Retriever",
     "SearchResult",
@@ -138,7 +145,12 @@ _HOMES = {
     "Report": "qa.records",
     "Turn": "qa.records",
     "Block": "qa.records",
+    "MissingExtraError": "qa.errors",
     "RaySettings": "qa.indexing.ray_embed",
+    "RayUnavailableError": "qa.indexing.ray_embed",
+    "StoreMismatchError": "qa.storage.milvus",
+    "StoreOutOfStepError": "qa.storage.milvus",
+    "StoreUnavailableError": "qa.storage.milvus",
     "Reporter": "qa.records",
     "Retriever": "qa.search.retriever",
     "SearchResult": "qa.records",

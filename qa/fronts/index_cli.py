@@ -58,7 +58,12 @@ _RayAddress = Annotated[
 ]
 _RayWorkers = Annotated[
     int | None,
-    typer.Option(metavar="N", min=1, help="Ray actors (default: one per CPU of the cluster).", show_default=False),
+    typer.Option(
+        metavar="N",
+        min=1,
+        help="Ray actors, one CPU and one model each (implies --ray; default and most: one per CPU of the cluster).",
+        show_default=False,
+    ),
 ]
 
 
@@ -89,7 +94,7 @@ def status(
     docs_path, index_dir = _where(docs, index)
     embedder = load_embedder(model)
     state = index_status(docs_path, index_dir, embedder, ChunkSettings())
-    mirror = _mirror_state(store, embedder.dim, index_dir if state.generation else None) if store else None
+    mirror = _mirror_state(store, embedder.dim, index_dir if state.generation else None) if store is not None else None
     if json_output:
         record = asdict(state)
         record["changes"] = {k: list(v) for k, v in record["changes"].items()}
@@ -106,7 +111,7 @@ def status(
         _say(f"built:      {state.created_at} ({state.generation})")
         _say(f"holds:      {state.documents} documents, {state.passages} passages")
         speed = f", {state.passages_per_second:.0f} passages/s in the last build" if state.passages_per_second else ""
-        on = f" on {state.ray_workers} Ray workers" if state.ray_workers else ""
+        on = f" on {_ray_workers(state.ray_workers)}" if state.ray_workers else ""
         restored = state.backend == RESTORED_BACKEND
         made = "vectors taken from a Milvus mirror" if restored else f"embedded with {state.backend}"
         _say(f"model:      {state.model} ({made}{on}{speed})")
@@ -293,6 +298,10 @@ def _copies(files: list[Path], root: Path, excluded: set[str]) -> list[tuple[Pat
     return plan
 
 
+def _ray_workers(count: int) -> str:
+    return "1 Ray worker" if count == 1 else f"{count} Ray workers"
+
+
 def _ray_settings(ray: bool, address: str | None, workers: int | None) -> RaySettings | None:
     if not (ray or address is not None or workers is not None):
         return None
@@ -338,7 +347,7 @@ def _update(
         _say(f"Up to date: {held}")
     else:
         last = stored.manifest.last_build
-        on = f" on {last.ray_workers} Ray workers" if last.ray_workers else ""
+        on = f" on {_ray_workers(last.ray_workers)}" if last.ray_workers else ""
         restored = f", took {last.restored_passages} passages' vectors from Milvus" if last.restored_passages else ""
         _say(
             f"Updated: {held}; embedded {last.embedded_passages} passages and sentences{on}{restored},"

@@ -237,7 +237,9 @@ def _embed_batch(build: _Build, batch: EmbedBatch, files_done: int) -> None:
         request.reporter.info(f"Embedding new and changed documents{already}{mirrored} ...")
         if request.known is None:  # with known vectors a model may not be needed at all: it loads when it is
             build.encoder.prepare()  # a first build on this CPU converts and measures the model: before the bar
-        request.reporter.progress(max(files_done - 1, 0), len(request.corpus.files))  # bar at once
+        # the bar at once, from the files before this batch's (a rate from the batch's last file alone misleads)
+        first = max(files_done - len({pending.doc.path for pending in batch.documents}), 0)
+        request.reporter.progress(first, len(request.corpus.files))
     began = time.perf_counter()
     model = (request.embedder.name, sentence_method(request.embedder))
     embedded, restored = embed_and_store(batch, build.encoder, build.database, build.vectors, request.known, model)

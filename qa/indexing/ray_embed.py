@@ -19,6 +19,7 @@ token under ~/.ray. Nothing is printed on stdout; Ray's own warnings go to stder
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -34,21 +35,24 @@ import numpy as np
 
 from qa.embed.model_names import HASH_MODEL
 from qa.embed.reference import HashEmbedder, SentenceTransformerEmbedder, load_embedder
-from qa.errors import BackendError, MissingExtraError, QAError
+from qa.errors import BackendError, BadInputError, MissingExtraError, QAError
 from qa.inputs import AUTO_BACKEND
 from qa.records import Embedder, Reporter
 
 __all__ = ["CONNECT_TIMEOUT_S", "EncoderSpec", "RayEncoders", "RaySettings", "RayUnavailableError", "embed_with_ray"]
 
 CONNECT_TIMEOUT_S = 10.0  # the longest wait for a cluster's address to answer before ray.init is tried
+READY_TIMEOUT_S = 600.0  # the longest wait for every actor to load its model (a cluster short of CPUs never does)
 SUB_BATCH = 64  # texts an actor embeds per call, at most
 MIN_SUB_BATCH = 8  # ... and at least (a batch is split finer only to keep every actor busy)
 # Ray's session folder holds AF_UNIX sockets (<=107 bytes): `<temp>/session_<date>_<pid>/sockets/plasma_store`
 # adds ~60 characters, so a longer temporary folder falls back to the system's (then /tmp)
 _MAX_TEMP_DIR = 45
 # for a Ray started here: no usage report (nothing leaves the machine anyway). Its token authentication stays
-# Ray's default: the token in ~/.ray/auth_token (made on first use), as for any local Ray
+# Ray's default: the token in ~/.ray/auth_token (made on first use), as for any local Ray; Ray's warning that it
+# chose it (its logger below) is not shown
 _LOCAL_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+_AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _RAISED = re.compile(r"^[\w.]+(?:Error|Exception|Exit|Interrupt): (.+)$")
 
@@ -75,7 +79,11 @@ class RaySettings:
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
-            raise ValueError(f"workers must be at least 1, not {self.workers}")
+            raise BadInputError(f"Ray workers must be at least 1, not {self.workers}")
+        cpus = os.cpu_count() or 1
+        if self.address is None and self.workers is not None and self.workers > cpus:
+            # more actors than CPUs only load more models: a local Ray would start them all and run out of memory
+            raise BadInputError(f"a local Ray has {_cpus(cpus)} here: at most {_workers(cpus)}, one model each")
 
     def check(self) -> None:
         """Fail now, before a build plans anything, when Ray is not installed or the cluster does not answer."""
@@ -200,11 +208,15 @@ class RayEncoders:
             _check_reachable(settings.address, settings.connect_timeout)
         session = contextlib.ExitStack()
         try:
-            session.enter_context(_ray_session(ray, settings.address, settings.scratch, settings.workers))
-            workers = settings.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            session.enter_context(_ray_session(ray, settings.address, settings.scratch))
+            cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            if settings.workers is not None and settings.workers > cpus:
+                where = f"the Ray cluster at {settings.address}" if settings.address else "this Ray"
+                raise BadInputError(f"{where} has {_cpus(cpus)}: at most {_workers(cpus)}, one CPU each")
+            workers = settings.workers or cpus
             actor = ray.remote(num_cpus=1)(_Worker)
             self._actors = [actor.remote(spec) for _ in range(workers)]
-            backends = set(_get(ray, [a.backend.remote() for a in self._actors]))
+            backends = set(_ready(ray, [a.backend.remote() for a in self._actors]))
         except BaseException:
             self._actors = []
             session.close()
@@ -214,7 +226,7 @@ class RayEncoders:
             self.name = backends.pop()
         if self._reporter is not None:
             where = f"the Ray cluster at {settings.address}" if settings.address else "a local Ray"
-            self._reporter.info(f"Embedding on {where}: {workers} workers, {self.name} ...")
+            self._reporter.info(f"Embedding on {where}: {_workers(workers)}, {self.name} ...")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """The texts' float32 vectors (n, dim), in the input order."""
@@ -288,12 +300,27 @@ def _import_ray() -> Any:
     return ray
 
 
-def _get(ray: Any, refs: list[Any]) -> list[Any]:
-    """ray.get, a failed actor (a model missing on a node, ...) told in one line."""
+def _ready(ray: Any, refs: list[Any], timeout: float = READY_TIMEOUT_S) -> list[Any]:
+    """Each actor's answer once all have started; one that failed (a model missing on a node, ...) or that
+    has not started within `timeout` (the cluster lacks CPUs or memory for it) told in one line."""
+    _, waiting = ray.wait(refs, num_returns=len(refs), timeout=timeout)
+    if waiting:
+        raise RayUnavailableError(
+            f"{len(waiting)} of {len(refs)} Ray workers did not start within {timeout:g} s: the cluster may lack"
+            " the CPUs or the memory for them (fewer --ray-workers)"
+        )
     try:
         return list(ray.get(refs))
     except ray.exceptions.RayError as exc:
         raise BackendError(f"a Ray worker could not start: {_one_line(_cause(exc))}") from None
+
+
+def _workers(count: int) -> str:
+    return f"{count} worker" if count == 1 else f"{count} workers"
+
+
+def _cpus(count: int) -> str:
+    return f"{count} CPU" if count == 1 else f"{count} CPUs"
 
 
 def _cause(exc: BaseException) -> str:
@@ -309,36 +336,45 @@ def _cause(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def _ray_session(ray: Any, address: str | None, scratch: Path | None, workers: int | None) -> Iterator[None]:
-    """ray.init ... ray.shutdown; a local Ray (with this machine's logical CPUs, or one per actor when more
-    are asked for: the actors would wait for CPUs forever) has its session folder removed after."""
+def _ray_session(ray: Any, address: str | None, scratch: Path | None) -> Iterator[None]:
+    """ray.init ... ray.shutdown; a local Ray (with this machine's logical CPUs) has its session folder removed
+    after."""
     if ray.is_initialized():  # a caller's own Ray: use it, leave it running
         yield
         return
     temp = None if address is not None else Path(tempfile.mkdtemp(prefix="qa-ray-", dir=_temp_parent(scratch)))
-    try:
+    with _environment(_LOCAL_ENV if temp is not None else {}):
         try:
-            if temp is None:
-                ray.init(address=address, log_to_driver=False, configure_logging=False)
-            else:
-                with _environment(_LOCAL_ENV):
-                    ray.init(
-                        num_cpus=max(os.cpu_count() or 1, workers or 0),
-                        include_dashboard=False,
-                        _temp_dir=str(temp),
-                        log_to_driver=False,
-                        configure_logging=False,
-                    )
-        except (ConnectionError, TimeoutError, RuntimeError, OSError, ValueError) as exc:
-            where = f"the Ray cluster at {address}" if address else "a local Ray"
-            raise RayUnavailableError(f"cannot start or join {where}: {_one_line(exc)}") from None
-        try:
-            yield
+            try:
+                if temp is None:
+                    ray.init(address=address, log_to_driver=False, configure_logging=False)
+                else:
+                    with _quiet_logger(_AUTH_LOGGER):
+                        ray.init(
+                            num_cpus=os.cpu_count() or 1,
+                            include_dashboard=False,
+                            _temp_dir=str(temp),
+                            log_to_driver=False,
+                            configure_logging=False,
+                        )
+            except (ConnectionError, TimeoutError, RuntimeError, OSError, ValueError) as exc:
+                raise RayUnavailableError(_not_started(address, exc)) from None
+            try:
+                yield
+            finally:
+                ray.shutdown()
         finally:
-            ray.shutdown()
-    finally:
-        if temp is not None:
-            shutil.rmtree(temp, ignore_errors=True)
+            if temp is not None:
+                shutil.rmtree(temp, ignore_errors=True)
+
+
+def _not_started(address: str | None, exc: BaseException) -> str:
+    if address is None:
+        return f"cannot start a local Ray: {_one_line(exc)}"
+    return (
+        f"cannot join the Ray cluster at {address}: {_one_line(exc)} (a cluster with token authentication needs"
+        " its token here too: RAY_AUTH_TOKEN or ~/.ray/auth_token, as `ray start` made it)"
+    )
 
 
 def _temp_parent(scratch: Path | None) -> str:
@@ -348,6 +384,18 @@ def _temp_parent(scratch: Path | None) -> str:
             candidate.mkdir(parents=True, exist_ok=True)
             return str(candidate.resolve())
     raise RayUnavailableError("no temporary folder with a path short enough for Ray's sockets (set TMPDIR=/tmp)")
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    """Only errors from logger `name` while inside."""
+    found = logging.getLogger(name)
+    level = found.level
+    found.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        found.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -367,7 +415,7 @@ def _check_reachable(address: str, timeout: float) -> None:
     its client server are): ray.init itself retries for minutes on a port that accepts but never answers."""
     target = address.removeprefix("ray://")
     host, sep, port_text = target.rpartition(":")
-    if not sep or not host or not port_text.isdigit():
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise RayUnavailableError(f"not a Ray address: {address!r} (expected HOST:PORT or ray://HOST:PORT)")
     host = host.strip("[]")
     deadline = time.monotonic() + timeout

@@ -92,7 +92,7 @@ class Retriever:
         embedder = embedder or load_embedder(model)
         # a mirror is opened first: a build takes the vectors it holds for unchanged passages (a new machine, a
         # lost index folder) rather than embedding them again
-        engine = MilvusStore.open(store, embedder.dim) if store else None
+        engine = MilvusStore.open(store, embedder.dim) if store is not None else None
         try:
             stored = ensure_index(
                 docs_path,

@@ -80,6 +80,7 @@ def test_a_ray_build_and_update_give_the_single_process_index_and_answers(seeds,
     assert built.returncode == 0, built.stderr[-3000:]
     assert built.stdout.startswith("Updated: 5 documents, ") and " on 2 Ray workers, kept 0 documents" in built.stdout
     assert len(built.stdout.splitlines()) == 1  # nothing of Ray's on stdout
+    assert "Token authentication" not in built.stderr  # nor its warning that it chose token authentication
     assert ask(short_tmp, "index", "update", "--docs", str(seeds), "--index", str(plain_index), "-q").returncode == 0
     same_index(ray_index, plain_index)
     assert answers(seeds, ray_index) == answers(seeds, plain_index)

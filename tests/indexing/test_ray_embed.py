@@ -22,8 +22,8 @@ import pytest
 from conftest import ROOT, SEEDS
 
 from qa.embed.reference import HashEmbedder
-from qa.errors import MissingExtraError
-from qa.indexing.ray_embed import EncoderSpec, RayUnavailableError, embed_with_ray
+from qa.errors import BadInputError, MissingExtraError
+from qa.indexing.ray_embed import EncoderSpec, RaySettings, RayUnavailableError, embed_with_ray
 
 pytest.importorskip("ray")
 
@@ -187,8 +187,13 @@ def test_a_port_that_accepts_but_never_answers_fails_within_the_connect_timeout(
 def test_a_bad_address_and_bad_numbers_are_refused_before_ray_starts():
     with pytest.raises(RayUnavailableError, match="not a Ray address"):
         embed_with_ray(["a text"], EncoderSpec.load("hash"), address="somewhere")
-    with pytest.raises(ValueError, match="workers"):
+    with pytest.raises(BadInputError, match="Ray workers must be at least 1, not 0"):
         embed_with_ray(["a text"], EncoderSpec.load("hash"), workers=0)
+    cpus = os.cpu_count() or 1
+    with pytest.raises(BadInputError, match=r"a local Ray has \d+ CPUs? here: at most \d+ workers?, one model each"):
+        RaySettings(workers=cpus + 1)  # more actors than CPUs would only load more models, until memory runs out
+    with pytest.raises(RayUnavailableError, match="not a Ray address"):
+        embed_with_ray(["a text"], EncoderSpec.load("hash"), address="127.0.0.1:99999")
     assert embed_with_ray([], EncoderSpec.load("hash")).shape == (0, 256)
 
 
