@@ -259,7 +259,9 @@ def remove(
     known = {f.relpath for f in scan_corpus(docs_path, index_dir).files}
     excluded = read_excluded(index_dir)
     for file in files:
-        relpath = _relative(file, root) if file.is_absolute() or file.exists() else file.as_posix()
+        relpath = _relative(file, root) if file.is_absolute() or file.exists() else None
+        if relpath is None and not file.is_absolute():  # not a file here inside the corpus: a name in it
+            relpath = file.as_posix()
         if relpath is None or relpath not in known | excluded:
             raise BadInputError(f"{file} is not an article of {docs_path}")
         excluded.add(relpath)
@@ -299,7 +301,11 @@ def _copies(files: list[Path], root: Path, excluded: set[str]) -> list[tuple[Pat
 
 
 def _ray_workers(count: int) -> str:
-    return "1 Ray worker" if count == 1 else f"{count} Ray workers"
+    return _plural(count, "Ray worker")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _ray_settings(ray: bool, address: str | None, workers: int | None) -> RaySettings | None:
@@ -342,7 +348,7 @@ def _update(
         reporter.close()
         if engine is not None:
             engine.close()
-    held = f"{len(stored.documents)} documents, {stored.count} passages"
+    held = f"{_plural(len(stored.documents), 'document')}, {_plural(stored.count, 'passage')}"
     if stored.path.name == before:
         _say(f"Up to date: {held}")
     else:
@@ -351,7 +357,7 @@ def _update(
         restored = f", took {last.restored_passages} passages' vectors from Milvus" if last.restored_passages else ""
         _say(
             f"Updated: {held}; embedded {last.embedded_passages} passages and sentences{on}{restored},"
-            f" kept {last.reused_documents} documents as they were"
+            f" kept {_plural(last.reused_documents, 'document')} as they were"
         )
     if report is not None:
         _say(f"Milvus ({store}): {report.summary()}")

@@ -51,7 +51,7 @@ def test_add_copies_an_article_in_and_embeds_only_it(cli, corpus, tmp_path):
 def test_remove_leaves_the_file_and_add_takes_it_back(corpus, tmp_path, cli):
     cli("index", "update", *where(corpus, tmp_path))
     code, out, _ = cli("index", "remove", "a.txt", *where(corpus, tmp_path))
-    assert code == 0 and "1 documents" in out and (corpus / "a.txt").exists()
+    assert code == 0 and "Updated: 1 document, " in out and (corpus / "a.txt").exists()
     state = status(cli, corpus, tmp_path)
     assert state["excluded"] == ["a.txt"] and state["documents"] == 1 and state["pending"] is None
     code, out, _ = cli("--passages", *where(corpus, tmp_path))
@@ -59,6 +59,12 @@ def test_remove_leaves_the_file_and_add_takes_it_back(corpus, tmp_path, cli):
     code, out, _ = cli("index", "add", str(corpus / "a.txt"), *where(corpus, tmp_path))
     assert code == 0 and "2 documents" in out and "embedded 0 passages" not in out
     assert status(cli, corpus, tmp_path)["excluded"] == []
+    # a bare name is a name in the corpus, even when a file of that name lies in the current directory
+    (tmp_path / "a.txt").write_text("Not the article.", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        code, out, _ = cli("index", "remove", "a.txt", *where(corpus, tmp_path))
+    assert code == 0 and out.startswith("Updated: 1 document, ")
 
 
 @pytest.mark.parametrize(
