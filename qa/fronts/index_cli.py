@@ -87,7 +87,14 @@ def status(
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
-    store: StoreOption = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            metavar="milvus:PATH.db|milvus://HOST:PORT",
+            help="Also say what this Milvus mirror holds and whether it is in step (nothing is created or written).",
+            show_default=False,
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the index of the corpus and whether the corpus changed since it was built (builds nothing)."""
