@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +154,55 @@ def test_a_worker_that_cannot_build_its_encoder_is_one_line(short_tmp):
     line = done.stdout.strip()
     assert line.startswith("2 a Ray worker could not start: unknown embedding backend 'no-such-backend'"), line
     assert "\n" not in line and len(line) < 400
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.5)
+    return False
+
+
+def test_index_update_joins_a_running_ray_cluster(seeds, tmp_path, short_tmp):
+    """A one-CPU cluster started with `ray start --head --block` (its token in the same HOME), stopped after."""
+    ray_cli = Path(sys.executable).parent / "ray"
+    if not ray_cli.exists():
+        pytest.skip("the ray command is not installed beside this Python")
+    port = _free_port()
+    env = {**os.environ, "HOME": str(short_tmp / "home"), "TMPDIR": str(short_tmp), "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("RAY_ADDRESS", None)
+    head = subprocess.Popen(
+        [str(ray_cli), "start", "--head", "--block", "--num-cpus", "1", "--port", str(port)]
+        + ["--include-dashboard", "false", "--temp-dir", str(short_tmp / "r")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        assert _wait_for(port, 60), "the Ray head did not start"
+        address = f"127.0.0.1:{port}"
+        where = ["index", "update", "--docs", str(seeds), "--index", str(tmp_path / "idx"), "-q"]
+        too_many = ask(short_tmp, *where, "--ray-address", address, "--ray-workers", "2")
+        assert too_many.returncode == 2
+        last = too_many.stderr.strip().splitlines()[-1]
+        assert last == f"error: the Ray cluster at {address} has 1 CPU: at most 1 worker, one CPU each"
+        joined = ask(short_tmp, *where, "--ray-address", address)
+        assert joined.returncode == 0, joined.stderr[-3000:]
+        assert joined.stdout.startswith("Updated: 5 documents, ") and " on 1 Ray worker, " in joined.stdout
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)  # `ray start --block` stops the processes it started
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
