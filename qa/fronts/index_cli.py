@@ -25,6 +25,7 @@ from qa.records import ChunkSettings
 from qa.storage.generations import live_generation, read_index
 from qa.storage.milvus import MilvusStore, MilvusTarget
 from qa.text.encoding import terminal_safe
+from qa.text.plural import counted
 
 index_app = typer.Typer(
     add_completion=False,
@@ -118,7 +119,7 @@ def status(
         _say(f"built:      {state.created_at} ({state.generation})")
         _say(f"holds:      {state.documents} documents, {state.passages} passages")
         speed = f", {state.passages_per_second:.0f} passages/s in the last build" if state.passages_per_second else ""
-        on = f" on {_ray_workers(state.ray_workers)}" if state.ray_workers else ""
+        on = f" on {counted(state.ray_workers, 'Ray worker')}" if state.ray_workers else ""
         restored = state.backend == RESTORED_BACKEND
         made = "vectors taken from a Milvus mirror" if restored else f"embedded with {state.backend}"
         _say(f"model:      {state.model} ({made}{on}{speed})")
@@ -307,14 +308,6 @@ def _copies(files: list[Path], root: Path, excluded: set[str]) -> list[tuple[Pat
     return plan
 
 
-def _ray_workers(count: int) -> str:
-    return _plural(count, "Ray worker")
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def _ray_settings(ray: bool, address: str | None, workers: int | None) -> RaySettings | None:
     if not (ray or address is not None or workers is not None):
         return None
@@ -355,16 +348,16 @@ def _update(
         reporter.close()
         if engine is not None:
             engine.close()
-    held = f"{_plural(len(stored.documents), 'document')}, {_plural(stored.count, 'passage')}"
+    held = f"{counted(len(stored.documents), 'document')}, {counted(stored.count, 'passage')}"
     if stored.path.name == before:
         _say(f"Up to date: {held}")
     else:
         last = stored.manifest.last_build
-        on = f" on {_ray_workers(last.ray_workers)}" if last.ray_workers else ""
+        on = f" on {counted(last.ray_workers, 'Ray worker')}" if last.ray_workers else ""
         restored = f", took {last.restored_passages} passages' vectors from Milvus" if last.restored_passages else ""
         _say(
             f"Updated: {held}; embedded {last.embedded_passages} passages and sentences{on}{restored},"
-            f" kept {_plural(last.reused_documents, 'document')} as they were"
+            f" kept {counted(last.reused_documents, 'document')} as they were"
         )
     if report is not None:
         _say(f"Milvus ({store}): {report.summary()}")

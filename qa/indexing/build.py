@@ -26,6 +26,7 @@ from qa.storage.bm25 import LexicalIndex
 from qa.storage.database import PassageDatabase
 from qa.storage.generations import StoredIndex
 from qa.storage.manifest import CorpusInfo, Counts, LastBuild, Manifest, ModelInfo
+from qa.text.plural import counted
 
 if TYPE_CHECKING:
     from qa.indexing.planner import Reuse
@@ -162,7 +163,7 @@ def _build(request: BuildRequest, live: StoredIndex | None) -> StoredIndex:
     loaded = generations.read_index(request.index_dir)
     assert loaded is not None
     counts = indexes.counts
-    held = f"{_count(counts.documents, 'document')}, {_count(counts.passages, 'passage')}"
+    held = f"{counted(counts.documents, 'document')}, {counted(counts.passages, 'passage')}"
     request.reporter.info(f"Index ready: {held} in {request.index_dir}")
     return loaded
 
@@ -321,7 +322,3 @@ def _read_vectors(seed: Path) -> faiss.Index | None:
         return ann.read(str(seed / generations.VECTORS))
     except RuntimeError:
         return None
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -38,6 +38,7 @@ from qa.embed.reference import HashEmbedder, SentenceTransformerEmbedder, load_e
 from qa.errors import BackendError, BadInputError, MissingExtraError, QAError
 from qa.inputs import AUTO_BACKEND
 from qa.records import Embedder, Reporter
+from qa.text.plural import counted
 
 __all__ = ["CONNECT_TIMEOUT_S", "EncoderSpec", "RayEncoders", "RaySettings", "RayUnavailableError", "embed_with_ray"]
 
@@ -83,7 +84,8 @@ class RaySettings:
         cpus = os.cpu_count() or 1
         if self.address is None and self.workers is not None and self.workers > cpus:
             # more actors than CPUs only load more models: a local Ray would start them all and run out of memory
-            raise BadInputError(f"a local Ray has {_cpus(cpus)} here: at most {_workers(cpus)}, one model each")
+            most = counted(cpus, "worker")
+            raise BadInputError(f"a local Ray has {counted(cpus, 'CPU')} here: at most {most}, one model each")
 
     def check(self) -> None:
         """Fail now, before a build plans anything, when Ray is not installed or the cluster does not answer."""
@@ -212,7 +214,8 @@ class RayEncoders:
             cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
             if settings.workers is not None and settings.workers > cpus:
                 where = f"the Ray cluster at {settings.address}" if settings.address else "this Ray"
-                raise BadInputError(f"{where} has {_cpus(cpus)}: at most {_workers(cpus)}, one CPU each")
+                most = counted(cpus, "worker")
+                raise BadInputError(f"{where} has {counted(cpus, 'CPU')}: at most {most}, one CPU each")
             workers = settings.workers or cpus
             actor = ray.remote(num_cpus=1)(_Worker)
             self._actors = [actor.remote(spec) for _ in range(workers)]
@@ -226,7 +229,7 @@ class RayEncoders:
             self.name = backends.pop()
         if self._reporter is not None:
             where = f"the Ray cluster at {settings.address}" if settings.address else "a local Ray"
-            self._reporter.info(f"Embedding on {where}: {_workers(workers)}, {self.name} ...")
+            self._reporter.info(f"Embedding on {where}: {counted(workers, 'worker')}, {self.name} ...")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """The texts' float32 vectors (n, dim), in the input order."""
@@ -313,14 +316,6 @@ def _ready(ray: Any, refs: list[Any], timeout: float = READY_TIMEOUT_S) -> list[
         return list(ray.get(refs))
     except ray.exceptions.RayError as exc:
         raise BackendError(f"a Ray worker could not start: {_one_line(_cause(exc))}") from None
-
-
-def _workers(count: int) -> str:
-    return f"{count} worker" if count == 1 else f"{count} workers"
-
-
-def _cpus(count: int) -> str:
-    return f"{count} CPU" if count == 1 else f"{count} CPUs"
 
 
 def _cause(exc: BaseException) -> str:

@@ -76,6 +76,7 @@ from qa.errors import BadInputError, MissingExtraError, QAError
 from qa.records import DocumentMeta, Passage
 from qa.storage.bm25 import bm25_words
 from qa.storage.generations import StoredIndex
+from qa.text.plural import counted
 
 __all__ = [
     "DEFAULT_COLLECTION",
@@ -214,7 +215,7 @@ class SyncReport:
     def summary(self) -> str:
         if not self.changed:
             return f"in step ({self.kept_documents} documents), {self.seconds:.1f} s"
-        written = f"{self.added_documents} document{'' if self.added_documents == 1 else 's'} written"
+        written = f"{counted(self.added_documents, 'document')} written"
         return f"{written}, {self.removed_documents} removed, {self.passages} passages, {self.seconds:.1f} s"
 
 
