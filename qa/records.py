@@ -119,6 +119,7 @@ class Hit:
     dense_score: float | None = None  # cosine similarity, when the dense retriever ranked it
     bm25_score: float | None = None  # BM25 score, when the passage shares words with the question
     also_in: tuple[AlsoIn, ...] = ()  # near-duplicate passages of other documents, folded into this hit
+    reader_score: float | None = None  # the reader's probability that this passage answers, when it read it
 
     @property
     def text(self) -> str:
@@ -157,6 +158,7 @@ class Hit:
             "scores": {
                 "dense": None if self.dense_score is None else round(self.dense_score, 6),
                 "bm25": None if self.bm25_score is None else round(self.bm25_score, 6),
+                "reader": None if self.reader_score is None else round(self.reader_score, 6),
             },
             "also_in": [other.to_dict() for other in self.also_in],
             "citation": self.citation().to_dict(),

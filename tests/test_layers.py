@@ -26,6 +26,7 @@ LAYERS = {
     "chunk": 3,
     "embed": 3,
     "storage": 3,
+    "read": 3,  # the reader network: trained (qa/read/train.py), shipped as ONNX, run at question time
     "extract": 4,  # reads a file through ingest for --explain
     "indexing": 5,
     "search": 6,

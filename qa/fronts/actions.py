@@ -55,6 +55,7 @@ class AskOptions:
     cite: bool = False
     output_format: str = "text"
     store: str | None = None  # a Milvus mirror to search (qa/storage/milvus.py), or None
+    fast: bool = False  # no reader: answers from retrieval alone
 
 
 def run(options: AskOptions, reporter: ConsoleReporter) -> None:
@@ -76,6 +77,7 @@ def run(options: AskOptions, reporter: ConsoleReporter) -> None:
             reporter=reporter,
             backend=options.backend,
             store=options.store,
+            reader=not options.fast,
         )
     except DocsNotFoundError as exc:  # the corpus: --docs (or the seeds it defaults to)
         raise docs_error(exc) from None

@@ -147,6 +147,12 @@ _Rebuild = Annotated[bool, typer.Option("--rebuild", help="Rebuild the index fro
 _Backend = Annotated[str, typer.Option(metavar="NAME", help=_BACKEND_HELP)]
 _Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")]
 _Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+_Fast = Annotated[
+    bool,
+    typer.Option(
+        "--fast", help="Answer from retrieval alone: no reader (faster; the highlight and exact answer are rougher)."
+    ),
+]
 
 _DEFAULTS: dict[str, Any] = {
     "question": None,
@@ -174,6 +180,7 @@ _DEFAULTS: dict[str, Any] = {
     "debug": False,
     "cite": False,
     "output_format": "text",
+    "fast": False,
 }
 
 
@@ -200,6 +207,7 @@ def ask(
     store: StoreOption = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
+    fast: _Fast = False,
 ) -> None:
     """Answer QUESTION with verbatim passages from the articles, each with its source and lines.
 
@@ -224,6 +232,7 @@ def chat(
     store: StoreOption = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
+    fast: _Fast = False,
 ) -> None:
     """Chat in the terminal: the model and index loaded once, line editing and history (/help lists commands)."""
     _run({**locals(), "chat": True})
@@ -242,6 +251,7 @@ def serve(
     store: StoreOption = None,
     quiet: _Quiet = False,
     debug: _Debug = False,
+    fast: _Fast = False,
 ) -> None:
     """Serve the HTTP API (POST /search, GET /passages/ID) and the chat page on http://HOST:PORT/."""
     _run({**locals(), "serve": True})

@@ -14,12 +14,14 @@ import numpy as np
 
 from qa.embed import preload
 from qa.embed.onnx import export, query_embedder
-from qa.embed.reference import SentenceTransformerEmbedder, load_embedder
+from qa.embed.reference import SentenceTransformerEmbedder, bundled_model_path, load_embedder
 from qa.errors import IndexDamagedError
 from qa.indexing.build import ensure_index
 from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question, check_text
 from qa.paths import default_docs, default_index_dir
-from qa.records import ChunkSettings, Embedder, Hit, IndexedDocument, Passage, Reporter, SearchResult, Source
+from qa.read.reader import Reader
+from qa.records import Answer, ChunkSettings, Embedder, Evidence, Hit, Highlight, IndexedDocument, Passage, Reporter, SearchResult, Source
+from qa.read.reader import Reading, card, shipped_reader
 from qa.search.abstain import answered, confidence, evidence_of
 from qa.search.answer import answer_of
 from qa.search.candidates import Candidates, Filters, depth_for, gather
@@ -28,7 +30,8 @@ from qa.search.folding import HitFolder
 from qa.search.highlight import highlight_hits, overlap, question_of
 from qa.search.ranking import by_score, in_corpus_order, shown_window
 from qa.search.sources import Sources
-from qa.search.values import values_of
+from qa.search.reading import ReaderFit, abstain_features, answer_probability, reranked, spans_of
+from qa.search.values import values_from_spans, values_of
 from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
 from qa.storage.generations import StoredIndex, damaged, live_generation, mark_damaged, read_index
 from qa.storage.milvus import MilvusStore, StoreOutOfStepError
@@ -50,8 +53,15 @@ class Retriever:
     """Answers questions from one corpus with verbatim passages. Thread-safe once opened."""
 
     def __init__(
-        self, index: StoredIndex, embedder: Embedder, shown_docs: str, engine: MilvusStore | None = None
+        self,
+        index: StoredIndex,
+        embedder: Embedder,
+        shown_docs: str,
+        engine: MilvusStore | None = None,
+        reader: Reader | None = None,
     ) -> None:
+        self._reader = reader  # the extractive reader (qa/read/), None for --fast
+        self._reader_fit = ReaderFit.of(card()["fit"]) if reader is not None else None
         self._engine = engine  # a Milvus mirror of the generation that finds the candidates (--store), or None
         self._embedder = embedder
         self._shown_docs = shown_docs
@@ -75,6 +85,7 @@ class Retriever:
         embedder: Embedder | None = None,
         backend: str = "auto",
         store: str | None = None,
+        reader: bool = True,
     ) -> Retriever:
         """Open (building or updating if needed) the index of `docs` (folder or .jsonl; default seeds/).
 
@@ -83,6 +94,9 @@ class Retriever:
         uses for new passages ("auto": the fastest accurate one, see qa/embed/bulk.py). `store`
         ("milvus:PATH.db" or "milvus://HOST:PORT") mirrors the index into Milvus, kept in step, and searches
         it there for the candidates (qa/storage/milvus.py); the answers are worked out as with the default.
+        `reader` (the default) reads the top candidates with the shipped reader (qa/read/): it orders them and
+        picks the highlight, the exact answer, the values and whether to answer; False answers from retrieval
+        alone (faster, and no reader is loaded).
         """
         docs_path = Path(docs) if docs is not None else default_docs()
         # a relative index is from the current directory now: the retriever keeps finding it after a chdir
@@ -114,7 +128,8 @@ class Retriever:
         if isinstance(embedder, SentenceTransformerEmbedder) and (embedder.loaded or "torch" in sys.modules):
             # torch is in memory anyway (a build, whatever its encoder): make the torch-free query path ready
             export(embedder.path)
-        return cls(stored, query_embedder(embedder), str(docs_path), engine)
+        shipped = shipped_reader(str(bundled_model_path())) if reader else None
+        return cls(stored, query_embedder(embedder), str(docs_path), engine, shipped)
 
     @property
     def index_path(self) -> Path:
@@ -191,6 +206,10 @@ class Retriever:
             filters, depth = Filters.of(source, since, until, allowed), depth_for(k, total)
             vector, found, mirror_warning = self._candidates(index, question, mode, depth, allowed, filters)
             fused = found.fused(mode)
+            readings = self._read(index, question, fused)
+            if readings:
+                assert self._reader_fit is not None
+                fused = reranked(fused, readings, self._reader_fit)
             ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)
             # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
             folded = live.folder.fold(
@@ -209,9 +228,17 @@ class Retriever:
             )
             return SearchResult(question=question, hits=[], answered=False, warnings=warnings, empty_reason=reason)
         self._remember_shown(folded.copies)
-        result = self._answer(live, question, vector, hits, rows, k)
+        result = self._answer(live, question, vector, hits, rows, k, readings)
         self._confirmed(live)  # the large files' background check ran meanwhile: no answer before its verdict
         return replace(result, warnings=warnings) if warnings else result
+
+    def _read(self, index: StoredIndex, question: str, fused: dict[int, float]) -> dict[int, Reading]:
+        """The reader's reading of the best `depth` candidates by the fused score (none without a reader)."""
+        if self._reader is None or self._reader_fit is None or not fused:
+            return {}
+        rows = [row for row, _ in by_score(fused)[: self._reader_fit.depth]]
+        passages = index.passages(rows)
+        return dict(zip(rows, self._reader.read(question, [passages[row].text for row in rows]), strict=True))
 
     def _candidates(
         self, index: StoredIndex, question: str, mode: str, depth: int, allowed: np.ndarray | None, filters: Filters
@@ -288,7 +315,14 @@ class Retriever:
         return list(lines.values())
 
     def _answer(
-        self, live: _Live, question: str, vector: np.ndarray, hits: list[Hit], rows: list[int], k: int
+        self,
+        live: _Live,
+        question: str,
+        vector: np.ndarray,
+        hits: list[Hit],
+        rows: list[int],
+        k: int,
+        readings: dict[int, Reading],
     ) -> SearchResult:
         """The first `k` hits highlighted, the evidence of the first EVIDENCE_HITS, the values of the first `k`."""
         asked = question_of(question)
@@ -300,6 +334,8 @@ class Retriever:
             (best.cosine if best else 0.0 for best in scored[top]),
             (overlap(asked, hit.passage.text) for hit in hits[top]),
         )
+        if readings and self._reader_fit is not None:
+            return self._read_answer(question, marked[:k], rows[:k], readings, evidence, self._reader_fit)
         shown = marked[:k]
         self._remember_shown(hit.passage for hit in shown)
         values, said = values_of(asked, shown), answered(evidence)
@@ -311,6 +347,42 @@ class Retriever:
             evidence=evidence,
             values=values,
             answer=answer_of(asked, shown, values, said),
+        )
+
+    def _read_answer(
+        self,
+        question: str,
+        hits: list[Hit],
+        rows: list[int],
+        readings: dict[int, Reading],
+        evidence: Evidence,
+        fit: ReaderFit,
+    ) -> SearchResult:
+        """The answer as the reader read it: its best sentence highlighted in each hit it read, abstention from
+        its no-answer score with the retrieval evidence, the exact answer and the values from its spans."""
+        read = [readings.get(row) for row in rows]
+        hits = [_reader_marked(hit, r, fit) for hit, r in zip(hits, read, strict=True)]
+        self._remember_shown(hit.passage for hit in hits)
+        top = hits[0].reader_score or 0.0
+        features = abstain_features(top, read[0], evidence.passage_cosine, evidence.coverage)
+        probability = answer_probability(features, fit)
+        said = probability >= fit.answer_min
+        asked = question_of(question)
+        values = values_from_spans(asked, hits, spans_of(read, fit.value_min)) if said else []
+        answer = None
+        first = read[0]
+        if said and first is not None and first.span_start >= 0 and first.margin >= fit.exact_min:
+            base = hits[0].passage.start
+            text = hits[0].passage.text[first.span_start : first.span_end]
+            answer = Answer(base + first.span_start, base + first.span_end, text)
+        return SearchResult(
+            question=question,
+            hits=hits,
+            answered=said,
+            confidence=probability,
+            evidence=evidence,
+            values=values,
+            answer=answer,
         )
 
     def search_many(
@@ -464,3 +536,13 @@ def _synced(engine: MilvusStore, stored: StoredIndex, reporter: Reporter | None)
     report = engine.sync(stored)
     if reporter is not None and report.changed:
         reporter.info(f"Milvus ({engine.target}): {report.summary()}")
+
+
+def _reader_marked(hit: Hit, reading: Reading | None, fit: ReaderFit) -> Hit:
+    """`hit` with the reader's best sentence as its highlight, and the reader's score, when it read it."""
+    if reading is None:
+        return hit
+    sentence = reading.sentence()
+    base = hit.passage.start
+    highlight = Highlight(base + sentence.start, base + sentence.end) if sentence is not None else hit.highlight
+    return replace(hit, highlight=highlight, reader_score=hit.score)

@@ -183,6 +183,51 @@ def values_of(question: Question, hits: list[Hit]) -> list[Value]:
     return _grouped(_comparable(_relevant(entries)))
 
 
+def values_from_spans(question: Question, hits: list[Hit], spans: list[tuple[int, int] | None]) -> list[Value]:
+    """The values the reader's answer spans give (`spans[i]`: hit i's span in its passage text, or None):
+    one per document, each read only inside its span, never a relative time ("last week", "Monday").
+
+    With the reader, a figure is a value only when the reader took it as the answer to this question in
+    that document, so another story's figure or the number detained for "how many were killed" is none.
+    """
+    want = want_of(question)
+    if want is None:
+        return []
+    entries: list[tuple[Reading, ValueSource]] = []
+    seen: set[tuple[str, str | None]] = set()
+    for hit, span in zip(hits, spans, strict=True):
+        if span is None or (hit.source.path, hit.source.id) in seen:
+            continue
+        read = _span_reading(want, hit.passage.text, span)
+        if read is None:
+            continue
+        seen.add((hit.source.path, hit.source.id))
+        s = hit.source
+        start, end = hit.passage.start + read.start, hit.passage.start + read.end
+        entries.append((read, ValueSource(hit.rank, s.path, s.id, s.title, s.publisher, start, end, False)))
+        for other in hit.also_in:
+            o = other.source
+            carried = [r for a, b in _sentences(other.text) for r in _all_readings(want, other.text[a:b]) if _same(r, read)]
+            if (o.path, o.id) in seen or not carried:
+                continue
+            seen.add((o.path, o.id))
+            entries.append((read, ValueSource(hit.rank, o.path, o.id, o.title, o.publisher, other.start, other.end, True)))
+    return _grouped(_comparable(entries))
+
+
+def _span_reading(want: Want, text: str, span: tuple[int, int]) -> Reading | None:
+    """The value inside text[span] (offsets into text), read in its sentence so that units and limits count."""
+    for a, b in _sentences(text):
+        if a <= span[0] < b:
+            inside = [
+                r
+                for r in _all_readings(want, text[a:b])
+                if a + r.start < span[1] and a + r.end > span[0] and not _RELATIVE.match(r.value.lower())
+            ]
+            return _moved(inside[0], a) if inside else None
+    return None
+
+
 def want_of(question: Question) -> Want | None:
     """What kind of value `question` asks for; None when it asks for no figure or date."""
     text = question.text

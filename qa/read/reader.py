@@ -1,0 +1,156 @@
+"""The shipped reader at question time: onnxruntime and the bundled tokenizer, no torch.
+
+`Reader.read(question, passages)` reads each passage with the question and returns one `Reading` per
+passage: its best answer span, the no-answer score, the window's answer logit and a score per sentence.
+Every offset is a character offset into the passage text given, so a span is an exact slice of it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import QAError
+from qa.read.data import context_sentences
+from qa.read.decode import best_span
+from qa.read.export import CARD, INPUTS, WEIGHTS_DIR, sha256_of
+from qa.read.windows import Window, WindowMaker
+
+__all__ = ["Reader", "ReaderError", "Reading", "SentenceScore", "shipped_reader"]
+
+READ_LENGTH = 256  # tokens per window at question time (as trained)
+BATCH = 8
+
+
+class ReaderError(QAError):
+    """The shipped reader's weights are missing or are not the file its card names."""
+
+
+@dataclass(frozen=True)
+class SentenceScore:
+    start: int
+    end: int
+    score: float  # mean "answering sentence" logit over the sentence's tokens
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of one passage (offsets into the passage text)."""
+
+    span_start: int
+    span_end: int
+    span_score: float  # best start + end logit
+    null: float  # no-answer score: start + end logit at [CLS] (the lowest over the passage's windows)
+    answer_logit: float  # "this passage answers the question" (the highest over its windows)
+    sentences: tuple[SentenceScore, ...]
+
+    @property
+    def margin(self) -> float:
+        """How far the best span beats "no answer here" (positive: the reader found an answer)."""
+        return self.span_score - self.null
+
+    def sentence(self) -> SentenceScore | None:
+        """The reader's best sentence: the one holding its best span, else the highest-scored one."""
+        for s in self.sentences:
+            if s.start <= self.span_start < s.end:
+                return s
+        return max(self.sentences, key=lambda s: s.score, default=None)
+
+
+class Reader:
+    """Reads (question, passage) pairs with the ONNX reader; thread-safe."""
+
+    def __init__(self, onnx_file: Path, tokenizer_file: Path, threads: int = 2) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.intra_op_num_threads = threads
+        self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._maker = WindowMaker.from_file(str(tokenizer_file), READ_LENGTH)
+        self._lock = threading.Lock()  # the tokenizer is not shared across threads safely
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Reading]:
+        if not passages:
+            return []
+        with self._lock:
+            q = self._maker.question_ids(question)
+            tokens = self._maker.passage_tokens(list(passages))
+            windows = [(p, w) for p, t in enumerate(tokens) for w in self._maker.windows(q, t)]
+        outputs = self._run([w for _, w in windows])
+        per_passage: list[list[tuple[Window, tuple[np.ndarray, ...]]]] = [[] for _ in passages]
+        for (p, w), out in zip(windows, outputs, strict=True):
+            per_passage[p].append((w, out))
+        return [_reading(text, read) for text, read in zip(passages, per_passage, strict=True)]
+
+    def _run(self, windows: list[Window]) -> list[tuple[np.ndarray, ...]]:
+        """Each window's (start, end, sentence logits, answer logit), in batches of similar length."""
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        results: list[tuple[np.ndarray, ...]] = [() for _ in windows]
+        for at in range(0, len(order), BATCH):
+            chunk = order[at : at + BATCH]
+            width = max(len(windows[i].ids) for i in chunk)
+            feed = {name: np.zeros((len(chunk), width), np.int64) for name in INPUTS}
+            for row, i in enumerate(chunk):
+                n = len(windows[i].ids)
+                feed["input_ids"][row, :n] = windows[i].ids
+                feed["attention_mask"][row, :n] = 1
+                feed["token_type_ids"][row, :n] = windows[i].type_ids
+            start, end, sentence, answer = self._session.run(None, feed)
+            for row, i in enumerate(chunk):
+                n = len(windows[i].ids)
+                results[i] = (start[row, :n], end[row, :n], sentence[row, :n], answer[row])
+        return results
+
+
+def _reading(text: str, read: list[tuple[Window, tuple[np.ndarray, ...]]]) -> Reading:
+    guesses = [best_span(w, out[0], out[1]) for w, out in read]
+    top = max(guesses, key=lambda g: g.score)
+    spans = context_sentences(text)
+    scores = [-np.inf] * len(spans)
+    for w, out in read:
+        starts = np.array([o[0] for o in w.offsets[w.first : w.last]])
+        logits = out[2][w.first : w.last]
+        for k, (s, e) in enumerate(spans):
+            inside = (starts >= s) & (starts < e)
+            if inside.any():
+                scores[k] = max(scores[k], float(logits[inside].mean()))
+    return Reading(
+        span_start=top.start,
+        span_end=top.end,
+        span_score=top.score,
+        null=min(g.null for g in guesses),
+        answer_logit=max(float(out[3]) for _, out in read),
+        sentences=tuple(SentenceScore(s, e, sc) for (s, e), sc in zip(spans, scores, strict=True) if sc > -np.inf),
+    )
+
+
+def card() -> dict[str, Any]:
+    """The shipped reader's card (qa/read/weights/reader.json): its file, sha256 and fitted settings."""
+    try:
+        loaded: dict[str, Any] = json.loads(CARD.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReaderError(f"the reader's card {CARD} cannot be read ({exc}); reinstall newsqa") from None
+    return loaded
+
+
+@lru_cache(maxsize=1)
+def shipped_reader(model_dir: str) -> Reader:
+    """The reader shipped in the package, its hash checked against the card; tokenizer of `model_dir`."""
+    info = card()
+    onnx_file = WEIGHTS_DIR / str(info.get("file", "reader.onnx"))
+    if not onnx_file.is_file():
+        raise ReaderError(f"the reader's weights are missing ({onnx_file}); reinstall newsqa, or answer with --fast")
+    if sha256_of(onnx_file) != info.get("sha256"):
+        raise ReaderError(
+            f"the reader's weights {onnx_file} are not the file its card names (sha256 differs); reinstall newsqa"
+        )
+    return Reader(onnx_file, Path(model_dir) / "tokenizer.json")
