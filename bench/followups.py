@@ -62,6 +62,8 @@ def main() -> None:
     parser.add_argument("--split", choices=["all", "dev", "heldout"], default="all")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a followup.py setting")
     parser.add_argument("--verbose", "-v", action="store_true", help="print the rewritten queries")
+    parser.add_argument("--fast", action="store_true", help="no reader (retrieval alone)")
+    parser.add_argument("--topic-bonus", type=float, default=None, help="try another ReaderFit.topic_bonus")
     args = parser.parse_args()
     for setting in args.set:
         name, value = setting.split("=", 1)
@@ -70,8 +72,12 @@ def main() -> None:
     dialogues = [json.loads(line) for line in args.dialogues.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.split != "all":
         dialogues = [d for d in dialogues if (_number(d["id"]) % 2 == 1) == (args.split == "dev")]
-    retriever = Retriever.open(docs=args.docs, index=args.index)
+    retriever = Retriever.open(docs=args.docs, index=args.index, reader=not args.fast)
 
+    if args.topic_bonus is not None and retriever._reader_fit is not None:
+        from dataclasses import replace
+
+        retriever._reader_fit = replace(retriever._reader_fit, topic_bonus=args.topic_bonus)
     firsts_resolved = [followup.resolve(d["turns"][0], []) for d in dialogues]
     firsts = list(retriever.search_many([d["turns"][0] for d in dialogues], k=args.k, mode=args.mode))
     topics = "topic" in Turn.__dataclass_fields__  # also runs against the version before topics, for comparison
@@ -81,7 +87,8 @@ def main() -> None:
     ]
     resolved = [followup.resolve(d["turns"][1], [turn]) for d, turn in zip(dialogues, turns, strict=True)]
     alone = list(retriever.search_many([d["turns"][1] for d in dialogues], k=args.k, mode=args.mode))
-    with_context = list(retriever.search_many([r.query for r in resolved], k=args.k, mode=args.mode))
+    # the topic article (the document turn 1's answer came from) is read first, as the chat does
+    with_context = [retriever.search(r.query, k=args.k, mode=args.mode, article=r.article) for r in resolved]
 
     width = max(len(d["id"]) for d in dialogues)
     print(f"{'dialogue':<{width}}  turn1  alone  context  turn 2")

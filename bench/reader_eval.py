@@ -56,7 +56,9 @@ def retrievers(docs: Path, index: Path) -> dict[bool, Retriever]:
     }
 
 
-def run(retriever: Retriever, qs: list[dict[str, Any]], k: int, mode: str, **kw: Any) -> tuple[list[SearchResult], float]:
+def run(
+    retriever: Retriever, qs: list[dict[str, Any]], k: int, mode: str, **kw: Any
+) -> tuple[list[SearchResult], float]:
     began = time.perf_counter()
     results = list(retriever.search_many([q["question"] for q in qs], k=k, mode=mode, **kw))
     return results, 1000 * (time.perf_counter() - began) / max(1, len(qs))
@@ -88,8 +90,10 @@ def bbc(args: argparse.Namespace) -> None:
     exact = [q for q in ans if q.get("kind") in EXACT_KINDS]
     opened = retrievers(BBC, args.bbc_index)
     print(f"\nBBC dev held-out: {len(ans)} answerable, {len(unans)} unanswerable (dev file and near-topic file)\n")
-    print("| system | top-1 gold | top-5 gold | in highlight | false abstain | unanswerable abstained "
-          "| false panels (k=3) | exact shown | exact right | ms/q |")
+    print(
+        "| system | top-1 gold | top-5 gold | in highlight | false abstain | unanswerable abstained "
+        "| false panels (k=3) | exact shown | exact right | ms/q |"
+    )
     print("|---" * 10 + "|")
     for name, mode, read in SYSTEMS:
         r = opened[read]
@@ -160,9 +164,15 @@ def recall_sets(args: argparse.Namespace, dataset: str) -> None:
         firsts = [bool(r.hits) and success(q, r.hits[0], dataset) for q, r in zip(qs, res, strict=True)]
         held = [f for q, f in zip(qs, firsts, strict=True) if q["id"] in held_ids]
         in_hl = sum(
-            f and contains(r.hits[0].highlight_text or "", q["answers"]) for q, r, f in zip(qs, res, firsts, strict=True)
+            f and contains(r.hits[0].highlight_text or "", q["answers"])
+            for q, r, f in zip(qs, res, firsts, strict=True)
         )
-        cells = [share(sum(firsts), len(qs)), share(sum(held), len(held)) if held else "-", share(in_hl, len(qs)), f"{ms:.0f}"]
+        cells = [
+            share(sum(firsts), len(qs)),
+            share(sum(held), len(held)) if held else "-",
+            share(in_hl, len(qs)),
+            f"{ms:.0f}",
+        ]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
@@ -177,7 +187,8 @@ def seeds(args: argparse.Namespace) -> None:
         answers = [[a for a in q.get("answers", [])] for q in qs]
         top = sum(bool(r.hits) and contains(r.hits[0].text, a) for r, a in zip(res, answers, strict=True))
         exact = sum(
-            r.answer is not None and any(x.lower() in r.answer.text.lower() or r.answer.text.lower() in x.lower() for x in a)
+            r.answer is not None
+            and any(x.lower() in r.answer.text.lower() or r.answer.text.lower() in x.lower() for x in a)
             for r, a in zip(res, answers, strict=True)
         )
         print(f"| {name} | {share(top, len(qs))} | {share(exact, len(qs))} | {ms:.0f} |")

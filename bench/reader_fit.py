@@ -45,8 +45,8 @@ from qa.read.reader import card  # noqa: E402
 from qa.search.evaluate import _ends_with  # noqa: E402
 from qa.search.reading import ABSTAIN_FEATURES, RERANK_FEATURES, ReaderFit, abstain_features  # noqa: E402
 
-MAX_DEPTH = 30
-DEPTHS = (3, 5, 8, 10, 15, 20, 30)
+MAX_DEPTH = 20
+DEPTHS = (3, 5, 8, 10, 15, 20)
 WORK = Path("/tmp/newsqa-bench")
 BBC = ROOT.parent / "shared" / "data" / "bbc"
 V2 = ROOT.parent / "shared" / "data" / "dev-v2.0.json"
@@ -55,9 +55,9 @@ NEAR = ROOT / "bench" / "bbc_unanswerable.jsonl"
 
 def bbc_questions(part: str) -> list[dict[str, Any]]:
     near = [json.loads(line) for line in NEAR.read_text().splitlines() if line.strip()]
-    return questions("heldout" if part == HELD else "fit") + [q for q in near if part_of(q["id"]) == (
-        "heldout" if part == HELD else "fit"
-    )]
+    return questions("heldout" if part == HELD else "fit") + [
+        q for q in near if part_of(q["id"]) == ("heldout" if part == HELD else "fit")
+    ]
 
 
 def v2_corpus(part: str, per_kind: int, seed: int = 0) -> tuple[Path, list[dict[str, Any]]]:
@@ -105,12 +105,10 @@ def collect(retriever: Retriever, qs: list[dict[str, Any]]) -> list[dict[str, An
         sources = retriever._current().sources
         answers = [a.lower() for a in q.get("answers", [])]
         cands = []
-        for row, fused, r, passage in captured.get("rows", []):
+        for _row, fused, r, passage in captured.get("rows", []):
             source = sources[passage.doc_key]
             text = passage.text.lower()
-            from_gold = (
-                source.id == q["gold_id"] if "gold_id" in q else _ends_with(source.path, q.get("path", ""))
-            )
+            from_gold = source.id == q["gold_id"] if "gold_id" in q else _ends_with(source.path, q.get("path", ""))
             span = passage.text[r.span_start : r.span_end].lower() if r.span_start >= 0 else ""
             cands.append(
                 {
@@ -250,7 +248,9 @@ def fit_all(rows: list[dict[str, Any]], bbc_rows: list[dict[str, Any]]) -> tuple
             exact_min = margin
     covered = sum(m >= exact_min for m, _ in shown)
     precision = sum(ok for m, ok in shown if m >= exact_min) / max(1, covered)
-    report.append(f"exact answer on fit: margin >= {exact_min:.3f}: shown {covered}/{len(shown)}, right {precision:.3f}")
+    report.append(
+        f"exact answer on fit: margin >= {exact_min:.3f}: shown {covered}/{len(shown)}, right {precision:.3f}"
+    )
     block = {
         "depth": depth,
         "rerank": [round(float(v), 6) for v in w],

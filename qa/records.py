@@ -480,6 +480,7 @@ class Turn:
     topic: tuple[tuple[str, float], ...] = ()  # the conversation's topic after it: (word, weight), in order of mention
     highlight: str | None = None  # its top passage's highlighted sentence
     answered: bool = True  # False when the bot abstained: its passages are not taken as the answer
+    article: str | None = None  # the document its answer came from (the top hit's), when it answered
 
     @classmethod
     def of(
@@ -500,6 +501,7 @@ class Turn:
             topic,
             top.highlight_text if top is not None else None,
             bool(result.answered) and top is not None,
+            top.passage.doc_key if top is not None and result.answered else None,
         )
 
     @property

@@ -59,12 +59,13 @@ def cli(capsys) -> Callable[..., tuple[int, str, str]]:
 
 @pytest.fixture
 def open_hashed(tmp_path) -> Callable[..., object]:
-    """`open_hashed(docs)`: a Retriever over `docs` with the hashing embedder, its index in tmp_path/idx."""
+    """`open_hashed(docs)`: a Retriever over `docs` with the hashing embedder, its index in tmp_path/idx (and the
+    shipped reader unless reader=False)."""
     from qa import Retriever
     from qa.embed import HashEmbedder
 
-    def open_(docs: Path, index: Path | None = None) -> Retriever:
-        return Retriever.open(docs=docs, index=index or tmp_path / "idx", embedder=HashEmbedder())
+    def open_(docs: Path, index: Path | None = None, *, reader: bool = True) -> Retriever:
+        return Retriever.open(docs=docs, index=index or tmp_path / "idx", embedder=HashEmbedder(), reader=reader)
 
     return open_
 

@@ -173,7 +173,13 @@ class Chat:
         if self._filters():
             self.say(f"filters: {self._filters()}", "dim")
         result = self.retriever.search(
-            resolved.query, k=self.k, mode=self.mode, source=self.source, since=self.since, until=self.until
+            resolved.query,
+            k=self.k,
+            mode=self.mode,
+            source=self.source,
+            since=self.since,
+            until=self.until,
+            article=resolved.article,
         )
         render_result(self.console, result)
         self.last = result

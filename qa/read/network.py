@@ -17,7 +17,7 @@ from torch import nn
 OUTPUTS = ("start_logits", "end_logits", "sentence_logits", "answer_logit")
 
 
-class ReaderNetwork(nn.Module):  # type: ignore[misc]
+class ReaderNetwork(nn.Module):
     def __init__(self, encoder: Any) -> None:
         super().__init__()
         self.encoder = encoder

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,13 +21,15 @@ import numpy as np
 from qa.errors import QAError
 from qa.read.data import context_sentences
 from qa.read.decode import best_span
-from qa.read.export import CARD, INPUTS, WEIGHTS_DIR, sha256_of
+from qa.read.export import CARD, WEIGHTS_DIR, sha256_of
 from qa.read.windows import Window, WindowMaker
 
 __all__ = ["Reader", "ReaderError", "Reading", "SentenceScore", "shipped_reader"]
 
 READ_LENGTH = 256  # tokens per window at question time (as trained)
-BATCH = 8
+# Dynamic int8 quantization scales a call's activations together: a window run beside others would score a
+# little differently. One window a call keeps a passage's reading its own (and needs no padding: faster).
+WORKERS = 2  # windows run on this many threads at once (onnxruntime releases the GIL)
 
 
 class ReaderError(QAError):
@@ -67,7 +70,7 @@ class Reading:
 class Reader:
     """Reads (question, passage) pairs with the ONNX reader; thread-safe."""
 
-    def __init__(self, onnx_file: Path, tokenizer_file: Path, threads: int = 2) -> None:
+    def __init__(self, onnx_file: Path, tokenizer_file: Path, threads: int = 1) -> None:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -77,6 +80,7 @@ class Reader:
         self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self._maker = WindowMaker.from_file(str(tokenizer_file), READ_LENGTH)
         self._lock = threading.Lock()  # the tokenizer is not shared across threads safely
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="newsqa-reader")
 
     def read(self, question: str, passages: Sequence[str]) -> list[Reading]:
         if not passages:
@@ -92,23 +96,19 @@ class Reader:
         return [_reading(text, read) for text, read in zip(passages, per_passage, strict=True)]
 
     def _run(self, windows: list[Window]) -> list[tuple[np.ndarray, ...]]:
-        """Each window's (start, end, sentence logits, answer logit), in batches of similar length."""
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
-        results: list[tuple[np.ndarray, ...]] = [() for _ in windows]
-        for at in range(0, len(order), BATCH):
-            chunk = order[at : at + BATCH]
-            width = max(len(windows[i].ids) for i in chunk)
-            feed = {name: np.zeros((len(chunk), width), np.int64) for name in INPUTS}
-            for row, i in enumerate(chunk):
-                n = len(windows[i].ids)
-                feed["input_ids"][row, :n] = windows[i].ids
-                feed["attention_mask"][row, :n] = 1
-                feed["token_type_ids"][row, :n] = windows[i].type_ids
-            start, end, sentence, answer = self._session.run(None, feed)
-            for row, i in enumerate(chunk):
-                n = len(windows[i].ids)
-                results[i] = (start[row, :n], end[row, :n], sentence[row, :n], answer[row])
-        return results
+        """Each window's (start, end, sentence logits, answer logit), one window a call, WORKERS at once."""
+        if len(windows) < 2:
+            return [self._one(w) for w in windows]
+        return list(self._pool.map(self._one, windows))
+
+    def _one(self, window: Window) -> tuple[np.ndarray, ...]:
+        feed = {
+            "input_ids": np.array([window.ids], np.int64),
+            "attention_mask": np.ones((1, len(window.ids)), np.int64),
+            "token_type_ids": np.array([window.type_ids], np.int64),
+        }
+        start, end, sentence, answer = self._session.run(None, feed)
+        return start[0], end[0], sentence[0], answer[0]
 
 
 def _reading(text: str, read: list[tuple[Window, tuple[np.ndarray, ...]]]) -> Reading:

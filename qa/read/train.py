@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.read.data import HELD, QAItem, context_sentences, load_squad, sentence_of
+from qa.read.data import QAItem, context_sentences, load_squad, sentence_of
 from qa.read.decode import best_span
 from qa.read.windows import Window, WindowMaker
 
@@ -63,7 +62,9 @@ def label_window(window: Window, answer: tuple[int, int] | None, sentence: tuple
 def without_answer(item: QAItem) -> str | None:
     """The passage with every sentence that holds an answer text removed: the same topic, no answer."""
     golds = [item.context[a:b] for a, b in item.answers]
-    kept = [item.context[s:e] for s, e in context_sentences(item.context) if not any(g in item.context[s:e] for g in golds)]
+    kept = [
+        item.context[s:e] for s, e in context_sentences(item.context) if not any(g in item.context[s:e] for g in golds)
+    ]
     text = " ".join(kept)
     return text if len(kept) >= 2 and not any(g in text for g in golds) else None
 

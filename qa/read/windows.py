@@ -54,9 +54,7 @@ class WindowMaker:
         encodings = self.tokenizer.encode_batch(passages, add_special_tokens=False)
         return [(list(e.ids), [tuple(o) for o in e.offsets]) for e in encodings]
 
-    def windows(
-        self, question_ids: list[int], passage: tuple[list[int], list[tuple[int, int]]]
-    ) -> list[Window]:
+    def windows(self, question_ids: list[int], passage: tuple[list[int], list[tuple[int, int]]]) -> list[Window]:
         ids, offsets = passage
         head = [self.cls, *question_ids, self.sep]
         budget = max(16, self.max_length - len(head) - 1)

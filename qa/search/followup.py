@@ -97,6 +97,8 @@ class Resolved:
     reason: str  # why, in a few words: "starts with 'and'", "refers back with 'them'", "self-contained", …
     # the conversation's topic after this question, in order of mention: keep it in the turn (Turn.of(..., topic=))
     topic: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+    # the conversation's topic article (the document the last answer came from), read first for a follow-up
+    article: str | None = field(default=None, compare=False)
 
 
 def resolve(question: str, turns: Sequence[Turn]) -> Resolved:
@@ -118,7 +120,7 @@ def resolve(question: str, turns: Sequence[Turn]) -> Resolved:
     if not extra:
         why = "its topic has faded: ask it in full" if topic_of(last) else "the last turn has no content words"
         return Resolved(question, False, f"{reason}, but {why}", topic)
-    return Resolved(" ".join([own, *extra]), True, reason, topic)
+    return Resolved(" ".join([own, *extra]), True, reason, topic, last.article)
 
 
 def own_topic(question: str) -> tuple[tuple[str, float], ...]:
@@ -267,16 +269,18 @@ def _stem(word: str) -> str:
     return stem_of(word.lower().replace("’", "'").removesuffix("'s"))
 
 
-def history_resolver(retriever: Retriever, mode: str = "hybrid", *, turns: int = 3) -> Callable[[str, list[str]], str]:
+def history_resolver(
+    retriever: Retriever, mode: str = "hybrid", *, turns: int = 3
+) -> Callable[[str, list[str]], Resolved]:
     """For the HTTP API, whose client sends only its previous questions: replay the last `turns` of them
     (each resolved against the ones before it and searched) to get the context for the new question."""
 
-    def resolve_with(question: str, context: list[str]) -> str:
+    def resolve_with(question: str, context: list[str]) -> Resolved:
         previous: list[Turn] = []
         for earlier in context[-turns:]:
             resolved = resolve(earlier, previous)
-            result = retriever.search(resolved.query, k=PASSAGES_PER_TURN, mode=mode)
+            result = retriever.search(resolved.query, k=PASSAGES_PER_TURN, mode=mode, article=resolved.article)
             previous.append(Turn.of(earlier, result, resolved.query, topic=resolved.topic))
-        return resolve(question, previous).query
+        return resolve(question, previous)
 
     return resolve_with

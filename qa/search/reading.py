@@ -9,7 +9,7 @@ block "fit"), beside the weights it was fitted for.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ class ReaderFit:
     answer_min: float  # answered when the abstention probability is at least this
     exact_min: float  # the exact answer is shown when the top hit's span margin is at least this
     value_min: float  # a hit's span gives a value when its margin is at least this
+    topic_bonus: float = 0.0  # added to the rerank logit of a follow-up's topic-article passages
 
     @classmethod
     def of(cls, block: Mapping[str, Any]) -> ReaderFit:
@@ -38,11 +39,12 @@ class ReaderFit:
             answer_min=float(block["answer_min"]),
             exact_min=float(block["exact_min"]),
             value_min=float(block["value_min"]),
+            topic_bonus=float(block.get("topic_bonus", 0.0)),
         )
 
 
-def _logistic(weights: Sequence[float], values: Sequence[float]) -> float:
-    z = weights[-1] + sum(w * v for w, v in zip(weights[:-1], values, strict=True))
+def _logistic(weights: Sequence[float], values: Sequence[float], offset: float = 0.0) -> float:
+    z = offset + weights[-1] + sum(w * v for w, v in zip(weights[:-1], values, strict=True))
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
@@ -50,10 +52,16 @@ def rerank_features(fused: float, reading: Reading) -> tuple[float, ...]:
     return (fused, reading.margin, reading.answer_logit, reading.span_score)
 
 
-def reranked(fused: dict[int, float], readings: Mapping[int, Reading], fit: ReaderFit) -> dict[int, float]:
-    """row -> score: a read row's is the probability that it answers the question; rows not read keep their
-    order after every read one (their fused score scaled below the lowest read probability)."""
-    scores = {row: _logistic(fit.rerank, rerank_features(fused[row], r)) for row, r in readings.items()}
+def reranked(
+    fused: dict[int, float], readings: Mapping[int, Reading], fit: ReaderFit, preferred: Set[int] = frozenset()
+) -> dict[int, float]:
+    """row -> score: a read row's is the probability that it answers the question (a `preferred` row's, of a
+    follow-up's topic article, with `topic_bonus` added to its logit); rows not read keep their order after
+    every read one (their fused score scaled below the lowest read probability)."""
+    scores = {
+        row: _logistic(fit.rerank, rerank_features(fused[row], r), fit.topic_bonus if row in preferred else 0.0)
+        for row, r in readings.items()
+    }
     if not scores:
         return fused
     floor = min(scores.values())
@@ -62,7 +70,9 @@ def reranked(fused: dict[int, float], readings: Mapping[int, Reading], fit: Read
     return {row: scores.get(row, s * scale) for row, s in fused.items()}
 
 
-def abstain_features(top_prob: float, reading: Reading | None, passage_cosine: float, coverage: float) -> tuple[float, ...]:
+def abstain_features(
+    top_prob: float, reading: Reading | None, passage_cosine: float, coverage: float
+) -> tuple[float, ...]:
     if reading is None:
         return (top_prob, -10.0, -10.0, passage_cosine, coverage)
     return (top_prob, reading.margin, reading.answer_logit, passage_cosine, coverage)

@@ -19,9 +19,20 @@ from qa.errors import IndexDamagedError
 from qa.indexing.build import ensure_index
 from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question, check_text
 from qa.paths import default_docs, default_index_dir
-from qa.read.reader import Reader
-from qa.records import Answer, ChunkSettings, Embedder, Evidence, Hit, Highlight, IndexedDocument, Passage, Reporter, SearchResult, Source
-from qa.read.reader import Reading, card, shipped_reader
+from qa.read.reader import Reader, Reading, card, shipped_reader
+from qa.records import (
+    Answer,
+    ChunkSettings,
+    Embedder,
+    Evidence,
+    Highlight,
+    Hit,
+    IndexedDocument,
+    Passage,
+    Reporter,
+    SearchResult,
+    Source,
+)
 from qa.search.abstain import answered, confidence, evidence_of
 from qa.search.answer import answer_of
 from qa.search.candidates import Candidates, Filters, depth_for, gather
@@ -29,8 +40,8 @@ from qa.search.filters import allowed_rows, why_empty
 from qa.search.folding import HitFolder
 from qa.search.highlight import highlight_hits, overlap, question_of
 from qa.search.ranking import by_score, in_corpus_order, shown_window
-from qa.search.sources import Sources
 from qa.search.reading import ReaderFit, abstain_features, answer_probability, reranked, spans_of
+from qa.search.sources import Sources
 from qa.search.values import values_from_spans, values_of
 from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
 from qa.storage.generations import StoredIndex, damaged, live_generation, mark_damaged, read_index
@@ -181,6 +192,7 @@ class Retriever:
         since: str | None = None,
         until: str | None = None,
         group_copies: bool = True,
+        article: str | None = None,
     ) -> SearchResult:
         """The `k` passages that best answer `question`, best first (ties broken by corpus order).
 
@@ -188,7 +200,9 @@ class Retriever:
         documents whose publisher, byline, title or path contains it (case-insensitive); `since` and
         `until` (YYYY-MM-DD, inclusive) keep documents published in that range, so documents without a
         date are left out when either is given. With `group_copies`, a passage that another document
-        carries too (wire copy) is shown once, with the others in `Hit.also_in`.
+        carries too (wire copy) is shown once, with the others in `Hit.also_in`. `article` (a document key:
+        a follow-up's topic article, `Turn.article`) is read first: the reader reads its candidate passages
+        before the others and prefers the answer it finds there.
         """
         question, k, mode = check_question(question), check_k(k), check_mode(mode)
         if source is not None:
@@ -206,10 +220,10 @@ class Retriever:
             filters, depth = Filters.of(source, since, until, allowed), depth_for(k, total)
             vector, found, mirror_warning = self._candidates(index, question, mode, depth, allowed, filters)
             fused = found.fused(mode)
-            readings = self._read(index, question, fused)
+            readings, preferred = self._read(index, question, fused, article)
             if readings:
                 assert self._reader_fit is not None
-                fused = reranked(fused, readings, self._reader_fit)
+                fused = reranked(fused, readings, self._reader_fit, preferred)
             ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)
             # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
             folded = live.folder.fold(
@@ -232,13 +246,23 @@ class Retriever:
         self._confirmed(live)  # the large files' background check ran meanwhile: no answer before its verdict
         return replace(result, warnings=warnings) if warnings else result
 
-    def _read(self, index: StoredIndex, question: str, fused: dict[int, float]) -> dict[int, Reading]:
-        """The reader's reading of the best `depth` candidates by the fused score (none without a reader)."""
+    def _read(
+        self, index: StoredIndex, question: str, fused: dict[int, float], article: str | None
+    ) -> tuple[dict[int, Reading], set[int]]:
+        """The reader's reading of the best `depth` candidates by the fused score (none without a reader), the
+        candidates of `article` first; and the rows of `article` it read."""
         if self._reader is None or self._reader_fit is None or not fused:
-            return {}
-        rows = [row for row, _ in by_score(fused)[: self._reader_fit.depth]]
+            return {}, set()
+        depth = self._reader_fit.depth
+        ranked = [row for row, _ in by_score(fused)]
+        preferred: list[int] = []
+        if article is not None and article in index.documents:
+            own = {int(row) for row in index.rows_of_documents([article])}
+            preferred = [row for row in ranked if row in own][:depth]
+        rows = list(dict.fromkeys([*preferred, *ranked[:depth]]))
         passages = index.passages(rows)
-        return dict(zip(rows, self._reader.read(question, [passages[row].text for row in rows]), strict=True))
+        readings = self._reader.read(question, [passages[row].text for row in rows])
+        return dict(zip(rows, readings, strict=True)), set(preferred)
 
     def _candidates(
         self, index: StoredIndex, question: str, mode: str, depth: int, allowed: np.ndarray | None, filters: Filters

@@ -205,13 +205,14 @@ def values_from_spans(question: Question, hits: list[Hit], spans: list[tuple[int
         s = hit.source
         start, end = hit.passage.start + read.start, hit.passage.start + read.end
         entries.append((read, ValueSource(hit.rank, s.path, s.id, s.title, s.publisher, start, end, False)))
-        for other in hit.also_in:
+        for other in hit.also_in:  # a wire copy: under the value its own text gives where the span's figure is
             o = other.source
-            carried = [r for a, b in _sentences(other.text) for r in _all_readings(want, other.text[a:b]) if _same(r, read)]
-            if (o.path, o.id) in seen or not carried:
+            own = _copy_reading(want, other.text, read)
+            if (o.path, o.id) in seen or own is None:
                 continue
             seen.add((o.path, o.id))
-            entries.append((read, ValueSource(hit.rank, o.path, o.id, o.title, o.publisher, other.start, other.end, True)))
+            source = ValueSource(hit.rank, o.path, o.id, o.title, o.publisher, other.start, other.end, True)
+            entries.append((own, source))
     return _grouped(_comparable(entries))
 
 

@@ -14,14 +14,22 @@ from qa.read.data import FIT, HELD, article_part, load_squad
 pytestmark = pytest.mark.model
 
 PARAGRAPHS = [
-    ("Kazakhstan", "The alliance sent about 2,500 troops in January. They began to leave on January 13.", [
-        ("How many troops did the alliance send?", "2,500"),
-        ("When did the troops begin to leave?", "January 13"),
-    ]),
-    ("Budget", "The finance minister, Anna Berg, presented the budget on Tuesday. It raises spending by 4%.", [
-        ("Who presented the budget?", "Anna Berg"),
-        ("By how much does the budget raise spending?", "4%"),
-    ]),
+    (
+        "Kazakhstan",
+        "The alliance sent about 2,500 troops in January. They began to leave on January 13.",
+        [
+            ("How many troops did the alliance send?", "2,500"),
+            ("When did the troops begin to leave?", "January 13"),
+        ],
+    ),
+    (
+        "Budget",
+        "The finance minister, Anna Berg, presented the budget on Tuesday. It raises spending by 4%.",
+        [
+            ("Who presented the budget?", "Anna Berg"),
+            ("By how much does the budget raise spending?", "4%"),
+        ],
+    ),
 ]
 
 
@@ -47,14 +55,32 @@ def test_load_squad_takes_answers_and_unanswerables(tmp_path: Path) -> None:
             assert it.context[a:b] in {"2,500", "January 13", "Anna Berg", "4%"}
     parts = {article_part(title) for title, _, _ in PARAGRAPHS}
     halves = [load_squad(f"{tmp_path / 's.json'}@{part}") for part in (FIT, HELD)]
-    assert sum(len(h) for h in halves) == 6 and {p for p, h in zip((FIT, HELD), halves) if h} == parts
+    assert sum(len(h) for h in halves) == 6 and {p for p, h in zip((FIT, HELD), halves, strict=False) if h} == parts
 
 
 def test_a_tiny_run_trains_resumes_and_exports(tmp_path: Path) -> None:
     squad = write_squad(tmp_path / "train.json", impossible=True)
     out = tmp_path / "run"
-    args = ["--train", str(squad), "--out", str(out), "--batch", "4", "--max-length", "48", "--stride", "16",
-            "--save-every", "1", "--eval-every", "1", "--heldout", str(squad), "--heldout-questions", "3"]
+    args = [
+        "--train",
+        str(squad),
+        "--out",
+        str(out),
+        "--batch",
+        "4",
+        "--max-length",
+        "48",
+        "--stride",
+        "16",
+        "--save-every",
+        "1",
+        "--eval-every",
+        "1",
+        "--heldout",
+        str(squad),
+        "--heldout-questions",
+        "3",
+    ]
     assert train.main(args) == 0
     saved = json.loads((out / "train.json").read_text())
     assert saved["steps"] >= 2 and saved["questions"] == 6

@@ -140,13 +140,20 @@ def test_a_last_turn_without_content_words_adds_nothing():
 
 
 def test_turn_of_keeps_the_question_the_query_top_passage_texts_topic_and_answer():
-    hits = [SimpleNamespace(text=f"passage {i}", highlight_text=f"sentence {i}") for i in range(3)]
+    hits = [
+        SimpleNamespace(text=f"passage {i}", highlight_text=f"sentence {i}", passage=SimpleNamespace(doc_key=f"d{i}"))
+        for i in range(3)
+    ]
     result = SimpleNamespace(hits=hits, answered=True)
     topic = (("troops", 0.7),)
     turn = Turn.of("who led them?", result, "who led them? troops", topic=topic)
-    assert turn == Turn("who led them?", "who led them? troops", ("passage 0", "passage 1"), topic, "sentence 0", True)
+    expected = Turn(
+        "who led them?", "who led them? troops", ("passage 0", "passage 1"), topic, "sentence 0", True, "d0"
+    )
+    assert turn == expected  # the topic article: the document the answer came from
     assert Turn.of("q?", result).searched == "q?"
-    assert not Turn.of("q?", SimpleNamespace(hits=hits, answered=False)).answered
+    abstained = Turn.of("q?", SimpleNamespace(hits=hits, answered=False))
+    assert not abstained.answered and abstained.article is None
     assert not Turn.of("q?", SimpleNamespace(hits=[], answered=True)).answered
 
 
@@ -176,8 +183,10 @@ def test_history_resolver_carries_the_previous_question_into_a_follow_up(corpus,
 
     retriever = open_hashed(corpus)
     resolve_with = history_resolver(retriever)
-    assert resolve_with("What set police vehicles ablaze?", []) == "What set police vehicles ablaze?"
-    query = resolve_with("and when did they start?", ["Why did the fuel price protests happen?"])
+    assert resolve_with("What set police vehicles ablaze?", []).query == "What set police vehicles ablaze?"
+    resolved = resolve_with("and when did they start?", ["Why did the fuel price protests happen?"])
+    query = resolved.query
+    assert resolved.used_context and resolved.article is not None  # the first answer's article is read first
     assert query.startswith("when did they start?") or query.startswith("when did they start")
     assert "fuel" in query.lower()
 

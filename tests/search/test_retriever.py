@@ -166,7 +166,7 @@ def test_confidence_does_not_move_with_k(seeds, open_hashed, question):
 def test_a_passage_scores_the_same_whatever_else_is_asked_for(seeds, open_hashed, mode):
     """Scores are absolute (no min-max over the candidates): k and filters change which passages are shown,
     never the score of one that is; in hybrid mode every hit carries both its cosine and its BM25."""
-    retriever = open_hashed(seeds)
+    retriever = open_hashed(seeds, reader=False)  # retrieval's own scores (the reader's: the test below)
     question = "When did the withdrawal of the troops finish?"
     wide = {hit.passage.id: hit.score for hit in retriever.search(question, k=10, mode=mode).hits}
     narrow = retriever.search(question, k=1, mode=mode).hits[0]
@@ -183,6 +183,22 @@ def test_a_passage_scores_the_same_whatever_else_is_asked_for(seeds, open_hashed
                 retriever, question
             )
             assert hit.score == pytest.approx(expected, abs=1e-6)
+
+
+def test_with_the_reader_a_read_passage_scores_the_same_whatever_else_is_asked_for(seeds, open_hashed):
+    """The reader reads each passage window on its own, so a passage it read has one probability for a question,
+    whatever k and the filters are; the hits are in the order of those probabilities."""
+    retriever = open_hashed(seeds)
+    question = "When did the withdrawal of the troops finish?"
+    wide = retriever.search(question, k=10).hits
+    read = {hit.passage.id: hit.reader_score for hit in wide if hit.reader_score is not None}
+    assert len(read) >= 5
+    scores = [hit.score for hit in wide]
+    assert scores == sorted(scores, reverse=True)
+    for hit in [*retriever.search(question, k=1).hits, *retriever.search(question, k=3, source="003").hits]:
+        if hit.reader_score is not None and hit.passage.id in read:
+            assert hit.reader_score == pytest.approx(read[hit.passage.id], abs=1e-6)
+            assert hit.score == hit.reader_score
 
 
 def _ceiling(retriever, question: str) -> float:

@@ -56,14 +56,15 @@ def _jobs(retriever: Retriever) -> list[tuple[str, Any]]:
     replay = history_resolver(retriever)
     for first, second in DIALOGUES:
         jobs.append((f"turn: {second}", lambda a=first, b=second: _followup(retriever, a, b)))
-        jobs.append((f"replayed: {second}", lambda a=first, b=second: replay(b, [a])))
+        jobs.append((f"replayed: {second}", lambda a=first, b=second: replay(b, [a]).query))
     return jobs
 
 
 def _followup(retriever: Retriever, first: str, second: str) -> dict[str, Any]:
     earlier = retriever.search(first, k=3)
     resolved = resolve(second, [Turn.of(first, earlier)])
-    return {"query": resolved.query, "answer": retriever.search(resolved.query, k=3).to_dict()}
+    answer = retriever.search(resolved.query, k=3, article=resolved.article)
+    return {"query": resolved.query, "answer": answer.to_dict()}
 
 
 def test_searches_and_follow_ups_from_8_threads_equal_single_threaded_ones(seeds, tmp_path, open_hashed):

@@ -25,10 +25,12 @@ from qa.fronts.server.models import (
 )
 from qa.inputs import MAX_AROUND, MAX_BODY_BYTES, MAX_QUESTION_CHARS, check_question, check_text
 from qa.records import Passage
+from qa.search.followup import Resolved
 from qa.search.retriever import Retriever
 from qa.version import __version__
 
-Resolver = Callable[[str, list[str]], str]
+# a follow-up made self-contained: the query, or the query with the topic article to read first
+Resolver = Callable[[str, list[str]], "str | Resolved"]
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # the page's files, served from memory by name: no route maps a request onto the file system
 PAGE_FILES = {
@@ -117,12 +119,21 @@ def _add_search(app: FastAPI, retriever: Retriever, max_question: int, resolve: 
         ]
         if request.source is not None:
             check_text(request.source, "source")  # since and until must be dates: check_date refuses these
-        searched = question
+        searched, article = question, None
         if resolve is not None:
             resolved = resolve(question, context)
-            searched = resolved if isinstance(resolved, str) and resolved.strip() else question
+            if isinstance(resolved, Resolved):
+                searched, article = resolved.query.strip() or question, resolved.article
+            elif isinstance(resolved, str) and resolved.strip():
+                searched = resolved
         result = retriever.search(
-            searched, request.k, request.mode, source=request.source, since=request.since, until=request.until
+            searched,
+            request.k,
+            request.mode,
+            source=request.source,
+            since=request.since,
+            until=request.until,
+            article=article,
         )
         if output == "markdown":
             return Response(markdown(result, question), media_type="text/markdown; charset=utf-8")
