@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from qa.extract.article import explain_file
     from qa.indexing import ensure_index, index_status
     from qa.indexing.ray_embed import RaySettings, RayUnavailableError
+    from qa.read.reader import ReaderError
     from qa.records import (
         AlsoIn,
         Answer,
@@ -94,6 +95,7 @@ __all__ = [
     "MissingExtraError",
     "RaySettings",
     "RayUnavailableError",
+    "ReaderError",
     "StoreMismatchError",
     "StoreOutOfStepError",
     "StoreUnavailableError",
@@ -148,6 +150,7 @@ _HOMES = {
     "MissingExtraError": "qa.errors",
     "RaySettings": "qa.indexing.ray_embed",
     "RayUnavailableError": "qa.indexing.ray_embed",
+    "ReaderError": "qa.read.reader",
     "StoreMismatchError": "qa.storage.milvus",
     "StoreOutOfStepError": "qa.storage.milvus",
     "StoreUnavailableError": "qa.storage.milvus",

@@ -42,14 +42,16 @@ def parse_source(spec: str) -> tuple[Path, str | None]:
     return Path(path), (part or None)
 
 
-def load_squad(spec: str) -> list[QAItem]:
+def load_squad(spec: str, first_occurrences: bool | None = None) -> list[QAItem]:
     """The questions of one SQuAD v1.1/v2.0-format file (optionally one half of its articles).
 
-    Answer offsets are re-derived when the text is not at `answer_start` (the explorer rebuild places
-    each answer at its first occurrence): of all occurrences, the one in the sentence sharing most words
-    with the question is kept.
+    Answer offsets are re-derived when the text is not at `answer_start`, or, in a file whose answers
+    were placed at their first occurrence (the explorer rebuild, `first_occurrences`: by default when the
+    file's name says "explorer"), when it is there: of all occurrences, the one in the sentence sharing most
+    words with the question is kept. The official files' offsets are kept as annotated.
     """
     path, part = parse_source(spec)
+    rederive = "explorer" in path.name if first_occurrences is None else first_occurrences
     data = json.loads(path.read_text(encoding="utf-8"))
     items: list[QAItem] = []
     for article in data["data"]:
@@ -60,20 +62,26 @@ def load_squad(spec: str) -> list[QAItem]:
             context = paragraph["context"]
             for qa in paragraph["qas"]:
                 impossible = bool(qa.get("is_impossible", False))
-                spans = () if impossible else _answer_spans(context, qa["question"], qa.get("answers", []))
+                answers = qa.get("answers", [])
+                spans = () if impossible else _answer_spans(context, qa["question"], answers, rederive)
                 if not impossible and not spans:
                     continue
                 items.append(QAItem(qa["id"], title, qa["question"], context, spans, impossible))
     return items
 
 
-def _answer_spans(context: str, question: str, answers: list[dict[str, object]]) -> tuple[tuple[int, int], ...]:
+def _answer_spans(
+    context: str, question: str, answers: list[dict[str, object]], rederive: bool
+) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     for answer in answers:
         text = str(answer["text"]).strip()
         if not text:
             continue
         start = int(str(answer.get("answer_start", -1)))
+        if context[start : start + len(text)] == text and not rederive:
+            spans.append((start, start + len(text)))
+            continue
         if context[start : start + len(text)] != text:
             start = context.find(text)
             if start < 0:

@@ -22,17 +22,27 @@ class SpanGuess:
     null: float
 
 
-def best_span(window: Window, start_logits: np.ndarray, end_logits: np.ndarray) -> SpanGuess:
+NO_SPAN = -1e4  # the score of a window with no passage token: finite, so that it weighs as "no answer"
+
+
+def best_span(
+    window: Window, start_logits: np.ndarray, end_logits: np.ndarray, groups: np.ndarray | None = None
+) -> SpanGuess:
+    """The best span of at most MAX_ANSWER_TOKENS; with `groups` (a sentence number per passage token of the
+    window), one that stays inside one sentence."""
     first, last = window.first, window.last
     null = float(start_logits[0] + end_logits[0])
     if last <= first:
-        return SpanGuess(-1, -1, -np.inf, null)
+        return SpanGuess(-1, -1, NO_SPAN, null)
     s = start_logits[first:last].astype(np.float32)
     e = end_logits[first:last].astype(np.float32)
     n = len(s)
     pair = s[:, None] + e[None, :]
     i, j = np.indices((n, n))
-    pair[(j < i) | (j - i >= MAX_ANSWER_TOKENS)] = -np.inf
+    outside = (j < i) | (j - i >= MAX_ANSWER_TOKENS)
+    if groups is not None:
+        outside |= groups[:, None] != groups[None, :]
+    pair[outside] = -np.inf
     flat = int(np.argmax(pair))
     a, b = divmod(flat, n)
     return SpanGuess(window.offsets[first + a][0], window.offsets[first + b][1], float(pair[a, b]), null)

@@ -22,9 +22,10 @@ from qa.errors import QAError
 from qa.read.data import context_sentences
 from qa.read.decode import best_span
 from qa.read.export import CARD, WEIGHTS_DIR, sha256_of
+from qa.read.fit import ReaderFit
 from qa.read.windows import Window, WindowMaker
 
-__all__ = ["Reader", "ReaderError", "Reading", "SentenceScore", "shipped_reader"]
+__all__ = ["Reader", "ReaderError", "Reading", "SentenceScore", "reader_fit", "shipped_reader"]
 
 READ_LENGTH = 256  # tokens per window at question time (as trained)
 # Dynamic int8 quantization scales a call's activations together: a window run beside others would score a
@@ -112,17 +113,20 @@ class Reader:
 
 
 def _reading(text: str, read: list[tuple[Window, tuple[np.ndarray, ...]]]) -> Reading:
-    guesses = [best_span(w, out[0], out[1]) for w, out in read]
-    top = max(guesses, key=lambda g: g.score)
     spans = context_sentences(text)
+    ends = np.array([e for _, e in spans])
     scores = [-np.inf] * len(spans)
+    guesses = []
     for w, out in read:
-        starts = np.array([o[0] for o in w.offsets[w.first : w.last]])
+        starts = np.array([o[0] for o in w.offsets[w.first : w.last]], dtype=np.int64)
+        groups = np.searchsorted(ends, starts, side="right")  # the sentence each token starts in
+        guesses.append(best_span(w, out[0], out[1], groups))  # a span never crosses a sentence end
         logits = out[2][w.first : w.last]
         for k, (s, e) in enumerate(spans):
             inside = (starts >= s) & (starts < e)
             if inside.any():
                 scores[k] = max(scores[k], float(logits[inside].mean()))
+    top = max(guesses, key=lambda g: g.score)
     return Reading(
         span_start=top.start,
         span_end=top.end,
@@ -140,6 +144,20 @@ def card() -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ReaderError(f"the reader's card {CARD} cannot be read ({exc}); reinstall newsqa") from None
     return loaded
+
+
+def reader_fit() -> ReaderFit:
+    """The answer-time settings fitted for the shipped weights (the card's "fit" block)."""
+    info = card()
+    block = info.get("fit")
+    if not isinstance(block, dict) or block.get("weights_sha256") != info.get("sha256"):
+        raise ReaderError(
+            f"the reader's card {CARD} has no settings fitted for its weights; run python bench/reader_fit.py --write"
+        )
+    try:
+        return ReaderFit.of(block)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ReaderError(f"the reader's card {CARD} has malformed settings ({exc}); reinstall newsqa") from None
 
 
 @lru_cache(maxsize=1)

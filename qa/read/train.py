@@ -49,12 +49,14 @@ def label_window(window: Window, answer: tuple[int, int] | None, sentence: tuple
                 sent[t] = 1
     if answer is not None:
         a, b = answer
-        starts = [t for t in range(window.first, window.last) if window.offsets[t][0] <= a < window.offsets[t][1]]
+        starts = [t for t in range(window.first, window.last) if window.offsets[t][1] > a]
         ends = [t for t in range(window.first, window.last) if window.offsets[t][0] < b <= window.offsets[t][1]]
         if starts and ends and starts[0] <= ends[-1]:
             start, end = starts[0], ends[-1]
     holds = int(start > 0)
-    if not holds:
+    if not holds and answer is not None and _cuts(window, answer):
+        sent[:] = -1  # the answer straddles the window's edge: its sentence is scored in the next window
+    elif not holds:
         sent[:] = np.where(sent >= 0, 0, -1)  # a window without the answer has no answering sentence
     return Example(np.array(window.ids, np.int32), np.array(window.type_ids, np.int8), start, end, sent, holds)
 
@@ -67,6 +69,12 @@ def without_answer(item: QAItem) -> str | None:
     ]
     text = " ".join(kept)
     return text if len(kept) >= 2 and not any(g in text for g in golds) else None
+
+
+def _cuts(window: Window, answer: tuple[int, int]) -> bool:
+    """Whether some of the answer's characters are in the window (but not all of it)."""
+    inside = [window.offsets[t] for t in range(window.first, window.last)]
+    return any(s < answer[1] and answer[0] < e for s, e in inside)
 
 
 def item_examples(maker: WindowMaker, item: QAItem, negatives: list[str]) -> list[Example]:
@@ -275,8 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     step, curve = 0, []
     checkpoint = out / "checkpoint.pt"
+    run_key = {k: v for k, v in vars(args).items() if k not in ("save_every", "eval_every", "threads")}
     if checkpoint.exists():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
+        if state.get("run", run_key) != run_key:
+            say(f"error: {checkpoint} is of a run with other settings; give another --out or remove it")
+            return 2
         network.load_state_dict(state["network"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -307,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             curve.append({"step": step, "windows": step * args.batch, **figures})
             say(f"held-out at step {step}: " + json.dumps(figures))
         if step % args.save_every == 0 or step == total:
-            _save(checkpoint, torch, network, optimizer, schedule, step, curve)
+            _save(checkpoint, torch, network, optimizer, schedule, step, curve, run_key)
     torch.save(network.state_dict(), out / "reader.pt")
     settings = {k: v for k, v in vars(args).items() if k != "model"}
     (out / "train.json").write_text(
@@ -320,7 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _save(path: Path, torch: Any, network: Any, optimizer: Any, schedule: Any, step: int, curve: list[Any]) -> None:
+def _save(
+    path: Path, torch: Any, network: Any, optimizer: Any, schedule: Any, step: int, curve: list[Any], run: Any
+) -> None:
     tmp = path.with_suffix(".tmp")
     state = {
         "network": network.state_dict(),
@@ -328,6 +342,7 @@ def _save(path: Path, torch: Any, network: Any, optimizer: Any, schedule: Any, s
         "schedule": schedule.state_dict(),
         "step": step,
         "curve": curve,
+        "run": run,
     }
     torch.save(state, tmp)
     os.replace(tmp, path)

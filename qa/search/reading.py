@@ -10,41 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
-from typing import Any
 
+from qa.read.fit import ABSTAIN_FEATURES, RERANK_FEATURES, ReaderFit
 from qa.read.reader import Reading
 
-# the features of a read candidate, in the order the card's weights give them
-RERANK_FEATURES = ("fused", "margin", "answer_logit", "span_score")
-ABSTAIN_FEATURES = ("top_prob", "top_margin", "top_answer_logit", "passage_cosine", "coverage")
-
-
-@dataclass(frozen=True)
-class ReaderFit:
-    depth: int  # candidates read, best fused first
-    rerank: tuple[float, ...]  # logistic weights of RERANK_FEATURES, then the bias
-    abstain: tuple[float, ...]  # logistic weights of ABSTAIN_FEATURES, then the bias
-    answer_min: float  # answered when the abstention probability is at least this
-    exact_min: float  # the exact answer is shown when the top hit's span margin is at least this
-    value_min: float  # a hit's span gives a value when its margin is at least this
-    topic_bonus: float = 0.0  # added to the rerank logit of a follow-up's topic-article passages
-
-    @classmethod
-    def of(cls, block: Mapping[str, Any]) -> ReaderFit:
-        return cls(
-            depth=int(block["depth"]),
-            rerank=tuple(float(w) for w in block["rerank"]),
-            abstain=tuple(float(w) for w in block["abstain"]),
-            answer_min=float(block["answer_min"]),
-            exact_min=float(block["exact_min"]),
-            value_min=float(block["value_min"]),
-            topic_bonus=float(block.get("topic_bonus", 0.0)),
-        )
+__all__ = ["ABSTAIN_FEATURES", "RERANK_FEATURES", "ReaderFit", "abstain_features", "answer_probability", "reranked"]
 
 
 def _logistic(weights: Sequence[float], values: Sequence[float], offset: float = 0.0) -> float:
     z = offset + weights[-1] + sum(w * v for w, v in zip(weights[:-1], values, strict=True))
+    if not math.isfinite(z):  # an infinite feature (nothing to read): no evidence either way counts as none
+        z = -60.0
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
@@ -54,20 +30,23 @@ def rerank_features(fused: float, reading: Reading) -> tuple[float, ...]:
 
 def reranked(
     fused: dict[int, float], readings: Mapping[int, Reading], fit: ReaderFit, preferred: Set[int] = frozenset()
-) -> dict[int, float]:
-    """row -> score: a read row's is the probability that it answers the question (a `preferred` row's, of a
-    follow-up's topic article, with `topic_bonus` added to its logit); rows not read keep their order after
-    every read one (their fused score scaled below the lowest read probability)."""
-    scores = {
-        row: _logistic(fit.rerank, rerank_features(fused[row], r), fit.topic_bonus if row in preferred else 0.0)
+) -> tuple[dict[int, float], dict[int, float]]:
+    """(row -> score to rank by, row -> the reader's probability for the rows it read).
+
+    A read row's probability is that it answers the question; it ranks by it (a `preferred` row's, of a
+    follow-up's topic article, with `topic_bonus` added to its logit). Rows not read rank after every read
+    one, in their fused order, with scores spread below the lowest read one."""
+    plain = {row: _logistic(fit.rerank, rerank_features(fused[row], r)) for row, r in readings.items()}
+    order = {
+        row: _logistic(fit.rerank, rerank_features(fused[row], r), fit.topic_bonus) if row in preferred else plain[row]
         for row, r in readings.items()
     }
-    if not scores:
-        return fused
-    floor = min(scores.values())
-    top = max((s for row, s in fused.items() if row not in scores), default=0.0)
-    scale = floor * 0.999 / top if top > 0 else 0.0
-    return {row: scores.get(row, s * scale) for row, s in fused.items()}
+    if not order:
+        return fused, {}
+    floor = min(order.values()) * 0.999
+    rest = [row for row, _ in sorted(fused.items(), key=lambda pair: (-pair[1], pair[0])) if row not in order]
+    order.update({row: floor * (len(rest) - n) / (len(rest) + 1) for n, row in enumerate(rest)})
+    return order, plain
 
 
 def abstain_features(

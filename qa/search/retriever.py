@@ -19,7 +19,7 @@ from qa.errors import IndexDamagedError
 from qa.indexing.build import ensure_index
 from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question, check_text
 from qa.paths import default_docs, default_index_dir
-from qa.read.reader import Reader, Reading, card, shipped_reader
+from qa.read.reader import Reader, ReaderError, Reading, reader_fit, shipped_reader
 from qa.records import (
     Answer,
     ChunkSettings,
@@ -72,7 +72,7 @@ class Retriever:
         reader: Reader | None = None,
     ) -> None:
         self._reader = reader  # the extractive reader (qa/read/), None for --fast
-        self._reader_fit = ReaderFit.of(card()["fit"]) if reader is not None else None
+        self._reader_fit = reader_fit() if reader is not None else None
         self._engine = engine  # a Milvus mirror of the generation that finds the candidates (--store), or None
         self._embedder = embedder
         self._shown_docs = shown_docs
@@ -221,9 +221,10 @@ class Retriever:
             vector, found, mirror_warning = self._candidates(index, question, mode, depth, allowed, filters)
             fused = found.fused(mode)
             readings, preferred = self._read(index, question, fused, article)
+            probabilities: dict[int, float] = {}
             if readings:
                 assert self._reader_fit is not None
-                fused = reranked(fused, readings, self._reader_fit, preferred)
+                fused, probabilities = reranked(fused, readings, self._reader_fit, preferred)
             ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)
             # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
             folded = live.folder.fold(
@@ -242,7 +243,7 @@ class Retriever:
             )
             return SearchResult(question=question, hits=[], answered=False, warnings=warnings, empty_reason=reason)
         self._remember_shown(folded.copies)
-        result = self._answer(live, question, vector, hits, rows, k, readings)
+        result = self._answer(live, question, vector, hits, rows, k, readings, probabilities)
         self._confirmed(live)  # the large files' background check ran meanwhile: no answer before its verdict
         return replace(result, warnings=warnings) if warnings else result
 
@@ -261,7 +262,10 @@ class Retriever:
             preferred = [row for row in ranked if row in own][:depth]
         rows = list(dict.fromkeys([*preferred, *ranked[:depth]]))
         passages = index.passages(rows)
-        readings = self._reader.read(question, [passages[row].text for row in rows])
+        try:
+            readings = self._reader.read(question, [passages[row].text for row in rows])
+        except (ValueError, RuntimeError, IndexError, KeyError, OSError) as exc:  # not the index's fault
+            raise ReaderError(f"the reader failed: {type(exc).__name__}: {str(exc)[:100]}") from exc
         return dict(zip(rows, readings, strict=True)), set(preferred)
 
     def _candidates(
@@ -347,6 +351,7 @@ class Retriever:
         rows: list[int],
         k: int,
         readings: dict[int, Reading],
+        probabilities: dict[int, float],
     ) -> SearchResult:
         """The first `k` hits highlighted, the evidence of the first EVIDENCE_HITS, the values of the first `k`."""
         asked = question_of(question)
@@ -359,7 +364,8 @@ class Retriever:
             (overlap(asked, hit.passage.text) for hit in hits[top]),
         )
         if readings and self._reader_fit is not None:
-            return self._read_answer(question, marked[:k], rows[:k], readings, evidence, self._reader_fit)
+            read = [(readings.get(row), probabilities.get(row)) for row in rows[:k]]
+            return self._read_answer(question, marked[:k], read, evidence, self._reader_fit)
         shown = marked[:k]
         self._remember_shown(hit.passage for hit in shown)
         values, said = values_of(asked, shown), answered(evidence)
@@ -377,15 +383,14 @@ class Retriever:
         self,
         question: str,
         hits: list[Hit],
-        rows: list[int],
-        readings: dict[int, Reading],
+        reader: list[tuple[Reading | None, float | None]],
         evidence: Evidence,
         fit: ReaderFit,
     ) -> SearchResult:
         """The answer as the reader read it: its best sentence highlighted in each hit it read, abstention from
         its no-answer score with the retrieval evidence, the exact answer and the values from its spans."""
-        read = [readings.get(row) for row in rows]
-        hits = [_reader_marked(hit, r, fit) for hit, r in zip(hits, read, strict=True)]
+        read = [r for r, _ in reader]
+        hits = [_reader_marked(hit, r, p) for hit, (r, p) in zip(hits, reader, strict=True)]
         self._remember_shown(hit.passage for hit in hits)
         top = hits[0].reader_score or 0.0
         features = abstain_features(top, read[0], evidence.passage_cosine, evidence.coverage)
@@ -562,11 +567,11 @@ def _synced(engine: MilvusStore, stored: StoredIndex, reporter: Reporter | None)
         reporter.info(f"Milvus ({engine.target}): {report.summary()}")
 
 
-def _reader_marked(hit: Hit, reading: Reading | None, fit: ReaderFit) -> Hit:
+def _reader_marked(hit: Hit, reading: Reading | None, probability: float | None) -> Hit:
     """`hit` with the reader's best sentence as its highlight, and the reader's score, when it read it."""
     if reading is None:
         return hit
     sentence = reading.sentence()
     base = hit.passage.start
     highlight = Highlight(base + sentence.start, base + sentence.end) if sentence is not None else hit.highlight
-    return replace(hit, highlight=highlight, reader_score=hit.score)
+    return replace(hit, highlight=highlight, reader_score=probability)

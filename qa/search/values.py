@@ -205,19 +205,23 @@ def values_from_spans(question: Question, hits: list[Hit], spans: list[tuple[int
         s = hit.source
         start, end = hit.passage.start + read.start, hit.passage.start + read.end
         entries.append((read, ValueSource(hit.rank, s.path, s.id, s.title, s.publisher, start, end, False)))
-        for other in hit.also_in:  # a wire copy: under the value its own text gives where the span's figure is
+        for other in hit.also_in:  # a wire copy is listed when its own text carries the same figure
             o = other.source
-            own = _copy_reading(want, other.text, read)
-            if (o.path, o.id) in seen or own is None:
+            carried = [
+                r for a, b in _sentences(other.text) for r in _all_readings(want, other.text[a:b]) if _same(r, read)
+            ]
+            if (o.path, o.id) in seen or not carried:
                 continue
             seen.add((o.path, o.id))
             source = ValueSource(hit.rank, o.path, o.id, o.title, o.publisher, other.start, other.end, True)
-            entries.append((own, source))
+            entries.append((read, source))
     return _grouped(_comparable(entries))
 
 
 def _span_reading(want: Want, text: str, span: tuple[int, int]) -> Reading | None:
     """The value inside text[span] (offsets into text), read in its sentence so that units and limits count."""
+    if _in_caption(text, span[0]):  # a photo caption gives no value
+        return None
     for a, b in _sentences(text):
         if a <= span[0] < b:
             inside = [

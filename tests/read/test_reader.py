@@ -13,7 +13,7 @@ import pytest
 import qa.read.reader as reader_module
 from qa.read.data import HELD, context_sentences, load_squad, sentence_of
 from qa.read.export import CARD, WEIGHTS_DIR, sha256_of
-from qa.read.reader import ReaderError, card, shipped_reader
+from qa.read.reader import ReaderError, card, reader_fit, shipped_reader
 
 SQUAD_DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "squad-dev-v1.1.json"
 
@@ -24,6 +24,15 @@ def test_the_shipped_weights_are_the_file_the_card_names() -> None:
     assert sha256_of(onnx_file) == info["sha256"]
     assert onnx_file.stat().st_size == info["bytes"] <= 30 * 1024 * 1024
     assert {"depth", "rerank", "abstain", "answer_min", "exact_min", "value_min"} <= set(info["fit"])
+    assert info["fit"]["weights_sha256"] == info["sha256"]  # fitted for these weights
+
+
+def test_settings_fitted_for_other_weights_are_refused(weights_copy: Path) -> None:
+    info = json.loads((weights_copy / CARD.name).read_text())
+    info["fit"]["weights_sha256"] = "0" * 64
+    (weights_copy / CARD.name).write_text(json.dumps(info))
+    with pytest.raises(ReaderError, match="no settings fitted for its weights"):
+        reader_fit()
 
 
 @pytest.fixture
