@@ -25,7 +25,6 @@ import argparse
 import json
 import random
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from bbc_split import part_of, questions  # noqa: E402
 
 from qa import Retriever, SilentReporter  # noqa: E402
 from qa.read.data import FIT, HELD, load_squad  # noqa: E402
-from qa.read.export import CARD, WEIGHTS_DIR, sha256_of  # noqa: E402
+from qa.read.files import CARD, WEIGHTS_DIR, sha256_of  # noqa: E402
 from qa.read.reader import card  # noqa: E402
 from qa.search.evaluate import _ends_with  # noqa: E402
 from qa.search.reading import ABSTAIN_FEATURES, RERANK_FEATURES, ReaderFit, abstain_features  # noqa: E402
@@ -84,12 +83,34 @@ def v2_corpus(part: str, per_kind: int, seed: int = 0) -> tuple[Path, list[dict[
     return path, qs
 
 
+# what the reader is run with while collecting: read the top MAX_DEPTH by the fused score, keep that order
+COLLECTING = {
+    "depth": MAX_DEPTH,
+    "rerank": [1.0, 0.0, 0.0, 0.0, 0.0],
+    "abstain": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    "answer_min": 0.0,
+    "exact_min": 1e4,
+    "value_min": 1e4,
+}
+
+
+def opened(docs: Path, index: Path) -> Retriever:
+    """A retriever over `docs` reading with the shipped weights and the collecting settings (the card's own
+    may have been fitted for other weights)."""
+    from qa.embed.reference import bundled_model_path
+    from qa.read.reader import shipped_reader
+
+    retriever = Retriever.open(docs, index, reporter=SilentReporter(), reader=False)
+    retriever._reader = shipped_reader(str(bundled_model_path()))
+    retriever._reader_fit = ReaderFit.of(COLLECTING)
+    return retriever
+
+
 def collect(retriever: Retriever, qs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per question: every read candidate (fused score, reading, gold or not, span right or not) and the
     retrieval evidence."""
     fit = retriever._reader_fit
     assert fit is not None
-    retriever._reader_fit = replace(fit, depth=MAX_DEPTH)
     captured: dict[str, Any] = {}
     real = retriever._read
 
@@ -131,7 +152,6 @@ def collect(retriever: Retriever, qs: list[dict[str, Any]]) -> list[dict[str, An
                 "coverage": ev.coverage if ev else 0.0,
             }
         )
-    retriever._reader_fit = fit
     return out
 
 
@@ -148,13 +168,11 @@ def cached(name: str, make: Any) -> list[dict[str, Any]]:
 
 def sets(part: str, bbc_index: Path, per_kind: int) -> dict[str, list[dict[str, Any]]]:
     def bbc() -> list[dict[str, Any]]:
-        retriever = Retriever.open(BBC, bbc_index, reporter=SilentReporter())
-        return collect(retriever, bbc_questions(part))
+        return collect(opened(BBC, bbc_index), bbc_questions(part))
 
     def v2() -> list[dict[str, Any]]:
         corpus, qs = v2_corpus(part, per_kind)
-        retriever = Retriever.open(corpus, corpus.parent / "index", reporter=SilentReporter())
-        return collect(retriever, qs)
+        return collect(opened(corpus, corpus.parent / "index"), qs)
 
     return {"bbc": cached(f"bbc-{part}", bbc), "v2": cached(f"v2-{part}-{per_kind}", v2)}
 

@@ -9,7 +9,6 @@ dynamic quantization of the matrix weights (onnxruntime.quantization), about 23 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -17,19 +16,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from qa.read.network import OUTPUTS
-
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-WEIGHTS_DIR = Path(__file__).parent / "weights"
-CARD = WEIGHTS_DIR / "reader.json"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from qa.read.files import CARD, INPUTS, OUTPUTS, WEIGHTS_DIR, sha256_of
 
 
 def export(weights: Path, target: Path, *, model_dir: str | None = None, quantize: bool = True) -> str:

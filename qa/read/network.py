@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-OUTPUTS = ("start_logits", "end_logits", "sentence_logits", "answer_logit")
+from qa.read.files import OUTPUTS  # noqa: F401 - the order of forward()'s outputs
 
 
 class ReaderNetwork(nn.Module):

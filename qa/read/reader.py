@@ -21,7 +21,7 @@ import numpy as np
 from qa.errors import QAError
 from qa.read.data import context_sentences
 from qa.read.decode import best_span
-from qa.read.export import CARD, WEIGHTS_DIR, sha256_of
+from qa.read.files import CARD, WEIGHTS_DIR, sha256_of
 from qa.read.fit import ReaderFit
 from qa.read.windows import Window, WindowMaker
 

@@ -245,8 +245,52 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     model_dir = args.model or _bundled_model()
     out = Path(args.out)
+    say = _logger(out)
+
+    maker = WindowMaker.from_file(os.path.join(model_dir, "tokenizer.json"), args.max_length, args.stride)
+    items, examples, heldout = _data(args, maker, say)
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    network = load_network(model_dir).to(device)
+    plan = batches(examples, args.batch, args.seed)
+    total = max(1, int(len(plan) * args.epochs))
+    optimizer, schedule = _optimiser(network, args.lr, total, torch)
+    checkpoint = out / "checkpoint.pt"
+    run_key = {k: v for k, v in vars(args).items() if k not in ("save_every", "eval_every", "threads")}
+    resumed = _resume(checkpoint, run_key, (network, optimizer, schedule), device, torch)
+    if resumed is None:
+        say(f"error: {checkpoint} is of a run with other settings; give another --out or remove it")
+        return 2
+    step, curve = resumed
+    if step:
+        say(f"resumed at step {step} of {total}")
+    use_bf16 = device == "cpu" and _has_bf16()
+    network.train()
+    started, seen = time.time(), 0
+    while step < total:
+        rows = plan[step % len(plan)]
+        loss = _step(network, optimizer, schedule, [examples[i] for i in rows], use_bf16, device, torch)
+        step += 1
+        seen += len(rows)
+        if step % 10 == 0 or step == total:
+            rate = seen / (time.time() - started)
+            say(f"step {step}/{total} loss {loss.item():.3f} lr {schedule.get_last_lr()[0]:.2e} {rate:.1f} windows/s")
+        if heldout and (step % args.eval_every == 0 or step == total):
+            figures = evaluate(network, maker, heldout, torch, device)
+            curve.append({"step": step, "windows": step * args.batch, **figures})
+            say(f"held-out at step {step}: " + json.dumps(figures))
+        if step % args.save_every == 0 or step == total:
+            _save(checkpoint, torch, network, optimizer, schedule, step, curve, run_key)
+    summary = {"questions": len(items), "windows": len(examples), "steps": total, "curve": curve}
+    _finish(out, network, {"settings": {k: v for k, v in vars(args).items() if k != "model"}, **summary}, torch)
+    say(f"done: {out / 'reader.pt'}")
+    return 0
+
+
+def _logger(out: Path) -> Any:
+    """say(message): a timestamped line on stdout and in OUT/train.log."""
     out.mkdir(parents=True, exist_ok=True)
-    log = open(out / "train.log", "a", encoding="utf-8")  # noqa: SIM115
+    log = open(out / "train.log", "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
 
     def say(message: str) -> None:
         line = f"{time.strftime('%H:%M:%S')} {message}"
@@ -254,7 +298,41 @@ def main(argv: list[str] | None = None) -> int:
         log.write(line + "\n")
         log.flush()
 
-    maker = WindowMaker.from_file(os.path.join(model_dir, "tokenizer.json"), args.max_length, args.stride)
+    return say
+
+
+def _finish(out: Path, network: Any, summary: dict[str, Any], torch: Any) -> None:
+    """The trained weights (reader.pt) and what the run was (train.json: settings, sizes, the held-out curve)."""
+    torch.save(network.state_dict(), out / "reader.pt")
+    (out / "train.json").write_text(json.dumps(summary, indent=2))
+
+
+def _optimiser(network: Any, lr: float, total: int, torch: Any) -> tuple[Any, Any]:
+    """AdamW, warm-up over 5% of the steps, then linear decay to 0 at `total`."""
+    optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=0.01)
+    warmup = max(1, total // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+    )
+    return optimizer, schedule
+
+
+def _resume(
+    checkpoint: Path, run_key: dict[str, Any], state_of: tuple[Any, Any, Any], device: str, torch: Any
+) -> tuple[int, list[Any]] | None:
+    """(step, curve) from the run's checkpoint, (0, []) without one; None when it is another run's."""
+    if not checkpoint.exists():
+        return 0, []
+    state = torch.load(checkpoint, map_location=device, weights_only=False)
+    if state.get("run", run_key) != run_key:
+        return None
+    for part, name in zip(state_of, ("network", "optimizer", "schedule"), strict=True):
+        part.load_state_dict(state[name])
+    return int(state["step"]), list(state["curve"])
+
+
+def _data(args: argparse.Namespace, maker: WindowMaker, say: Any) -> tuple[list[QAItem], list[Example], list[QAItem]]:
+    """The training questions (the first file sampled to --questions), their windows, the held-out questions."""
     items: list[QAItem] = []
     for k, spec in enumerate(args.train):
         loaded = load_squad(spec)
@@ -271,65 +349,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.heldout:
         pool = load_squad(args.heldout)
         heldout = random.Random(args.seed).sample(pool, min(args.heldout_questions, len(pool)))
+    return items, examples, heldout
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    network = load_network(model_dir).to(device)
-    optimizer = torch.optim.AdamW(network.parameters(), lr=args.lr, weight_decay=0.01)
-    plan = batches(examples, args.batch, args.seed)
-    total = max(1, int(len(plan) * args.epochs))
-    warmup = max(1, total // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
-    )
-    step, curve = 0, []
-    checkpoint = out / "checkpoint.pt"
-    run_key = {k: v for k, v in vars(args).items() if k not in ("save_every", "eval_every", "threads")}
-    if checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        if state.get("run", run_key) != run_key:
-            say(f"error: {checkpoint} is of a run with other settings; give another --out or remove it")
-            return 2
-        network.load_state_dict(state["network"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        step, curve = state["step"], state["curve"]
-        say(f"resumed at step {step} of {total}")
-    use_bf16 = device == "cpu" and _has_bf16()
-    network.train()
-    started, seen = time.time(), 0
-    while step < total:
-        rows = plan[step % len(plan)]
-        batch = collate([examples[i] for i in rows], torch)
-        batch = {k: v.to(device) for k, v in batch.items()}
-        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16 or device == "cuda"):
-            outputs = network(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-        loss = loss_of(outputs, batch, torch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        seen += len(rows)
-        if step % 10 == 0 or step == total:
-            rate = seen / (time.time() - started)
-            say(f"step {step}/{total} loss {loss.item():.3f} lr {schedule.get_last_lr()[0]:.2e} {rate:.1f} windows/s")
-        if heldout and (step % args.eval_every == 0 or step == total):
-            figures = evaluate(network, maker, heldout, torch, device)
-            curve.append({"step": step, "windows": step * args.batch, **figures})
-            say(f"held-out at step {step}: " + json.dumps(figures))
-        if step % args.save_every == 0 or step == total:
-            _save(checkpoint, torch, network, optimizer, schedule, step, curve, run_key)
-    torch.save(network.state_dict(), out / "reader.pt")
-    settings = {k: v for k, v in vars(args).items() if k != "model"}
-    (out / "train.json").write_text(
-        json.dumps(
-            {"settings": settings, "questions": len(items), "windows": len(examples), "steps": total, "curve": curve},
-            indent=2,
-        )
-    )
-    say(f"done: {out / 'reader.pt'}")
-    return 0
+
+def _step(
+    network: Any, optimizer: Any, schedule: Any, examples: list[Example], bf16: bool, device: str, torch: Any
+) -> Any:
+    """One optimisation step on one batch; its loss."""
+    batch = {k: v.to(device) for k, v in collate(examples, torch).items()}
+    with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16 or device == "cuda"):
+        outputs = network(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+    loss = loss_of(outputs, batch, torch)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+    optimizer.step()
+    schedule.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss
 
 
 def _save(

@@ -219,12 +219,7 @@ class Retriever:
         with self._damage_guard(live):
             filters, depth = Filters.of(source, since, until, allowed), depth_for(k, total)
             vector, found, mirror_warning = self._candidates(index, question, mode, depth, allowed, filters)
-            fused = found.fused(mode)
-            readings, preferred = self._read(index, question, fused, article)
-            probabilities: dict[int, float] = {}
-            if readings:
-                assert self._reader_fit is not None
-                fused, probabilities = reranked(fused, readings, self._reader_fit, preferred)
+            fused, readings, probabilities = self._reread(index, question, found.fused(mode), article)
             ranked = in_corpus_order(by_score(fused), shown_window(k), live.corpus_positions)
             # the evidence always looks at the top EVIDENCE_HITS (what abstention was fitted on), whatever k is
             folded = live.folder.fold(
@@ -246,6 +241,17 @@ class Retriever:
         result = self._answer(live, question, vector, hits, rows, k, readings, probabilities)
         self._confirmed(live)  # the large files' background check ran meanwhile: no answer before its verdict
         return replace(result, warnings=warnings) if warnings else result
+
+    def _reread(
+        self, index: StoredIndex, question: str, fused: dict[int, float], article: str | None
+    ) -> tuple[dict[int, float], dict[int, Reading], dict[int, float]]:
+        """The scores to rank by, the reader's readings and its probabilities (the fused scores alone, and no
+        readings, without a reader)."""
+        readings, preferred = self._read(index, question, fused, article)
+        if not readings or self._reader_fit is None:
+            return fused, {}, {}
+        order, probabilities = reranked(fused, readings, self._reader_fit, preferred)
+        return order, readings, probabilities
 
     def _read(
         self, index: StoredIndex, question: str, fused: dict[int, float], article: str | None

@@ -205,17 +205,34 @@ def values_from_spans(question: Question, hits: list[Hit], spans: list[tuple[int
         s = hit.source
         start, end = hit.passage.start + read.start, hit.passage.start + read.end
         entries.append((read, ValueSource(hit.rank, s.path, s.id, s.title, s.publisher, start, end, False)))
-        for other in hit.also_in:  # a wire copy is listed when its own text carries the same figure
+        for other in hit.also_in:  # a wire copy: listed under the figure its own text gives in that sentence
             o = other.source
-            carried = [
-                r for a, b in _sentences(other.text) for r in _all_readings(want, other.text[a:b]) if _same(r, read)
-            ]
-            if (o.path, o.id) in seen or not carried:
+            own = _copy_span_reading(want, other.text, hit.passage.text, read)
+            if (o.path, o.id) in seen or own is None:
                 continue
             seen.add((o.path, o.id))
             source = ValueSource(hit.rank, o.path, o.id, o.title, o.publisher, other.start, other.end, True)
-            entries.append((read, source))
+            entries.append((own, source))
     return _grouped(_comparable(entries))
+
+
+def _copy_span_reading(want: Want, copy: str, text: str, read: Reading) -> Reading | None:
+    """What a wire copy gives for the figure the reader took at text[read.start:read.end]: the same figure
+    when the copy carries it; else the one figure of the kind asked for in the copy's sentence that shares
+    most words with the span's sentence (none when that sentence has none, or several)."""
+    carried = [r for a, b in _sentences(copy) for r in _all_readings(want, copy[a:b]) if _same(r, read)]
+    if carried:
+        return Reading(read.value, read.key, read.unit, 0, 0, read.rank, read.relevance)
+    own = next(((a, b) for a, b in _sentences(text) if a <= read.start < b), None)
+    if own is None:
+        return None
+    words = {w.lower() for w in WORD.findall(text[own[0] : own[1]])}
+    sentences = list(_sentences(copy))
+    if not sentences:
+        return None
+    a, b = max(sentences, key=lambda s: len(words & {w.lower() for w in WORD.findall(copy[s[0] : s[1]])}))
+    found = [r for r in _all_readings(want, copy[a:b]) if not _RELATIVE.match(r.value.lower())]
+    return found[0] if len(found) == 1 else None
 
 
 def _span_reading(want: Want, text: str, span: tuple[int, int]) -> Reading | None:

@@ -52,7 +52,7 @@ def test_quiet_build_prints_nothing_on_stderr(cli, corpus, tmp_path):
 
 
 def test_terminal_view_shows_rank_source_lines_and_text(cli, corpus, tmp_path):
-    code, out, _ = cli("police vehicles", "--top", "1", *ask_args(corpus, tmp_path))
+    code, out, _ = cli("police vehicles", "--top", "1", "--fast", *ask_args(corpus, tmp_path))
     assert code == 0
     lines = out.splitlines()
     assert re.fullmatch(r"\[1\] score [01]\.\d{3} \(cosine -?\d\.\d\d, bm25 \d+\.\d\)", lines[0]), lines[0]

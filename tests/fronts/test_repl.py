@@ -235,7 +235,8 @@ def test_ctrl_c_drops_the_line_and_k_mode_apply(retriever, tmp_path, capsys):
     assert code == 0
     assert "1 passage per answer" in out and "mode: dense" in out
     assert out.count("[1] score") == 1 and "[2] score" not in out  # only the question after /k 1 was asked
-    assert re.search(r"\[1\] score 0\.\d{3}  Troops leave Kazakhstan", out)  # dense: a cosine, no parts
+    # dense: the reader's score, then the cosine it was read for (no BM25 part)
+    assert re.search(r"\[1\] score [01]\.\d{3} \(cosine -?\d\.\d\d\)  Troops leave Kazakhstan", out), out
 
 
 @pytest.mark.parametrize(

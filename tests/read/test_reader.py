@@ -12,7 +12,7 @@ import pytest
 
 import qa.read.reader as reader_module
 from qa.read.data import HELD, context_sentences, load_squad, sentence_of
-from qa.read.export import CARD, WEIGHTS_DIR, sha256_of
+from qa.read.files import CARD, WEIGHTS_DIR, sha256_of
 from qa.read.reader import ReaderError, card, reader_fit, shipped_reader
 
 SQUAD_DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "squad-dev-v1.1.json"

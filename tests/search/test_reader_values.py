@@ -56,6 +56,14 @@ def test_relative_times_and_non_figures_are_no_values() -> None:
     assert values_from_spans(who, [hit(1, text, "a.txt")], [span(text, "protests")]) == []
 
 
+def test_a_wire_copy_is_listed_under_the_figure_of_its_matching_sentence() -> None:
+    copy_text = UNREST.replace("225 people were killed", "230 people were killed")
+    copy = AlsoIn(Source("b.txt", None, None, None, None), "c", 5, 5 + len(copy_text), 2, 2, 0.95, copy_text)
+    asked = question_of("How many people were killed in the unrest?")
+    values = values_from_spans(asked, [hit(1, UNREST, "a.txt", (copy,))], [span(UNREST, "225")])
+    assert sorted((v.value, [s.path for s in v.sources]) for v in values) == [("225", ["a.txt"]), ("230", ["b.txt"])]
+
+
 def test_a_wire_copy_carrying_the_same_figure_is_listed_under_it() -> None:
     copy = AlsoIn(Source("b.txt", None, None, None, None), "c", 5, 5 + len(UNREST), 2, 2, 0.95, UNREST)
     asked = question_of("How many people were killed in the unrest?")
