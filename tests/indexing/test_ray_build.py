@@ -124,7 +124,7 @@ def test_the_real_model_on_ray_answers_through_milvus_as_the_default_build(seeds
     plain = ask(short_tmp, *question, "--index", str(plain_index), model="")
     assert mirrored.returncode == plain.returncode == 0, mirrored.stderr[-3000:]
     got, expected = json.loads(mirrored.stdout), json.loads(plain.stdout)
-    assert got["answer"]["text"] == "January 19"
+    assert got["answer"] == expected["answer"] and got["values"] == expected["values"]
     top = [(p["id"], p["start"], p["end"], p["citation"]) for p in got["passages"]]
     assert top == [(p["id"], p["start"], p["end"], p["citation"]) for p in expected["passages"]]
     scores = np.array([p["score"] for p in got["passages"]]) - np.array([p["score"] for p in expected["passages"]])

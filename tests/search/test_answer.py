@@ -200,7 +200,9 @@ def test_terminal_lists_disagreeing_values_with_their_sources(cli, tmp_path, has
     docs.mkdir()
     (docs / "a.txt").write_text("Troops\n\nAbout 2,500 troops were sent by the alliance last week.\n", encoding="utf-8")
     (docs / "b.txt").write_text("Troops\n\nAbout 2,000 troops were sent by the alliance last week.\n", encoding="utf-8")
-    code, out, _ = cli("How many troops were sent?", "--docs", str(docs), "--index", str(tmp_path / "i"))
+    # the retrieval path (--fast) reads every hit's highlighted sentence; the reader's path is tested with spans in
+    # tests/search/test_reader_values.py
+    code, out, _ = cli("How many troops were sent?", "--fast", "--docs", str(docs), "--index", str(tmp_path / "i"))
     assert code == 0
     assert "The sources disagree:" in out
     assert re.search(r"• 2,500: \S*/a\.txt \[1\]", out), out
