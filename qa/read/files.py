@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
+
+from qa.storage.checksums import sha256_file as sha256_of
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 CARD = WEIGHTS_DIR / "reader.json"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("start_logits", "end_logits", "sentence_logits", "answer_logit")
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["CARD", "INPUTS", "OUTPUTS", "WEIGHTS_DIR", "sha256_of"]

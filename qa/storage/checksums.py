@@ -30,7 +30,7 @@ Checksum = dict[str, str]  # {"sha256": whole file} and, for files past FULL_LIM
 
 def checksum_of(path: Path) -> Checksum:
     """What the manifest records for one file."""
-    recorded = {"sha256": _whole(path)}
+    recorded = {"sha256": sha256_file(path)}
     if path.stat().st_size > FULL_LIMIT:
         recorded["sample"] = _sample(path)
     return recorded
@@ -39,11 +39,12 @@ def checksum_of(path: Path) -> Checksum:
 def mismatch(path: Path, recorded: Checksum, *, full: bool) -> bool:
     """True when `path` no longer has the recorded checksum: every byte when `full`, else what a load checks."""
     if full or "sample" not in recorded:
-        return _whole(path) != recorded.get("sha256")
+        return sha256_file(path) != recorded.get("sha256")
     return _sample(path) != recorded["sample"]
 
 
-def _whole(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of every byte of `path`, as hex."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
