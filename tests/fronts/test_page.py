@@ -46,7 +46,10 @@ def words(text: str) -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("page")
-    retriever = Retriever.open(docs=write_corpus(root / "docs"), index=root / "index", embedder=HashEmbedder())
+    # retrieval alone: these tests check how the page shows a known answer (the reader's own: test_reader_e2e.py)
+    retriever = Retriever.open(
+        docs=write_corpus(root / "docs"), index=root / "index", embedder=HashEmbedder(), reader=False
+    )
     with running_server(create_app(retriever)) as port:
         yield f"http://127.0.0.1:{port}", retriever
 
