@@ -255,10 +255,8 @@ def fit_all(rows: list[dict[str, Any]], bbc_rows: list[dict[str, Any]]) -> tuple
     pa = prob(wa, xa)
     # at most 3% of the answerable abstained on: on all the fit questions and on the BBC ones alone (the reader
     # is surer of itself on SQuAD than on news)
-    answer_min = min(
-        _quantile(pa[ya == 1]),
-        _quantile(prob(wa, abstain_matrix(bbc_rows, w, depth)[0])[abstain_matrix(bbc_rows, w, depth)[1] == 1]),
-    )
+    xb, yb = abstain_matrix(bbc_rows, w, depth)
+    answer_min = min(_quantile(pa[ya == 1]), _quantile(prob(wa, xb)[yb == 1]))
     caught = float(np.mean(pa[ya == 0] < answer_min))
     report.append(f"abstention on fit: {caught:.3f} of unanswerable abstained, threshold {answer_min:.4f}")
     shown = []
