@@ -219,6 +219,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--questions", type=int, default=0, help="sample this many questions of the first file (0: all)")
     p.add_argument("--negatives", type=float, default=0.5, help="share of questions given a BM25 hard negative")
     p.add_argument("--model", default=None, help="encoder to start from (default: the bundled MiniLM)")
+    p.add_argument("--init", default=None, help="a trained reader.pt to go on from (heads included)")
+    p.add_argument(
+        "--unseen",
+        type=int,
+        default=0,
+        help="leave out of the first file the N questions an earlier run with --questions N and this seed sampled",
+    )
     p.add_argument("--out", required=True)
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=32)
@@ -251,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     items, examples, heldout = _data(args, maker, say)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    network = load_network(model_dir).to(device)
+    network = load_network(model_dir)
+    if args.init:
+        network.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True))
+    network = network.to(device)
     plan = batches(examples, args.batch, args.seed)
     total = max(1, int(len(plan) * args.epochs))
     optimizer, schedule = _optimiser(network, args.lr, total, torch)
@@ -336,6 +346,9 @@ def _data(args: argparse.Namespace, maker: WindowMaker, say: Any) -> tuple[list[
     items: list[QAItem] = []
     for k, spec in enumerate(args.train):
         loaded = load_squad(spec)
+        if k == 0 and args.unseen:
+            seen = {it.qid for it in random.Random(args.seed).sample(loaded, min(args.unseen, len(loaded)))}
+            loaded = [it for it in loaded if it.qid not in seen]
         if k == 0 and args.questions and args.questions < len(loaded):
             loaded = random.Random(args.seed).sample(loaded, args.questions)
         items.extend(loaded)

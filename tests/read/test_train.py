@@ -100,3 +100,19 @@ def test_a_tiny_run_trains_resumes_and_exports(tmp_path: Path) -> None:
     [reading] = Reader(onnx_file, bundled_model_path() / "tokenizer.json").read("How many troops?", [text])
     assert 0 <= reading.span_start <= reading.span_end <= len(text)
     assert {(s.start, s.end) for s in reading.sentences} <= {(0, 48), (49, len(text))}
+
+
+def test_a_run_goes_on_from_trained_weights_with_questions_it_has_not_seen(tmp_path: Path) -> None:
+    squad = write_squad(tmp_path / "train.json", impossible=True)
+    common = ["--train", str(squad), "--batch", "4", "--max-length", "48", "--stride", "16", "--negatives", "0"]
+    assert train.main([*common, "--questions", "4", "--out", str(tmp_path / "first")]) == 0
+    first = tmp_path / "first" / "reader.pt"
+    second = tmp_path / "second"
+    # a learning rate of 0: what comes out is exactly what went in, heads included
+    assert train.main([*common, "--unseen", "4", "--init", str(first), "--lr", "0", "--out", str(second)]) == 0
+    assert json.loads((second / "train.json").read_text())["questions"] == 2  # 6 less the 4 seen before
+
+    import torch
+
+    before, after = torch.load(first, weights_only=True), torch.load(second / "reader.pt", weights_only=True)
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
