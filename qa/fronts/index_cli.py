@@ -149,13 +149,16 @@ def _mirror_state(store: str, dim: int, index_dir: Path | None) -> dict[str, obj
         with MilvusStore.open(target, dim) as engine:
             known = engine.manifest or {}
             stored = read_index(index_dir) if index_dir is not None and known.get("generation") else None
+            why = engine.out_of_step(stored) if stored is not None else None
             state.update(
                 generation=known.get("generation"),
                 documents=int(known.get("documents") or 0),
                 passages=engine.count(),
-                in_step=stored is not None and engine.in_step(stored),
+                in_step=stored is not None and why is None,
                 error=engine.foreign(stored) if stored is not None else None,
             )
+            if why is not None:
+                state["why"] = why
     except QAError as exc:  # another model's store, a server down: said, with the index's own status
         state["error"] = str(exc)
     return state
@@ -170,7 +173,8 @@ def _mirror_line(mirror: dict[str, object]) -> str:
     held = f"{mirror['target']}: {mirror['documents']} documents, {mirror['passages']} passages"
     if mirror["in_step"]:
         return f"{held}, in step with this index"
-    return f"{held}, not in step with this index: `ask.py index update --store ...` brings it in step"
+    why = f" ({mirror['why']})" if mirror.get("why") else ""
+    return f"{held}, not in step with this index{why}: `ask.py index update --store ...` brings it in step"
 
 
 @index_app.command()
@@ -204,13 +208,21 @@ def update(
     ray_address: _RayAddress = None,
     ray_workers: _RayWorkers = None,
     store: StoreOption = None,
+    take_over: Annotated[
+        bool,
+        typer.Option(
+            "--take-over", help="Make this index the writer of the --store mirror another index keeps (one writer)."
+        ),
+    ] = False,
     quiet: _Quiet = False,
 ) -> None:
     """Bring the index in step with the corpus now (questions do this on their own when needed)."""
     check_backend(backend, "--backend")
+    if take_over and store is None:
+        raise BadInputError("--take-over needs --store: the Milvus mirror to take over")
     docs_path, index_dir = _where(docs, index)
     on_ray = _ray_settings(ray, ray_address, ray_workers)
-    _update(docs_path, index_dir, model, backend, rebuild, quiet, on_ray, store)
+    _update(docs_path, index_dir, model, backend, rebuild, quiet, on_ray, store, take_over)
 
 
 @index_app.command()
@@ -325,6 +337,7 @@ def _update(
     quiet: bool,
     ray: RaySettings | None = None,
     store: str | None = None,
+    take_over: bool = False,
 ) -> None:
     embedder = load_embedder(model)
     # a mirror is opened first: the build takes the vectors it holds for unchanged passages
@@ -343,7 +356,7 @@ def _update(
             ray=ray,
             known=engine,
         )
-        report = engine.sync(stored) if engine is not None else None
+        report = engine.sync(stored, take_over=take_over) if engine is not None else None
     finally:
         reporter.close()
         if engine is not None:

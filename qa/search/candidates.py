@@ -76,6 +76,9 @@ class Engine(Protocol):
         rows: Sequence[int] | None,
     ) -> list[Found]: ...
 
+    def unchanged(self) -> None:
+        """Raise StoreOutOfStepError when the engine's content changed since it was found in step."""
+
 
 ROW_FILTER_MAX = 20_000  # a `source` filter keeping at most this many passages reaches the engine as their rows
 
@@ -135,11 +138,13 @@ def _engine_candidates(
     depth: int,
     pending: Future[QueryScores | None] | None,
 ) -> Candidates:
-    """Candidates the engine found, scored as the generation scores them: the engine's cosine is the same
-    inner product on the same vectors; its BM25 (Milvus: idf per segment) only chooses the candidates, whose
+    """Candidates the engine found, scored as the generation scores them: the cosine is read from the
+    generation's own vectors (the engine's is the same inner product on what should be the same vectors); its
+    BM25 (Milvus: idf per segment) only chooses the candidates, whose
     BM25 is then read from the generation's own index, so fusion and abstention see the usual scale.
 
     Raises StoreOutOfStepError when a row the engine returned is another passage in this generation."""
+    engine.unchanged()  # another index wrote the mirror: its rows may say nothing of this generation
     source = None if filters.rows is not None else filters.source
     since, until, rows = filters.since, filters.until, filters.rows
 
@@ -154,7 +159,10 @@ def _engine_candidates(
     if scored is None:  # the question has no BM25 word here: the engine's lexical hits are not used
         words = []
     _same_passages(index, near + words)
-    dense = ranking_of((hit.row, hit.score) for hit in near)
+    # the engine's vectors only choose: the cosines are the generation's own (a damaged vector in the mirror
+    # never serves a runaway score), and the order follows them
+    cosine = _cosines(index, vector, [hit.row for hit in near])
+    dense = ranking_of(sorted(cosine.items(), key=lambda item: -item[1]))
     lexical: Ranking = {}
     if scored is not None:
         best = scored.of(hit.row for hit in words)

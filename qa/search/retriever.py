@@ -45,7 +45,7 @@ from qa.search.sources import Sources
 from qa.search.values import values_from_spans, values_of
 from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
 from qa.storage.generations import StoredIndex, damaged, live_generation, mark_damaged, read_index
-from qa.storage.milvus import MilvusStore, StoreOutOfStepError
+from qa.storage.milvus import MilvusStore, StoreMismatchError, StoreOutOfStepError
 
 __all__ = ["EVIDENCE_HITS", "Retriever"]
 
@@ -179,7 +179,10 @@ class Retriever:
         ):
             return live
         if self._engine is not None:
-            self._engine.sync(stored)  # the mirror follows the new generation before a question uses it
+            # the mirror follows the new generation before a question uses it; when it cannot (another index
+            # writes it), questions are answered from the generation itself, with a warning (_candidates)
+            with contextlib.suppress(StoreMismatchError):
+                self._engine.sync(stored)
         return _Live.of(stored, self._shown_docs)
 
     def search(

@@ -57,12 +57,15 @@ Known differences from the embedded store:
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import json
 import logging
 import re
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -95,6 +98,8 @@ MAX_VARCHAR = 65535  # Milvus's longest VARCHAR, in bytes
 MAX_LIMIT = 16384  # the most hits one Milvus search may return (offset + limit)
 _MANIFEST_KEY = "manifest"
 _DOC = "doc:"
+_META_SUFFIX = "_meta"  # collection <name> keeps its manifest and document records in <name>_meta
+_NAME_MAX = 255  # bytes in one file name (a Lite .db is a folder)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,199}$")  # Milvus's collection names, leaving room for "_meta"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TEXT_FIELDS = (
@@ -118,6 +123,8 @@ _PASSAGE_FIELDS = ["passage_id", "doc_key", "start", "end", "line_start", "line_
 _LITE_OPEN: dict[str, int] = {}
 _LITE_LOCK = threading.Lock()
 _T = TypeVar("_T")
+_NEVER = object()  # a store object that has not synced: no stamp to compare
+_FAILED = object()  # a store object whose last sync failed: the store may hold anything
 
 
 class StoreUnavailableError(QAError):
@@ -166,18 +173,25 @@ class MilvusTarget:
         if not text.startswith("milvus:"):
             raise BadInputError(f"not a Milvus store: {spec!r} (expected milvus:PATH.db or milvus://HOST:PORT)")
         base, collection = text, DEFAULT_COLLECTION
-        if "#" in text:
+        if "#" in text and not text.endswith(".db"):  # a '#' inside a .db path is part of the path
             base, _, collection = text.rpartition("#")
             if not _NAME.match(collection):
                 raise BadInputError(
                     f"bad Milvus collection name {collection!r} in {spec!r}: letters, digits and underscores,"
                     " not starting with a digit, at most 200"
                 )
+            if collection.endswith(_META_SUFFIX):
+                raise BadInputError(
+                    f"bad Milvus collection name {collection!r} in {spec!r}: a name ending in {_META_SUFFIX!r} is"
+                    " the store's own (it keeps <name>_meta beside each collection <name>)"
+                )
         if base.startswith("milvus://"):
             return cls(_server_uri(base, spec), collection, local=False)
         path = base[len("milvus:") :]
         if not path.endswith(".db") or path == ".db":
             raise BadInputError(f"a Milvus Lite store is a path ending in .db: {spec!r}")
+        if len(Path(path).name.encode("utf-8", "surrogateescape")) > _NAME_MAX:
+            raise BadInputError(f"the Milvus Lite store's name is longer than a file name may be ({_NAME_MAX} bytes)")
         return cls(str(Path(path).expanduser().absolute()), collection, local=True)
 
     def __str__(self) -> str:
@@ -207,12 +221,19 @@ class SyncReport:
     passages: int
     kept_documents: int = 0
     seconds: float = 0.0
+    repaired: tuple[int, int] | None = None  # (passages held, passages recorded) when they differed: all rewritten
 
     @property
     def changed(self) -> bool:
         return bool(self.added_documents or self.removed_documents)
 
     def summary(self) -> str:
+        if self.repaired is not None:
+            held, recorded = self.repaired
+            return (
+                f"held {counted(held, 'passage')} where its records named {recorded}: rewritten whole"
+                f" ({counted(self.added_documents, 'document')}, {self.passages} passages, {self.seconds:.1f} s)"
+            )
         if not self.changed:
             return f"in step ({self.kept_documents} documents), {self.seconds:.1f} s"
         written = f"{counted(self.added_documents, 'document')} written"
@@ -230,9 +251,12 @@ class MilvusStore:
         self._client = client
         self._timeout = timeout
         self._errors = errors
-        self._meta = f"{target.collection}_meta"
+        self._meta = f"{target.collection}{_META_SUFFIX}"
         self._manifest: dict[str, Any] | None = None
         self._closed = False
+        self.refused = 0  # stored vectors known_vectors refused (damaged): those passages were embedded again
+        self._damaged: set[str] = set()  # documents holding such a vector
+        self._stamp_seen: object = _NEVER  # the manifest's stamp when this object last found the store in step
 
     # -- opening ------------------------------------------------------------------------------------------
 
@@ -402,20 +426,33 @@ class MilvusStore:
     def count(self) -> int:
         """Passages in the store."""
         with self._calls("count the passages"):
-            got = self._client.query(
-                self.target.collection, filter="", output_fields=["count(*)"], timeout=self._timeout
-            )
+            return self._count()
+
+    def _count(self) -> int:
+        got = self._client.query(self.target.collection, filter="", output_fields=["count(*)"], timeout=self._timeout)
         return int(got[0]["count(*)"])
+
+    def _clear(self) -> None:
+        """Delete every passage and document record (the manifest stays: the model and dimension hold)."""
+        self._client.delete(self.target.collection, filter="row >= 0", timeout=self._timeout)
+        self._client.delete(self._meta, filter=f'key like "{_DOC}%"', timeout=self._timeout)
+        self._client.flush(self.target.collection, timeout=self._timeout)
 
     # -- sync ---------------------------------------------------------------------------------------------
 
-    def sync(self, index: StoredIndex) -> SyncReport:
-        """Mirror generation `index` incrementally; an unchanged generation writes nothing."""
+    def sync(self, index: StoredIndex, *, take_over: bool = False) -> SyncReport:
+        """Mirror generation `index` incrementally; an unchanged generation writes nothing.
+
+        A mirror has one writer, the index folder that last wrote it (`writer_of`): a sync from another that
+        would change what the store holds is refused unless `take_over`; one that would change nothing is
+        fine (a replica of the same corpus)."""
         began = time.perf_counter()
+        self._stamp_seen = _FAILED  # until this sync has found or made the store in step
         model = index.manifest.model
         if model.dim != self.dim:
             raise StoreMismatchError(f"{self.target} holds vectors of dimension {self.dim}, the index {model.dim}")
-        known = self._manifest
+        with self._calls("read its manifest"):
+            self._manifest = known = self._read_manifest()  # as it is now: another process may have written it
         if known is not None and (known.get("model") != model.name or int(known.get("dim", -1)) != model.dim):
             raise StoreMismatchError(
                 f"{self.target} mirrors an index of model {known.get('model')!r} (dim {known.get('dim')}), not"
@@ -423,12 +460,30 @@ class MilvusStore:
             )
         stopwords = index.lexical.stopwords
         with self._calls("sync"):
-            if known is None:
-                self._write_manifest(index, stopwords, 0)  # first: a store never holds passages of no model
             stored = self._stored_documents()
             foreign = self._foreign(index, stored)
             if foreign is not None:
                 raise StoreMismatchError(foreign)
+            owner = (known or {}).get("writer")
+            if owner not in (None, writer_of(index)) and not take_over:
+                why = self._out_of_step(index, stored)
+                if why is not None:
+                    raise StoreMismatchError(
+                        f"{self.target} is kept by another index ({owner}) and differs from this one ({why}): a"
+                        " mirror has one writer; give this index its own collection"
+                        f" ({_with_collection(self.target)}), or make it the writer with"
+                        " `ask.py index update --store ... --take-over`"
+                    )
+                self._stamp_seen = (known or {}).get("stamp")
+                return SyncReport(0, 0, 0, kept_documents=len(stored), seconds=time.perf_counter() - began)
+            if known is None:
+                self._write_manifest(index, stopwords, 0)  # first: a store never holds passages of no model
+            held = self._count()
+            recorded = _recorded(stored)
+            if held != recorded:  # passages lost (a dropped collection) or strays: the records say nothing true
+                self._clear()
+                stored = {}
+            stored = {key: entry for key, entry in stored.items() if key not in self._damaged}
             gone = [key for key in stored if key not in index.documents]
             self._delete_documents(gone)
             writer = _Writer(self, index, stopwords)
@@ -442,28 +497,48 @@ class MilvusStore:
                     moved.append((key, position))
             writer.finish()
             if moved:
-                self._upsert_meta([_doc_record(index.documents[k], stored[k]["rows"], p) for k, p in moved])
+                self._upsert_meta(
+                    [_doc_record(index.documents[k], stored[k]["rows"], p, stored[k].get("digests")) for k, p in moved]
+                )
             changed = bool(gone or writer.documents or moved)
             if changed:
                 self._client.flush(self.target.collection, timeout=self._timeout)
-            if changed or known is None or known.get("generation") != index.path.name:
+            if changed or known is None or known.get("generation") != index.path.name or owner != writer_of(index):
                 self._write_manifest(index, stopwords, index.count)
                 self._client.flush(self._meta, timeout=self._timeout)
+        self._damaged.clear()
+        self._stamp_seen = (self._manifest or {}).get("stamp")
         return SyncReport(
             added_documents=writer.documents,
             removed_documents=len(gone) + writer.replaced,
             passages=writer.passages,
             kept_documents=kept,
             seconds=time.perf_counter() - began,
+            repaired=(held, recorded) if held != recorded else None,
         )
 
     def in_step(self, index: StoredIndex) -> bool:
-        """Whether the store holds generation `index` as a sync would write it (whichever index wrote it)."""
+        """Whether the store holds generation `index` as a sync would write it (whichever index wrote it): its
+        document records are the generation's and it holds as many passages as they name."""
+        return self.out_of_step(index) is None
+
+    def out_of_step(self, index: StoredIndex) -> str | None:
+        """Why the store does not hold generation `index` as a sync would write it, or None when it does."""
         with self._calls("read the documents"):
-            stored = self._stored_documents()
-        if any(key not in index.documents for key in stored):
-            return False
-        return all(state == _KEPT for _, _, _, state in _compared(index, stored))
+            return self._out_of_step(index, self._stored_documents())
+
+    def _out_of_step(self, index: StoredIndex, stored: dict[str, dict[str, Any]]) -> str | None:
+        held = self._count()
+        recorded = _recorded(stored)
+        if held != recorded:
+            return f"it holds {counted(held, 'passage')} where its records name {recorded}"
+        extra = sum(key not in index.documents for key in stored)
+        if extra:
+            return f"documents it holds that this index does not: {extra}"
+        states = [state for _, _, _, state in _compared(index, stored)]
+        if states.count(_WRITE):
+            return f"documents of this index it does not hold as they are: {states.count(_WRITE)}"
+        return f"documents elsewhere in its corpus order: {states.count(_MOVED)}" if _MOVED in states else None
 
     def foreign(self, index: StoredIndex) -> str | None:
         """Why a sync of `index` would be refused (the store mirrors another corpus), or None."""
@@ -476,13 +551,30 @@ class MilvusStore:
         corpus = (self._manifest or {}).get("corpus")
         if not stored or corpus is None or corpus == index.manifest.corpus.root:
             return None
-        shared = sum(key in index.documents for key in stored)
+        documents = index.documents
+        shared = sum(
+            key in documents and entry["meta"].get("sha256") == documents[key].sha256 for key, entry in stored.items()
+        )
         if 2 * shared >= len(stored):
             return None
         return (
-            f"{self.target} mirrors another corpus ({corpus}: {len(stored)} documents, {shared} of them in this"
-            f" index): give this index its own collection ({_with_collection(self.target)}) or its own store"
+            f"{self.target} mirrors another corpus ({corpus}: {len(stored)} documents, {shared} of them the same in"
+            f" this index): give this index its own collection ({_with_collection(self.target)}) or its own store"
         )
+
+    def unchanged(self) -> None:
+        """Raise StoreOutOfStepError when another index has written the store since this one last synced it
+        (its manifest's stamp changed); nothing when this store object never synced."""
+        if self._stamp_seen is _NEVER:
+            return
+        if self._stamp_seen is _FAILED:
+            raise StoreOutOfStepError("the last sync of the mirror did not finish")
+        with self._calls("read its manifest"):
+            now = self._read_manifest() or {}
+        if now.get("stamp") != self._stamp_seen:
+            raise StoreOutOfStepError(
+                f"another index ({now.get('writer')}) has written the mirror since this one synced it"
+            )
 
     def _write_manifest(self, index: StoredIndex, stopwords: frozenset[str], passages: int) -> None:
         manifest = {
@@ -496,6 +588,8 @@ class MilvusStore:
             "generation": index.path.name if passages else None,
             "documents": len(index.documents),
             "passages": passages,
+            "writer": writer_of(index),  # the one index folder that writes this store (sync's take_over)
+            "stamp": uuid.uuid4().hex,  # new at every write: a reader that sees another knows it changed under it
         }
         self._upsert_meta([{"key": _MANIFEST_KEY, "value": _checked(json.dumps(manifest), "the manifest")}])
         self._manifest = manifest
@@ -677,11 +771,15 @@ class MilvusStore:
             return [None] * len(passages)
         keys = sorted({passage.doc_key for passage in passages})
         found: dict[tuple[str, int, int], dict[str, Any]] = {}
+        digests: dict[int, str] = {}  # row -> its vectors' digest as the sync recorded it
         fields = ["row", "doc_key", "start", "end", "text", "vector", "sentence_spans", "sentence_vectors"]
         with self._calls("read stored vectors"):
             for part in _parts(keys, 500):
                 for record in self._scan(self.target.collection, f"doc_key in {_list(part)}", fields):
                     found[(record["doc_key"], int(record["start"]), int(record["end"]))] = record
+                for got in self._client.get(self._meta, ids=[_DOC + k for k in part], output_fields=["value"]):
+                    entry = json.loads(got["value"])
+                    digests.update(zip(entry["rows"], entry.get("digests") or [], strict=False))
         out: list[tuple[int, np.ndarray, np.ndarray] | None] = []
         for passage, passage_spans in zip(passages, spans, strict=True):
             match = found.get((passage.doc_key, passage.start, passage.end))
@@ -691,8 +789,22 @@ class MilvusStore:
             stored_spans, sentence_vectors = _sentences(match, self.dim)
             same = np.array_equal(stored_spans, np.asarray(passage_spans, dtype=np.int64).reshape(-1, 2))
             vector = np.asarray(match["vector"], dtype=np.float32)
-            out.append((int(match["row"]), vector, sentence_vectors) if same else None)
+            sound = _sound(vector, sentence_vectors, digests.get(int(match["row"])))
+            if same and not sound:
+                self.refused += 1
+                self._damaged.add(passage.doc_key)  # the next sync writes the document again
+            out.append((int(match["row"]), vector, sentence_vectors) if same and sound else None)
         return out
+
+
+def _sound(vector: np.ndarray, sentence_vectors: np.ndarray, digest: str | None) -> bool:
+    """Whether vectors read from the store can be taken as they are: finite, the passage's of unit length
+    (the index stores normalised vectors), and, where the sync recorded one, matching their digest."""
+    if not (np.isfinite(vector).all() and np.isfinite(sentence_vectors.astype(np.float32)).all()):
+        return False
+    if abs(float(np.linalg.norm(vector)) - 1.0) > 1e-3:
+        return False
+    return digest is None or vector_digest(vector, sentence_vectors) == digest
 
 
 class _Writer:
@@ -729,8 +841,9 @@ class _Writer:
             client.delete(store.target.collection, filter=f"doc_key in {_list(part)}", timeout=timeout)
         for batch in _parts(entities, BATCH):
             client.insert(store.target.collection, batch, timeout=timeout)
+        digests = {e["row"]: vector_digest(e["vector"], _sentences(e, store.dim)[1]) for e in entities}
         records = [
-            _doc_record(index.documents[key], [row for row, _ in group], position)
+            _doc_record(index.documents[key], [row for row, _ in group], position, [digests[row] for row, _ in group])
             for key, group, position, _ in self.pending
         ]
         store._upsert_meta(records)
@@ -869,8 +982,29 @@ def _sentences(record: dict[str, Any], dim: int) -> tuple[np.ndarray, np.ndarray
     return spans, np.frombuffer(raw, dtype="<f2").astype(np.float16).reshape(-1, dim)
 
 
-def _doc_record(meta: DocumentMeta, rows: list[int], position: int) -> dict[str, Any]:
-    value = json.dumps({"meta": asdict(meta), "rows": rows, "position": position}, ensure_ascii=False)
+def writer_of(index: StoredIndex) -> str:
+    """The writer an index is: this machine and its index folder."""
+    return f"{socket.gethostname()}:{index.path.parent.absolute()}"
+
+
+def _recorded(stored: dict[str, dict[str, Any]]) -> int:
+    """The passages the document records name."""
+    return sum(len(entry["rows"]) for entry in stored.values())
+
+
+def vector_digest(vector: np.ndarray, sentence_vectors: np.ndarray) -> str:
+    """A passage's vectors as they are stored (float32 passage, float16 sentences), hashed: recorded at sync
+    with each document, checked before a build takes a stored vector (`known_vectors`)."""
+    digest = hashlib.sha256(np.asarray(vector, dtype="<f4").tobytes())
+    digest.update(np.asarray(sentence_vectors, dtype="<f2").tobytes())
+    return digest.hexdigest()[:32]
+
+
+def _doc_record(meta: DocumentMeta, rows: list[int], position: int, digests: list[str] | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"meta": asdict(meta), "rows": rows, "position": position}
+    if digests is not None:
+        entry["digests"] = digests
+    value = json.dumps(entry, ensure_ascii=False)
     return {
         "key": _checked(_DOC + meta.key, f"the key of {meta.key}"),
         "value": _checked(value, f"the record of {meta.key}"),

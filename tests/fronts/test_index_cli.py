@@ -153,7 +153,8 @@ def test_update_and_status_with_a_milvus_store(corpus, tmp_path, cli):
     assert cli("index", "update", *where(corpus, tmp_path))[0] == 0  # the index moves on, not the mirror
     code, out, _ = cli("index", "status", *where(corpus, tmp_path), *store)
     assert out.splitlines()[-1].endswith(
-        "not in step with this index: `ask.py index update --store ...` brings it in step"
+        "not in step with this index (documents of this index it does not hold as they are: 1):"
+        " `ask.py index update --store ...` brings it in step"
     )
     code, out, _ = cli("index", "update", *where(corpus, tmp_path), *store)
     first, mirrored = out.splitlines()
@@ -165,7 +166,7 @@ def test_update_and_status_with_a_milvus_store(corpus, tmp_path, cli):
     other.mkdir()
     (other / "x.txt").write_text("Another story about a bridge.", encoding="utf-8")
     code, _, err = cli("index", "update", "--docs", str(other), "--index", str(tmp_path / "other-idx"), *store)
-    assert code == 2 and f"mirrors another corpus ({corpus}: 2 documents, 0 of them in this index)" in err
+    assert code == 2 and f"mirrors another corpus ({corpus}: 2 documents, 0 of them the same in this index)" in err
     assert err.splitlines()[-1].startswith("error: ") and err.splitlines()[-1].endswith("or its own store")
     code, out, _ = cli("index", "status", "--docs", str(other), "--index", str(tmp_path / "other-idx"), *store)
     assert code == 0 and "mirrors another corpus" in out.splitlines()[-1]

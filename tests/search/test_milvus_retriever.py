@@ -7,11 +7,16 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from conftest import ROOT, dev_questions
 
 from qa import Retriever
 from qa.embed import HashEmbedder
+from qa.storage.generations import read_index
+from qa.storage.manifest import LastBuild
+from qa.storage.milvus import MilvusStore, StoreMismatchError
 
 QUESTIONS = [
     "When did the withdrawal finish?",
@@ -106,17 +111,25 @@ def test_a_new_index_restored_from_the_mirror_embeds_nothing_and_keeps_its_rows(
     assert _rows(replica) == _rows(builder)
     assert replica.search(QUESTIONS[0]).to_dict() == builder.search(QUESTIONS[0]).to_dict()
 
-    # a --rebuild embeds everything again
-    rebuilt = Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store, rebuild=True)
-    last = rebuilt._index.manifest.last_build  # noqa: SLF001
+    # a --rebuild embeds everything again (its rows are its own: the mirror, the builder's, refuses them)
+    with pytest.raises(StoreMismatchError, match="kept by another index"):
+        Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store, rebuild=True)
+    last = _last_build(tmp_path / "replica")
     assert last.restored_passages == 0 and last.embedded_passages > len(builder)
 
     # an article changed since the mirror was written is embedded, not restored
     second = sorted(seeds.glob("*.txt"))[1]
     second.write_text(second.read_text().replace("troops", "soldiers"))
-    updated = Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store)
-    last = updated._index.manifest.last_build  # noqa: SLF001
+    with pytest.raises(StoreMismatchError, match="kept by another index"):
+        Retriever.open(docs=seeds, index=tmp_path / "replica", embedder=HashEmbedder(), store=store)
+    last = _last_build(tmp_path / "replica")
     assert last.restored_passages == 0 and last.embedded_passages > 0
+
+
+def _last_build(index: Path) -> LastBuild:
+    stored = read_index(index)
+    assert stored is not None and stored.manifest.last_build is not None
+    return stored.manifest.last_build
 
 
 def test_a_mirror_another_index_rewrote_is_not_trusted(seeds, tmp_path):
@@ -131,7 +144,13 @@ def test_a_mirror_another_index_rewrote_is_not_trusted(seeds, tmp_path):
     for path in sorted(seeds.glob("*.txt"))[1:]:
         (other / path.name).write_text(path.read_text())
     Retriever.open(docs=other, index=tmp_path / "other-idx", embedder=HashEmbedder())  # its own rows: from 0
-    Retriever.open(docs=other, index=tmp_path / "other-idx", embedder=HashEmbedder(), store=store)
+    with pytest.raises(StoreMismatchError, match="kept by another index"):  # one writer
+        Retriever.open(docs=other, index=tmp_path / "other-idx", embedder=HashEmbedder(), store=store)
+    assert not mirrored.search(question).warnings
+    stored = read_index(tmp_path / "other-idx")
+    assert stored is not None
+    with MilvusStore.open(store, stored.manifest.model.dim) as engine:
+        engine.sync(stored, take_over=True)  # taken over
 
     result = mirrored.search(question)  # its rows are other passages now: the local index answers
     assert result.hits and result.warnings[-1].startswith(
