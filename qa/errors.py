@@ -61,6 +61,11 @@ class IndexDamagedError(QAError):
     """An index on disk cannot be used (damaged, foreign, or written by another format version)."""
 
 
+class StoreDamagedError(QAError):
+    """A store mirroring the index holds what its own records say it should not (lost passages, damaged
+    vectors): `ask.py index update --store ...` writes it again."""
+
+
 class NoIndexError(QAError):
     """An index was asked for where none has been built yet."""
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from qa.embed import load_embedder
-from qa.errors import BadInputError, DocsNotFoundError, QAError
+from qa.errors import BadInputError, DocsNotFoundError, QAError, StoreDamagedError
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words, docs_error
 from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, verify_index, write_excluded
@@ -181,8 +181,10 @@ def _mirror_line(mirror: dict[str, object]) -> str:
 def verify(
     docs: DocsOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
 ) -> None:
-    """Check every byte of the index against its build's checksums (a damaged index is rebuilt on next use)."""
+    """Check every byte of the index against its build's checksums (a damaged index is rebuilt on next use),
+    and, with --store, that the Milvus mirror holds it with sound vectors."""
     index_dir = index if index is not None else _where(docs, None)[1]  # the index alone: its corpus may be gone
     found = verify_index(index_dir)
     state = found.status
@@ -195,6 +197,29 @@ def verify(
             " (`ask.py index update --rebuild` records them)"
         )
     _say(f"holds:      {state.documents} documents, {state.passages} passages")
+    if store is not None:
+        _say(f"milvus:     {_verified_mirror(store, index_dir)}")
+
+
+def _verified_mirror(store: str, index_dir: Path) -> str:
+    """What the mirror holds, checked against the index and every stored vector; StoreDamagedError when it
+    holds other passages or damaged vectors."""
+    stored = read_index(index_dir)
+    assert stored is not None  # verify_index found it
+    try:
+        with MilvusStore.open(store, stored.manifest.model.dim) as engine:
+            why, damaged = engine.out_of_step(stored), engine.damaged_vectors()
+            held = engine.count()
+    finally:
+        stored.close()
+    if damaged:
+        raise StoreDamagedError(
+            f"{store}: damaged vectors in {counted(len(damaged), 'document')} ({sum(damaged.values())} passages):"
+            " `ask.py index update --store ... --check-vectors` writes them again"
+        )
+    if why is not None:
+        return f"{store}: {held} passages, every vector sound; not in step with this index ({why})"
+    return f"{store}: {held} passages, in step with this index, every vector sound"
 
 
 @index_app.command()
@@ -214,15 +239,20 @@ def update(
             "--take-over", help="Make this index the writer of the --store mirror another index keeps (one writer)."
         ),
     ] = False,
+    check_vectors: Annotated[
+        bool,
+        typer.Option("--check-vectors", help="Read every vector of the --store mirror; write damaged ones again."),
+    ] = False,
     quiet: _Quiet = False,
 ) -> None:
     """Bring the index in step with the corpus now (questions do this on their own when needed)."""
     check_backend(backend, "--backend")
-    if take_over and store is None:
-        raise BadInputError("--take-over needs --store: the Milvus mirror to take over")
+    for given, name in ((take_over, "--take-over"), (check_vectors, "--check-vectors")):
+        if given and store is None:
+            raise BadInputError(f"{name} needs --store: the Milvus mirror to work on")
     docs_path, index_dir = _where(docs, index)
     on_ray = _ray_settings(ray, ray_address, ray_workers)
-    _update(docs_path, index_dir, model, backend, rebuild, quiet, on_ray, store, take_over)
+    _update(docs_path, index_dir, model, backend, rebuild, quiet, on_ray, store, (take_over, check_vectors))
 
 
 @index_app.command()
@@ -337,7 +367,7 @@ def _update(
     quiet: bool,
     ray: RaySettings | None = None,
     store: str | None = None,
-    take_over: bool = False,
+    store_flags: tuple[bool, bool] = (False, False),  # --take-over, --check-vectors
 ) -> None:
     embedder = load_embedder(model)
     # a mirror is opened first: the build takes the vectors it holds for unchanged passages
@@ -356,7 +386,8 @@ def _update(
             ray=ray,
             known=engine,
         )
-        report = engine.sync(stored, take_over=take_over) if engine is not None else None
+        take_over, check_vectors = store_flags
+        report = engine.sync(stored, take_over=take_over, check_vectors=check_vectors) if engine else None
     finally:
         reporter.close()
         if engine is not None:

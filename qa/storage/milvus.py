@@ -440,8 +440,9 @@ class MilvusStore:
 
     # -- sync ---------------------------------------------------------------------------------------------
 
-    def sync(self, index: StoredIndex, *, take_over: bool = False) -> SyncReport:
-        """Mirror generation `index` incrementally; an unchanged generation writes nothing.
+    def sync(self, index: StoredIndex, *, take_over: bool = False, check_vectors: bool = False) -> SyncReport:
+        """Mirror generation `index` incrementally; an unchanged generation writes nothing. With
+        `check_vectors`, every stored vector is read first and the documents of damaged ones written again.
 
         A mirror has one writer, the index folder that last wrote it (`writer_of`): a sync from another that
         would change what the store holds is refused unless `take_over`; one that would change nothing is
@@ -478,6 +479,8 @@ class MilvusStore:
                 return SyncReport(0, 0, 0, kept_documents=len(stored), seconds=time.perf_counter() - began)
             if known is None:
                 self._write_manifest(index, stopwords, 0)  # first: a store never holds passages of no model
+            if check_vectors:
+                self._damaged.update(self.damaged_vectors())
             held = self._count()
             recorded = _recorded(stored)
             if held != recorded:  # passages lost (a dropped collection) or strays: the records say nothing true
@@ -561,6 +564,24 @@ class MilvusStore:
             f"{self.target} mirrors another corpus ({corpus}: {len(stored)} documents, {shared} of them the same in"
             f" this index): give this index its own collection ({_with_collection(self.target)}) or its own store"
         )
+
+    def damaged_vectors(self) -> dict[str, int]:
+        """document key -> how many of its stored passages' vectors are damaged (not finite, not of unit
+        length, or not matching the digest the sync recorded); reads every vector in the store."""
+        with self._calls("read every vector"):
+            stored = self._stored_documents()
+            digests = {
+                row: digest
+                for entry in stored.values()
+                for row, digest in zip(entry["rows"], entry.get("digests") or [], strict=False)
+            }
+            fields = ["row", "doc_key", "vector", "sentence_spans", "sentence_vectors"]
+            out: dict[str, int] = {}
+            for record in self._scan(self.target.collection, "row >= 0", fields):
+                vector = np.asarray(record["vector"], dtype=np.float32)
+                if not _sound(vector, _sentences(record, self.dim)[1], digests.get(int(record["row"]))):
+                    out[record["doc_key"]] = out.get(record["doc_key"], 0) + 1
+        return out
 
     def unchanged(self) -> None:
         """Raise StoreOutOfStepError when another index has written the store since this one last synced it

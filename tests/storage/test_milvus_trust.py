@@ -185,3 +185,24 @@ def test_one_writer_a_second_is_refused_and_a_server_sees_a_take_over(seeds, tmp
 def test_take_over_needs_a_store(seeds, tmp_path, cli, hash_model):
     code, _, err = cli("index", "update", "--docs", str(seeds), "--index", str(tmp_path / "i"), "--take-over")
     assert code == 2 and "--take-over needs --store" in err
+
+
+def test_verify_reads_every_stored_vector_and_update_writes_damaged_ones_again(seeds, tmp_path, cli, hash_model):
+    target = f"milvus:{tmp_path / 'news.db'}"
+    where = ("--docs", str(seeds), "--index", str(tmp_path / "idx"), "--store", target)
+    assert cli("index", "update", *where)[0] == 0
+    code, out, _ = cli("index", "verify", *where)
+    assert code == 0 and out.splitlines()[-1].endswith("in step with this index, every vector sound")
+    index = _stored(tmp_path / "idx")
+    row = next(iter(index.iter_passages()))[0]
+    with MilvusStore.open(target, index.manifest.model.dim) as store:
+        _damage(store, row, lambda v: -v)  # unit length, finite: only the digest tells
+    index.close()
+
+    code, out, err = cli("index", "verify", *where)
+    assert code == 1 and "damaged vectors in 1 document (1 passages)" in err and "--check-vectors" in err
+    code, out, _ = cli("index", "update", *where)
+    assert code == 0 and "in step" in out  # a plain update reads no vectors
+    code, out, _ = cli("index", "update", *where, "--check-vectors")
+    assert code == 0 and "1 document written" in out
+    assert cli("index", "verify", *where)[0] == 0
