@@ -24,6 +24,9 @@ if TYPE_CHECKING:
         MissingExtraError,
         ModelNotFoundError,
         QAError,
+        StoreMismatchError,
+        StoreOutOfStepError,
+        StoreUnavailableError,
     )
     from qa.extract.article import explain_file
     from qa.indexing import ensure_index, index_status
@@ -58,7 +61,6 @@ if TYPE_CHECKING:
     )
     from qa.search.evaluate import evaluate
     from qa.search.retriever import Retriever
-    from qa.storage.milvus import StoreMismatchError, StoreOutOfStepError, StoreUnavailableError
     from qa.version import __version__
 
 __all__ = [
@@ -151,9 +153,9 @@ _HOMES = {
     "RaySettings": "qa.indexing.ray_embed",
     "RayUnavailableError": "qa.indexing.ray_embed",
     "ReaderError": "qa.read.reader",
-    "StoreMismatchError": "qa.storage.milvus",
-    "StoreOutOfStepError": "qa.storage.milvus",
-    "StoreUnavailableError": "qa.storage.milvus",
+    "StoreMismatchError": "qa.errors",
+    "StoreOutOfStepError": "qa.errors",
+    "StoreUnavailableError": "qa.errors",
     "Reporter": "qa.records",
     "Retriever": "qa.search.retriever",
     "SearchResult": "qa.records",

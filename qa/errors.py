@@ -120,3 +120,24 @@ class NoReadableFilesError(EmptyCorpusError):
         named = "; ".join(reasons[: self._SHOWN])
         more = f"; and {len(reasons) - self._SHOWN} more" if len(reasons) > self._SHOWN else ""
         BadInputError.__init__(self, f"no readable documents in {path}: {named}{more}")
+
+
+class StoreUnavailableError(QAError):
+    """The Milvus store cannot be reached or opened (a server down, a .db held by another process), or a
+    call to it failed or ran past its timeout."""
+
+    exit_code = 2
+
+
+class StoreMismatchError(QAError):
+    """The Milvus store holds what this generation cannot be mixed with (another model or dimension), or a
+    value longer than Milvus stores."""
+
+    exit_code = 2
+
+
+class StoreOutOfStepError(QAError):
+    """Rows a Milvus search returned are not the same passages in the reader's generation: another index
+    folder has synced the store since (a mirror has one writer)."""
+
+    exit_code = 2

@@ -54,7 +54,7 @@ class AskOptions:
     debug: bool
     cite: bool = False
     output_format: str = "text"
-    store: str | None = None  # a Milvus mirror to search (qa/storage/milvus.py), or None
+    store: str | None = None  # a Milvus mirror to search (qa/storage/milvus/), or None
     fast: bool = False  # no reader: answers from retrieval alone
 
 

@@ -62,7 +62,7 @@ def ensure_index(
     must be embedded ("auto": the fastest one that matches the reference model, qa/embed/bulk.py). With
     `ray`, that is embedded by Ray actors, one such encoder each (qa/indexing/ray_embed.py): a local Ray or
     a cluster, started only when something must be embedded. Passages whose vectors `known` holds (a Milvus
-    mirror of this corpus's index, qa/storage/milvus.py) take them rather than being embedded again.
+    mirror of this corpus's index, qa/storage/milvus/) take them rather than being embedded again.
     """
     reporter = reporter or SilentReporter()
     shown_docs = shown_docs or str(docs)

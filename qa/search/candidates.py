@@ -52,7 +52,7 @@ class Candidates:
 
 class Engine(Protocol):
     """A search engine that finds the candidates instead of the generation's FAISS and BM25 (the Milvus mirror,
-    qa/storage/milvus.py): (row, score, passage id) best first among the passages the filters keep."""
+    qa/storage/milvus/): (row, score, passage id) best first among the passages the filters keep."""
 
     def dense(
         self,

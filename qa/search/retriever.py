@@ -104,7 +104,7 @@ class Retriever:
         sentence-transformers folder (default: the bundled all-MiniLM-L6-v2); `backend` the encoder a build
         uses for new passages ("auto": the fastest accurate one, see qa/embed/bulk.py). `store`
         ("milvus:PATH.db" or "milvus://HOST:PORT") mirrors the index into Milvus, kept in step, and searches
-        it there for the candidates (qa/storage/milvus.py); the answers are worked out as with the default.
+        it there for the candidates (qa/storage/milvus/); the answers are worked out as with the default.
         `reader` (the default) reads the top candidates with the shipped reader (qa/read/): it orders them and
         picks the highlight, the exact answer, the values and whether to answer; False answers from retrieval
         alone (faster, and no reader is loaded).

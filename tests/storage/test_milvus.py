@@ -1,4 +1,4 @@
-"""The Milvus mirror of a generation (qa/storage/milvus.py), on Milvus Lite under tmp_path: what it stores reads
+"""The Milvus mirror of a generation (qa/storage/milvus/), on Milvus Lite under tmp_path: what it stores reads
 back exactly, its searches agree with the embedded store's, filters keep what qa/search/filters.py keeps, sync is
 incremental, and an unreachable or missing Milvus is a typed error, never a hang."""
 
