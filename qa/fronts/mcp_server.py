@@ -174,21 +174,12 @@ class Tools:
             return self._around(passage_id, context)
 
     def _around(self, passage_id: str, context: int) -> dict[str, Any]:
-        found = self._retriever.passage(passage_id)
-        if found is None:
+        if self._retriever.passage(passage_id) is None:
             raise BadInputError(f"no passage with id {passage_id[:40]!r} in this index (ids come from search)")
-        siblings = self._retriever.document_passages(found.doc_key)
-        at = next((i for i, sibling in enumerate(siblings) if sibling.id == found.id), None)
-        if at is None:  # its file changed in between: nothing of it is quoted
+        found = self._retriever.passage_context(passage_id, context, context)
+        if found is None:  # its file changed in between: nothing of it is quoted
             raise BadInputError(f"passage {passage_id!r} is no longer in its file (run `ask.py index update`)")
-        first, last = max(0, at - context), min(len(siblings), at + context + 1)
-        return {
-            "id": found.id,
-            "source": self._retriever.source(found.doc_key).to_dict(),
-            "passages": [{**p.to_dict(), "current": i == at} for i, p in enumerate(siblings[first:last], first)],
-            "more_before": first > 0,
-            "more_after": last < len(siblings),
-        }
+        return found.to_dict()
 
     def list_sources(self) -> dict[str, Any]:
         """List the indexed articles in corpus order: path, title, publisher, date, byline and passage count."""

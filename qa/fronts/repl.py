@@ -337,24 +337,21 @@ class Chat:
         if hits is None:
             return
         hit = hits[0]  # the one asked for, or the top one
-        passages = self.retriever.document_passages(hit.passage.doc_key)
-        at = next((i for i, passage in enumerate(passages) if passage.id == hit.passage.id), None)
-        if at is None:
+        found = self.retriever.passage_context(hit.passage.id, around, around)
+        if found is None:
             self.say("that passage is no longer in the index; ask again", "red")
             return
-        first, last = (
-            (0, len(passages)) if around is None else (max(0, at - around), min(len(passages), at + around + 1))
-        )
+        first, last, passages = found.first, found.first + len(found.passages), found.passages
         self.say(source_label(hit.source) or hit.source.path, "bold")
-        span = location(hit.source, passages[first].line_start, passages[last - 1].line_end)
-        self.say(f"{span}  (passages {first + 1}-{last} of {len(passages)})", "cyan")
+        span = location(hit.source, passages[0].line_start, passages[-1].line_end)
+        self.say(f"{span}  (passages {first + 1}-{last} of {found.total})", "cyan")
         if first > 0:
             self.say(f"    … {first} passage{'s' if first != 1 else ''} before", "dim")
         width = max(40, min(self.console.width, 100) - 6)
-        for index in range(first, last):
-            self._print_passage(passages[index], hit.rank if index == at else None, width)
-        if last < len(passages):
-            more = len(passages) - last
+        for index, passage in enumerate(passages):
+            self._print_passage(passage, hit.rank if index == found.at else None, width)
+        if last < found.total:
+            more = found.total - last
             hint = f"; /article {hit.rank} shows them all" if around is not None else ""
             self.say(f"    … {more} passage{'s' if more != 1 else ''} after{hint}", "dim")
 

@@ -36,6 +36,7 @@ from qa.records import (
 from qa.search.abstain import answered, confidence, evidence_of
 from qa.search.answer import answer_of
 from qa.search.candidates import Candidates, Filters, depth_for, gather
+from qa.search.context import PassageContext, around
 from qa.search.filters import allowed_rows, why_empty
 from qa.search.folding import HitFolder
 from qa.search.highlight import highlight_hits, overlap, question_of
@@ -495,6 +496,14 @@ class Retriever:
         if any(live.check.mismatch(passage) is not None for passage in passages):
             return []  # the file changed or the index is damaged: no passage of it is shown
         return passages
+
+    def passage_context(self, passage_id: str, before: int | None = 2, after: int | None = 2) -> PassageContext | None:
+        """The passage with this id among `before` and `after` passages of its article on each side (None: all
+        of them), in text order; None when the index has no such passage or its file no longer holds it."""
+        found = self.passage(passage_id)
+        if found is None:
+            return None
+        return around(found, self.document_passages(found.doc_key), self.source(found.doc_key), before, after)
 
     def passage(self, passage_id: str) -> Passage | None:
         """The stored passage with this id (from a hit or an `also_in`), None when the index has none or its

@@ -551,3 +551,11 @@ def test_serve_runs_the_app_with_the_follow_up_resolver(retriever, monkeypatch):
         status, _, body = call(port, "POST", "/search", follow_up)
     assert status == 200 and body["question"] == "When will they leave?"
     assert body["searched_for"] != "When will they leave?" and "Kazakhstan" in body["searched_for"]
+
+
+def test_a_passage_gone_between_the_two_lookups_is_a_404(retriever, monkeypatch):
+    passage = retriever.search("How many troops?").hits[0].passage
+    monkeypatch.setattr(retriever, "document_passages", lambda doc_key: [])  # its file changed meanwhile
+    with running_server(create_app(retriever)) as port:
+        status, _, body = call(port, "GET", f"/passages/{passage.id}/context")
+    assert status == 404 and "no longer in its file" in body["error"]

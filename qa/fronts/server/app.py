@@ -174,20 +174,11 @@ def _add_passages(app: FastAPI, retriever: Retriever) -> None:
         after: int = Query(2, ge=0, le=MAX_AROUND, description="Passages to include after it."),
     ) -> Response:
         """The passage and up to `before`/`after` indexed passages of the same article around it, in order."""
-        found = _stored(retriever, passage_id)
-        siblings = retriever.document_passages(found.doc_key)
-        at = next(i for i, sibling in enumerate(siblings) if sibling.id == found.id)
-        first, last = max(0, at - before), min(len(siblings), at + after + 1)
-        listed = [{**p.to_dict(), "current": i == at} for i, p in enumerate(siblings[first:last], start=first)]
-        return JSONResponse(
-            {
-                "id": passage_id,
-                "source": retriever.source(found.doc_key).to_dict(),
-                "passages": listed,
-                "more_before": first > 0,
-                "more_after": last < len(siblings),
-            }
-        )
+        _stored(retriever, passage_id)
+        found = retriever.passage_context(passage_id, before, after)
+        if found is None:  # its file changed between the two lookups
+            raise StarletteHTTPException(404, f"passage {shortened(passage_id)!r} is no longer in its file")
+        return JSONResponse(found.to_dict())
 
 
 def _stored(retriever: Retriever, passage_id: str) -> Passage:
