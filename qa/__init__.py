@@ -24,13 +24,14 @@ if TYPE_CHECKING:
         MissingExtraError,
         ModelNotFoundError,
         QAError,
+        RayUnavailableError,
         StoreMismatchError,
         StoreOutOfStepError,
         StoreUnavailableError,
     )
     from qa.extract.article import explain_file
     from qa.indexing import ensure_index, index_status
-    from qa.indexing.ray_embed import RaySettings, RayUnavailableError
+    from qa.indexing.ray_embed import RaySettings
     from qa.read.reader import ReaderError
     from qa.records import (
         AlsoIn,
@@ -151,7 +152,7 @@ _HOMES = {
     "Block": "qa.records",
     "MissingExtraError": "qa.errors",
     "RaySettings": "qa.indexing.ray_embed",
-    "RayUnavailableError": "qa.indexing.ray_embed",
+    "RayUnavailableError": "qa.errors",
     "ReaderError": "qa.read.reader",
     "StoreMismatchError": "qa.errors",
     "StoreOutOfStepError": "qa.errors",

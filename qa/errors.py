@@ -141,3 +141,20 @@ class StoreOutOfStepError(QAError):
     folder has synced the store since (a mirror has one writer)."""
 
     exit_code = 2
+
+
+class RayUnavailableError(QAError):
+    """The Ray cluster at the address given cannot be reached or joined (or a local Ray could not start)."""
+
+    exit_code = 2
+
+
+def one_line(message: object, limit: int = 300) -> str:
+    """An error in one line, as every front shows it: its first line (a traceback-like tail dropped) with
+    whitespace collapsed, at most `limit` characters, and anything UTF-8 cannot carry (a lone surrogate
+    echoed back) written as an escape; "error" when there are no words."""
+    lines = [line for line in str(message).splitlines() if line.strip()]
+    text = " ".join(lines[0].split()) if lines else "error"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - older typer on the real click
     from click.formatting import HelpFormatter  # type: ignore[assignment]
 
 from qa.embed import preload
-from qa.errors import QAError
+from qa.errors import QAError, one_line
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words
 from qa.inputs import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K
 from qa.text.encoding import terminal_safe
@@ -294,8 +294,7 @@ def _fail(message: str, code: int, debug: bool) -> None:
 
 def _error(message: str) -> None:
     """One line on stderr; what a file name or an argument carries (escapes, surrogates) is shown, not run."""
-    first_line = message.splitlines()[0] if message else "error"
-    print(f"error: {terminal_safe(first_line)}", file=sys.stderr)
+    print(f"error: {terminal_safe(one_line(message, limit=2000))}", file=sys.stderr)
 
 
 def _command(argv: list[str]) -> tuple[Command, list[str], str]:

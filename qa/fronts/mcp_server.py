@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from pydantic import Field
 
-from qa.errors import BadInputError, MissingExtraError, QAError
+from qa.errors import BadInputError, MissingExtraError, QAError, one_line
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import DocsOption, IndexOption, ModelOption
 from qa.inputs import DEFAULT_K, HTTP_MAX_K, MAX_AROUND, check_k
@@ -195,10 +195,6 @@ class Tools:
         try:
             yield
         except QAError as exc:
-            raise self._failure(_one_line(str(exc))) from None
+            raise self._failure(one_line(str(exc))) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence, as in the CLI
-            raise self._failure(_one_line(f"unexpected {type(exc).__name__}: {exc}")) from None
-
-
-def _one_line(message: str) -> str:
-    return message.splitlines()[0] if message else "error"
+            raise self._failure(one_line(f"unexpected {type(exc).__name__}: {exc}")) from None

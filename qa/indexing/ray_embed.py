@@ -35,7 +35,7 @@ import numpy as np
 
 from qa.embed.model_names import HASH_MODEL
 from qa.embed.reference import HashEmbedder, SentenceTransformerEmbedder, load_embedder
-from qa.errors import BackendError, BadInputError, MissingExtraError, QAError
+from qa.errors import BackendError, BadInputError, MissingExtraError, RayUnavailableError, one_line
 from qa.inputs import AUTO_BACKEND
 from qa.records import Embedder, Reporter
 from qa.text.plural import counted
@@ -56,12 +56,6 @@ _LOCAL_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
 _AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _RAISED = re.compile(r"^[\w.]+(?:Error|Exception|Exit|Interrupt): (.+)$")
-
-
-class RayUnavailableError(QAError):
-    """The Ray cluster at the address given cannot be reached or joined (or a local Ray could not start)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -271,7 +265,7 @@ class RayEncoders:
         try:
             return list(pool.map(lambda actor, job: getattr(actor, method).remote(*job), jobs))
         except ray.exceptions.RayError as exc:
-            raise BackendError(f"a Ray worker failed: {_one_line(_cause(exc))}") from None
+            raise BackendError(f"a Ray worker failed: {one_line(_cause(exc) or type(exc).__name__)}") from None
 
 
 def embed_with_ray(
@@ -315,7 +309,7 @@ def _ready(ray: Any, refs: list[Any], timeout: float = READY_TIMEOUT_S) -> list[
     try:
         return list(ray.get(refs))
     except ray.exceptions.RayError as exc:
-        raise BackendError(f"a Ray worker could not start: {_one_line(_cause(exc))}") from None
+        raise BackendError(f"a Ray worker could not start: {one_line(_cause(exc) or type(exc).__name__)}") from None
 
 
 def _cause(exc: BaseException) -> str:
@@ -365,9 +359,9 @@ def _ray_session(ray: Any, address: str | None, scratch: Path | None) -> Iterato
 
 def _not_started(address: str | None, exc: BaseException) -> str:
     if address is None:
-        return f"cannot start a local Ray: {_one_line(exc)}"
+        return f"cannot start a local Ray: {one_line(exc)}"
     return (
-        f"cannot join the Ray cluster at {address}: {_one_line(exc)} (a cluster with token authentication needs"
+        f"cannot join the Ray cluster at {address}: {one_line(exc)} (a cluster with token authentication needs"
         " its token here too: RAY_AUTH_TOKEN or ~/.ray/auth_token, as `ray start` made it)"
     )
 
@@ -431,8 +425,3 @@ def _check_reachable(address: str, timeout: float) -> None:
         ) from None
     finally:
         channel.close()
-
-
-def _one_line(exc: BaseException | str) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "..."

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qa.errors import BadInputError, QAError
+from qa.errors import BadInputError, QAError, one_line
 from qa.fronts.server.models import SearchRequest
 from qa.inputs import check_mode, check_text
 
@@ -20,18 +20,12 @@ class InvalidRequest(Exception):
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": _one_line(message)}, status_code=status, headers=headers)
+    return JSONResponse({"error": one_line(message, limit=2000)}, status_code=status, headers=headers)
 
 
 def shortened(text: str, limit: int = 80) -> str:
     """User input echoed in an error, cut to a readable length."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _one_line(message: str) -> str:
-    """The message on one line, anything UTF-8 cannot carry (a lone surrogate echoed back) written as `\\ud800`."""
-    line = " ".join(str(message).split()) or "error"
-    return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from qa.errors import MissingExtraError, StoreMismatchError
+from qa.errors import MissingExtraError, StoreMismatchError, one_line
 from qa.storage.milvus.target import MilvusTarget
 
 FORMAT = "newsqa-milvus"
@@ -119,8 +119,7 @@ def first_line(exc: BaseException) -> str:
     details = getattr(exc, "details", None)
     message = getattr(exc, "message", None)
     text = details() if callable(details) else message if isinstance(message, str) and message else str(exc)
-    lines = str(text).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:200]
+    return one_line(text or type(exc).__name__, limit=200)
 
 
 def vector_dim(description: dict[str, Any]) -> int:
