@@ -30,9 +30,12 @@ LAYERS = {
     "extract": 4,  # reads a file through ingest for --explain
     "indexing": 5,
     "search": 6,
-    "fronts": 7,
-    "integrations": 7,  # framework retrievers (qa/integrations/): a front for LangChain and LlamaIndex
+    "app": 7,  # the library layer under the fronts (qa/app/): opening, maintenance, and what the fronts use
+    "fronts": 8,
+    "integrations": 8,  # framework retrievers (qa/integrations/): a front for LangChain and LlamaIndex
 }
+# the fronts stand on the library layer alone: besides their own package, they import only these
+FRONT_MAY_IMPORT = {"app", "records", "errors"}
 # the package's public face and the import shims kept for documented deep paths: they sit on top
 TOP = {"__init__", "cli", "server", "indexer", "evaluate"}
 
@@ -96,3 +99,22 @@ def test_no_cycles_between_parts():
 
     for node in sorted(graph):
         visit(node, [])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        p
+        for p in _modules()
+        if _part(".".join(("qa", *p.relative_to(QA).with_suffix("").parts))) in ("fronts", "integrations")
+    ],
+    ids=lambda p: str(p.relative_to(QA)),
+)
+def test_fronts_import_only_the_library_layer(path: Path):
+    own = _part(".".join(("qa", *path.relative_to(QA).with_suffix("").parts)))
+    beside = [
+        f"line {line}: {module}"
+        for line, module in _imports(path)
+        if _part(module) not in FRONT_MAY_IMPORT | {own} and module != "qa"
+    ]
+    assert not beside, "a front imports beside the library layer (qa/app/), records and errors:\n" + "\n".join(beside)

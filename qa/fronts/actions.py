@@ -7,17 +7,25 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa.citations import markdown
+from qa.app import (
+    OpenOptions,
+    Retriever,
+    check_backend,
+    check_date,
+    check_mode,
+    check_question,
+    check_text,
+    evaluate,
+    markdown,
+    open_retriever,
+    terminal_safe,
+)
 from qa.errors import BadInputError, DocsNotFoundError, EmptyQuestionError
 from qa.fronts.console import ConsoleReporter, Stdout
 from qa.fronts.options import docs_error
 from qa.fronts.present import explain_json, passage_json, render_explain, render_report, render_result, result_json
 from qa.fronts.question_files import AskedQuestion, read_graded, read_questions
-from qa.inputs import check_backend, check_date, check_mode, check_question, check_text
 from qa.records import GradedQuestion, SearchResult
-from qa.search.evaluate import evaluate
-from qa.search.retriever import Retriever
-from qa.text.encoding import terminal_safe
 
 ONE_FORM = (
     'give one question (ask.py "When did the withdrawal finish?"), or --questions FILE, --eval FILE,'
@@ -69,15 +77,17 @@ def run(options: AskOptions, reporter: ConsoleReporter) -> None:
     asked = read_questions(options.questions) if form == "questions" and options.questions else []
     graded = read_graded(options.evaluate_file) if form == "eval" and options.evaluate_file else []
     try:
-        retriever = Retriever.open(
-            docs=options.docs,
-            index=options.index,
-            model=options.model,
-            rebuild=options.rebuild,
-            reporter=reporter,
-            backend=options.backend,
-            store=options.store,
-            reader=not options.fast,
+        retriever = open_retriever(
+            OpenOptions(
+                docs=options.docs,
+                index=options.index,
+                model=options.model,
+                rebuild=options.rebuild,
+                backend=options.backend,
+                store=options.store,
+                reader=not options.fast,
+            ),
+            reporter,
         )
     except DocsNotFoundError as exc:  # the corpus: --docs (or the seeds it defaults to)
         raise docs_error(exc) from None
@@ -151,7 +161,7 @@ def _check_typed_question(question: str) -> None:
 
 
 def _explain(path: Path, json_output: bool) -> None:
-    from qa.extract.article import explain_file  # the extractor loads only to explain
+    from qa.app import explain_file  # the extractor loads only to explain
 
     document, extraction = explain_file(path)
     if json_output:

@@ -24,11 +24,9 @@ except ImportError:  # pragma: no cover - older typer on the real click
     from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
     from click.formatting import HelpFormatter  # type: ignore[assignment]
 
-from qa.embed import preload
+from qa.app import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K, preload, terminal_safe
 from qa.errors import QAError, one_line
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words
-from qa.inputs import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K
-from qa.text.encoding import terminal_safe
 
 __all__ = ["COMMANDS", "app", "ask", "chat_app", "main", "serve_app"]
 

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from qa.text.encoding import terminal_safe
+from qa.app import terminal_safe
 
 PLAIN_EVERY_S = 10.0  # without a terminal, a progress line at most this often (and at the end)
 

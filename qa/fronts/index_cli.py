@@ -11,21 +11,32 @@ from typing import Annotated
 
 import typer
 
-from qa.embed import load_embedder
-from qa.errors import BadInputError, DocsNotFoundError, QAError, StoreDamagedError
+from qa.app import (
+    AUTO_BACKEND,
+    CORPUS_SUFFIXES,
+    RESTORED_BACKEND,
+    MirrorFlags,
+    RaySettings,
+    check_backend,
+    counted,
+    default_docs,
+    default_index_dir,
+    escape_path,
+    index_status,
+    load_embedder,
+    mirror_state,
+    read_excluded,
+    scan_corpus,
+    terminal_safe,
+    update_index,
+    verified_mirror,
+    verify_index,
+    write_excluded,
+)
+from qa.errors import BadInputError, DocsNotFoundError
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words, docs_error
-from qa.indexing import ensure_index, index_status, read_excluded, scan_corpus, verify_index, write_excluded
-from qa.indexing.build import RESTORED_BACKEND
-from qa.indexing.ray_embed import RaySettings
-from qa.ingest.corpus import CORPUS_SUFFIXES, escape_path
-from qa.inputs import AUTO_BACKEND, check_backend
-from qa.paths import default_docs, default_index_dir
 from qa.records import ChunkSettings
-from qa.storage.generations import live_generation, read_index
-from qa.storage.milvus import MilvusStore, MilvusTarget
-from qa.text.encoding import terminal_safe
-from qa.text.plural import counted
 
 index_app = typer.Typer(
     add_completion=False,
@@ -102,7 +113,7 @@ def status(
     docs_path, index_dir = _where(docs, index)
     embedder = load_embedder(model)
     state = index_status(docs_path, index_dir, embedder, ChunkSettings())
-    mirror = _mirror_state(store, embedder.dim, index_dir if state.generation else None) if store is not None else None
+    mirror = mirror_state(store, embedder.dim, index_dir if state.generation else None) if store is not None else None
     if json_output:
         record = asdict(state)
         record["changes"] = {k: list(v) for k, v in record["changes"].items()}
@@ -132,36 +143,6 @@ def status(
         _say(f"checkpoint: an interrupted build holds {held} documents; the next build resumes it")
     if mirror is not None:
         _say(f"milvus:     {_mirror_line(mirror)}")
-
-
-def _mirror_state(store: str, dim: int, index_dir: Path | None) -> dict[str, object]:
-    """What the Milvus mirror at `store` holds, and whether it holds the live generation of `index_dir` as a
-    sync would write it; `error` says why it cannot be read or written. Builds and writes nothing: a Milvus
-    Lite file not there yet is said so."""
-    target = MilvusTarget.parse(store)
-    state: dict[str, object] = {"target": str(target), "generation": None, "documents": 0, "passages": 0}
-    state.update(in_step=False, error=None)
-    if target.local and not Path(target.uri).exists():
-        folder = Path(target.uri).parent
-        state["error"] = None if folder.is_dir() else f"no folder {folder} to create it in"
-        return state
-    try:
-        with MilvusStore.open(target, dim) as engine:
-            known = engine.manifest or {}
-            stored = read_index(index_dir) if index_dir is not None and known.get("generation") else None
-            why = engine.out_of_step(stored) if stored is not None else None
-            state.update(
-                generation=known.get("generation"),
-                documents=int(known.get("documents") or 0),
-                passages=engine.count(),
-                in_step=stored is not None and why is None,
-                error=engine.foreign(stored) if stored is not None else None,
-            )
-            if why is not None:
-                state["why"] = why
-    except QAError as exc:  # another model's store, a server down: said, with the index's own status
-        state["error"] = str(exc)
-    return state
 
 
 def _mirror_line(mirror: dict[str, object]) -> str:
@@ -198,28 +179,7 @@ def verify(
         )
     _say(f"holds:      {state.documents} documents, {state.passages} passages")
     if store is not None:
-        _say(f"milvus:     {_verified_mirror(store, index_dir)}")
-
-
-def _verified_mirror(store: str, index_dir: Path) -> str:
-    """What the mirror holds, checked against the index and every stored vector; StoreDamagedError when it
-    holds other passages or damaged vectors."""
-    stored = read_index(index_dir)
-    assert stored is not None  # verify_index found it
-    try:
-        with MilvusStore.open(store, stored.manifest.model.dim) as engine:
-            why, damaged = engine.out_of_step(stored), engine.damaged_vectors()
-            held = engine.count()
-    finally:
-        stored.close()
-    if damaged:
-        raise StoreDamagedError(
-            f"{store}: damaged vectors in {counted(len(damaged), 'document')} ({sum(damaged.values())} passages):"
-            " `ask.py index update --store ... --check-vectors` writes them again"
-        )
-    if why is not None:
-        return f"{store}: {held} passages, every vector sound; not in step with this index ({why})"
-    return f"{store}: {held} passages, in step with this index, every vector sound"
+        _say(f"milvus:     {verified_mirror(store, index_dir)}")
 
 
 @index_app.command()
@@ -252,7 +212,7 @@ def update(
             raise BadInputError(f"{name} needs --store: the Milvus mirror to work on")
     docs_path, index_dir = _where(docs, index)
     on_ray = _ray_settings(ray, ray_address, ray_workers)
-    _update(docs_path, index_dir, model, backend, rebuild, quiet, on_ray, store, (take_over, check_vectors))
+    _update(docs_path, index_dir, model, backend, rebuild, quiet, on_ray, store, MirrorFlags(take_over, check_vectors))
 
 
 @index_app.command()
@@ -367,44 +327,36 @@ def _update(
     quiet: bool,
     ray: RaySettings | None = None,
     store: str | None = None,
-    store_flags: tuple[bool, bool] = (False, False),  # --take-over, --check-vectors
+    flags: MirrorFlags = MirrorFlags(),  # noqa: B008 - frozen
 ) -> None:
-    embedder = load_embedder(model)
-    # a mirror is opened first: the build takes the vectors it holds for unchanged passages
-    engine = MilvusStore.open(store, embedder.dim) if store is not None else None
     reporter = ConsoleReporter(quiet)
-    before = live_generation(index_dir)
     try:
-        stored = ensure_index(
+        done = update_index(
             docs,
             index_dir,
-            embedder,
-            ChunkSettings(),
+            model=model,
+            backend=backend,
             rebuild=rebuild,
             reporter=reporter,
-            backend=backend,
             ray=ray,
-            known=engine,
+            store=store,
+            flags=flags,
         )
-        take_over, check_vectors = store_flags
-        report = engine.sync(stored, take_over=take_over, check_vectors=check_vectors) if engine else None
     finally:
         reporter.close()
-        if engine is not None:
-            engine.close()
-    held = f"{counted(len(stored.documents), 'document')}, {counted(stored.count, 'passage')}"
-    if stored.path.name == before:
+    held = f"{counted(done.documents, 'document')}, {counted(done.passages, 'passage')}"
+    if done.last is None:
         _say(f"Up to date: {held}")
     else:
-        last = stored.manifest.last_build
+        last = done.last
         on = f" on {counted(last.ray_workers, 'Ray worker')}" if last.ray_workers else ""
         restored = f", took {last.restored_passages} passages' vectors from Milvus" if last.restored_passages else ""
         _say(
             f"Updated: {held}; embedded {last.embedded_passages} passages and sentences{on}{restored},"
             f" kept {counted(last.reused_documents, 'document')} as they were"
         )
-    if report is not None:
-        _say(f"Milvus ({store}): {report.summary()}")
+    if done.mirror is not None:
+        _say(f"Milvus ({store}): {done.mirror.summary()}")
 
 
 def _folder(docs: Path) -> Path:

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from pydantic import Field
 
+from qa.app import DEFAULT_K, HTTP_MAX_K, MAX_AROUND, OpenOptions, check_k, open_retriever
 from qa.errors import BadInputError, MissingExtraError, QAError, one_line
 from qa.fronts.console import ConsoleReporter
 from qa.fronts.options import DocsOption, IndexOption, ModelOption
-from qa.inputs import DEFAULT_K, HTTP_MAX_K, MAX_AROUND, check_k
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
-    from qa.search.retriever import Retriever
+    from qa.app import Retriever
 
 mcp_app = typer.Typer(
     add_completion=False, pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]}
@@ -62,12 +62,11 @@ def serve(
     Tools: search, read_passage, list_sources.
     """
     server_class = _server_class()  # before the index opens: a missing extra is said at once
-    from qa.search.retriever import Retriever
 
     with _stdout_to_stderr():
         reporter = ConsoleReporter(quiet=False)
         try:
-            retriever = Retriever.open(docs=docs, index=index, model=model, reporter=reporter, store=store)
+            retriever = open_retriever(OpenOptions(docs=docs, index=index, model=model, store=store), reporter)
         finally:
             reporter.close()
     build_server(retriever, server_class).run("stdio")
@@ -102,7 +101,7 @@ def build_server(retriever: Retriever, server_class: type[MCPServer[Any]]) -> MC
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
 
-    from qa.version import __version__
+    from qa.app import __version__
 
     tools = Tools(retriever, ToolError)
     server = server_class(NAME, instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")

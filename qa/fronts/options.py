@@ -12,8 +12,8 @@ try:  # typer >= 0.20 ships its own copy of click
 except ImportError:  # pragma: no cover - older typer on the real click
     from click.types import StringParamType  # type: ignore[assignment]
 
+from qa.app import AUTO_BACKEND, BACKENDS
 from qa.errors import BadInputError, DocsNotFoundError, SeedsNotFoundError
-from qa.inputs import AUTO_BACKEND, BACKENDS
 
 BACKEND_NAMES = ", ".join((AUTO_BACKEND, *BACKENDS))
 

@@ -10,9 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qa.citations import NOT_ANSWERED, no_passages
+from qa.app import NOT_ANSWERED, no_passages, terminal_safe, terminal_safe_offsets
 from qa.records import Answer, Document, Extraction, Hit, Passage, Report, SearchResult, Source, ValueSource
-from qa.text.encoding import terminal_safe, terminal_safe_offsets
 
 _BLANK_RUNS = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")
 # what JSON leaves raw but a terminal acts on (C1 controls, DEL) or reorders by (bidi controls)

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.app import check_question, graded_question
 from qa.errors import BadInputError, EmptyQuestionError
-from qa.inputs import check_question
 from qa.records import GradedQuestion
-from qa.search.evaluate import graded_question
 
 # a question with its answers is a few hundred characters; a longer line is not a question file's
 MAX_LINE_CHARS = 100_000

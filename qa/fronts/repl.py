@@ -13,14 +13,10 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from qa.citations import markdown
+from qa.app import DEFAULT_K, DEFAULT_MODE, MAX_K, MODES, Retriever, check_date, markdown, resolve, terminal_safe
 from qa.errors import QAError
 from qa.fronts.present import location, render_result, source_label
-from qa.inputs import DEFAULT_K, DEFAULT_MODE, MAX_K, MODES, check_date
 from qa.records import Hit, IndexedDocument, Passage, SearchResult, Turn
-from qa.search.followup import resolve
-from qa.search.retriever import Retriever
-from qa.text.encoding import terminal_safe
 
 PROMPT = "ask> "
 CONTEXT_PASSAGES = 2  # /open shows this many passages of the article on each side of the hit

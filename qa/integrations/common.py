@@ -11,9 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from qa.inputs import check_date, check_k, check_mode
+from qa.app import OpenOptions, Retriever, check_date, check_k, check_mode, open_retriever
 from qa.records import Hit, SearchResult
-from qa.search.retriever import Retriever
 
 logger = logging.getLogger("qa.integrations")
 
@@ -31,7 +30,7 @@ class LazyRetriever:
         with self._lock:
             if self._opened is None:
                 docs, index, model = self._where
-                self._opened = Retriever.open(docs=docs, index=index, model=model)
+                self._opened = open_retriever(OpenOptions(docs=docs, index=index, model=model))
             return self._opened
 
 

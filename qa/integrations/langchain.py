@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from qa.app import DEFAULT_K, DEFAULT_MODE
 from qa.errors import MissingExtraError
-from qa.inputs import DEFAULT_K, DEFAULT_MODE
 from qa.integrations.common import LazyRetriever, check_settings, retrieve
 
 try:

@@ -11,7 +11,17 @@ from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qa.citations import markdown
+from qa.app import (
+    MAX_AROUND,
+    MAX_BODY_BYTES,
+    MAX_QUESTION_CHARS,
+    Resolved,
+    Retriever,
+    __version__,
+    check_question,
+    check_text,
+    markdown,
+)
 from qa.fronts.server.errors import InvalidRequest, install_error_handlers, shortened
 from qa.fronts.server.middleware import BodyLimit, HeadAsGet, SecurityHeaders
 from qa.fronts.server.models import (
@@ -23,11 +33,7 @@ from qa.fronts.server.models import (
     SearchResponse,
     error_responses,
 )
-from qa.inputs import MAX_AROUND, MAX_BODY_BYTES, MAX_QUESTION_CHARS, check_question, check_text
 from qa.records import Passage
-from qa.search.followup import Resolved
-from qa.search.retriever import Retriever
-from qa.version import __version__
 
 # a follow-up made self-contained: the query, or the query with the topic article to read first
 Resolver = Callable[[str, list[str]], "str | Resolved"]

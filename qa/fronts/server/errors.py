@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qa.app import check_mode, check_text
 from qa.errors import BadInputError, QAError, one_line
 from qa.fronts.server.models import SearchRequest
-from qa.inputs import check_mode, check_text
 
 
 class InvalidRequest(Exception):

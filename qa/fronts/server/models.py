@@ -6,7 +6,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa.inputs import DEFAULT_K, DEFAULT_MODE, HTTP_MAX_K, MAX_CONTEXT_TURNS, MAX_QUESTION_CHARS, MAX_SOURCE_CHARS
+from qa.app import DEFAULT_K, DEFAULT_MODE, HTTP_MAX_K, MAX_CONTEXT_TURNS, MAX_QUESTION_CHARS, MAX_SOURCE_CHARS
 
 # qa.inputs.MODES, spelled out because a Literal cannot be built from a tuple; a test holds them equal
 Mode = Literal["hybrid", "dense", "bm25"]

@@ -6,12 +6,10 @@ import argparse
 
 from fastapi import FastAPI
 
+from qa.app import DEFAULT_MODE, OpenOptions, Retriever, history_resolver, open_retriever
 from qa.errors import QAError
 from qa.fronts.server.app import create_app
 from qa.fronts.server.middleware import LOOPBACK_HOSTS, is_loopback, normal_host
-from qa.inputs import DEFAULT_MODE
-from qa.search.followup import history_resolver
-from qa.search.retriever import Retriever
 
 
 def serving_app(retriever: Retriever, host: str, *, mode: str = DEFAULT_MODE) -> FastAPI:
@@ -50,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     args = parser.parse_args(argv)
     try:
-        retriever = Retriever.open(docs=args.docs, index=args.index, model=args.model)
+        retriever = open_retriever(OpenOptions(docs=args.docs, index=args.index, model=args.model))
     except QAError as exc:
         parser.exit(exc.exit_code, f"error: {exc}\n")
     serve(retriever, host=args.host, port=args.port)
