@@ -46,6 +46,7 @@ def main() -> int:
     }
     for name, extra in forms.items():
         (out / f"cli-{name}.txt").write_text(_ask([*base, *extra, "--questions", str(file)]))
+    (out / "cli-eval.txt").write_text(_ask([*base, "--eval", str(args.questions), "--json"]))
     articles = sorted(p for p in args.docs.iterdir() if p.is_file())
     (out / "cli-explain.txt").write_text("".join(_ask([*base, "--explain", str(a)]) for a in articles))
     (out / "http.json").write_text(_http(args.docs, index, questions))

@@ -118,3 +118,17 @@ def test_fronts_import_only_the_library_layer(path: Path):
         if _part(module) not in FRONT_MAY_IMPORT | {own} and module != "qa"
     ]
     assert not beside, "a front imports beside the library layer (qa/app/), records and errors:\n" + "\n".join(beside)
+
+
+def test_every_name_of_the_library_layer_is_what_its_home_holds():
+    import importlib
+
+    import qa.app
+
+    for name in qa.app.__all__:
+        value = getattr(qa.app, name)
+        home = qa.app._HOMES[name]  # noqa: SLF001
+        expected = (
+            importlib.import_module(home) if name in qa.app._MODULES else getattr(importlib.import_module(home), name)
+        )  # noqa: SLF001
+        assert value is expected, name

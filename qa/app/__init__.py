@@ -108,6 +108,7 @@ __all__ = [
 
 # each name and the module it lives in, imported on first use (PEP 562) as in qa/__init__.py: `ask.py` starts
 # loading its encoder (qa.embed.preload) before the rest of the library is imported
+_MODULES = {"preload"}  # names that are modules, not attributes of their home
 _HOMES = {
     "MirrorFlags": "qa.app.maintenance",
     "Updated": "qa.app.maintenance",
@@ -171,7 +172,7 @@ if not TYPE_CHECKING:  # for mypy, only the names imported above exist
         home = _HOMES.get(name)
         if home is None:
             raise AttributeError(f"module 'qa.app' has no attribute {name!r}")
-        value = import_module(home) if home.endswith("." + name) else getattr(import_module(home), name)
+        value = import_module(home) if name in _MODULES else getattr(import_module(home), name)
         globals()[name] = value
         return value
 
