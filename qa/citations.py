@@ -1,4 +1,4 @@
-"""A whole answer as Markdown for a reporter's notes; each passage's citation is `Hit.citation()` (qa/records/hits.py)."""
+"""A whole answer as Markdown for a reporter's notes; each passage's citation is `Hit.citation()` (records/hits.py)."""
 
 from __future__ import annotations
 
