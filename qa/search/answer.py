@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from qa.records import Answer, Hit, Value
 from qa.search.highlight import Question
-from qa.search.values import Want, read_hit, readings_in, want_of
+from qa.search.value_reading import Want, readings_in, want_of
+from qa.search.values import read_hit
 from qa.text.figures import DATE
 from qa.text.words import FUNCTION_WORDS, WORD, stem
 

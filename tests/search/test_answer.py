@@ -14,7 +14,8 @@ from qa import BadInputError
 from qa.records import AlsoIn, GradedQuestion, Highlight, Hit, Passage, SearchResult, Source
 from qa.search.evaluate import evaluate, graded_question
 from qa.search.highlight import best_sentence, carries, question_of
-from qa.search.values import normalise_date_value, normalise_number, values_of
+from qa.search.value_reading import normalise_date_value, normalise_number
+from qa.search.values import values_of
 
 
 def passage(text: str, start: int = 100) -> Passage:

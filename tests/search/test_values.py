@@ -11,7 +11,8 @@ from rich.console import Console
 from qa.fronts.present import render_result
 from qa.records import AlsoIn, Highlight, Hit, Passage, SearchResult, Source, Value
 from qa.search.highlight import question_of
-from qa.search.values import read_sentence, values_of, want_of
+from qa.search.value_reading import read_sentence, want_of
+from qa.search.values import values_of
 
 
 def hit(rank: int, text: str, sentence: str, path: str, *, title: str | None = None, also_in=()) -> Hit:
