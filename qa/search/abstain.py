@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from qa.records import Evidence
+import numpy as np
+
+from qa.records import Evidence, Hit
+from qa.storage.generations import StoredIndex
 
 # fitted by `python bench/abstain.py --max-false-abstain 0.02` (logistic regression on 1,000 SQuAD and
 # 206 RealTimeQA questions, each asked of its own corpus and of the other; README, Benchmarks). The
@@ -38,3 +41,10 @@ def evidence_of(
 ) -> Evidence:
     """The evidence of the top hits: the best of each measure over them (0 when none has it)."""
     return Evidence(max([0.0, *passage_cosines]), max([0.0, *sentence_cosines]), max([0.0, *coverages]))
+
+
+def passage_cosine(index: StoredIndex, vector: np.ndarray, hit: Hit, row: int) -> float:
+    """The hit's cosine to the question: its dense score when it has one, else from its stored vector."""
+    if hit.dense_score is not None:
+        return hit.dense_score
+    return float(index.vectors_of([row])[row] @ vector)

@@ -7,7 +7,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +19,10 @@ from qa.errors import IndexDamagedError
 from qa.indexing.build import ensure_index
 from qa.inputs import DEFAULT_MODE, check_date, check_k, check_mode, check_question, check_text
 from qa.paths import default_docs, default_index_dir
-from qa.read.reader import Reader, ReaderError, Reading, reader_fit, shipped_reader
+from qa.read.reader import Reader, Reading, reader_fit, shipped_reader
 from qa.records import (
-    Answer,
     ChunkSettings,
     Embedder,
-    Evidence,
-    Highlight,
     Hit,
     IndexedDocument,
     Passage,
@@ -33,18 +30,17 @@ from qa.records import (
     SearchResult,
     Source,
 )
-from qa.search.abstain import answered, confidence, evidence_of
+from qa.search.abstain import answered, confidence, evidence_of, passage_cosine
 from qa.search.answer import answer_of
 from qa.search.candidates import Candidates, Filters, depth_for, gather
 from qa.search.context import PassageContext, around
 from qa.search.filters import allowed_rows, why_empty
-from qa.search.folding import HitFolder
 from qa.search.highlight import highlight_hits, overlap, question_of
+from qa.search.live import Live
 from qa.search.ranking import by_score, in_corpus_order, shown_window
-from qa.search.reading import ReaderFit, abstain_features, answer_probability, reranked, spans_of
-from qa.search.sources import Sources
-from qa.search.values import values_from_spans, values_of
-from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch, SourceCheck
+from qa.search.reading import read_answer, reread
+from qa.search.values import values_of
+from qa.search.verify import CHANGED, DAMAGED, GONE, Mismatch
 from qa.storage.generations import StoredIndex, damaged, live_generation, mark_damaged, read_index
 from qa.storage.milvus import MilvusStore, StoreMismatchError, StoreOutOfStepError
 
@@ -77,7 +73,7 @@ class Retriever:
         self._engine = engine  # a Milvus mirror of the generation that finds the candidates (--store), or None
         self._embedder = embedder
         self._shown_docs = shown_docs
-        self._live = _Live.of(index, shown_docs)
+        self._live = Live.of(index, shown_docs)
         self._switch_lock = threading.Lock()
         self._vector_cache: dict[str, np.ndarray] = {}  # question -> vector, the last few questions
         self._cache_lock = threading.Lock()
@@ -155,7 +151,7 @@ class Retriever:
         """The live generation's index, for benches and tests that look inside."""
         return self._current().index
 
-    def _current(self) -> _Live:
+    def _current(self) -> Live:
         """The generation to answer from: the live one of the index folder. A build or update since this
         retriever opened (another process's, e.g. `ask.py index update` beside `ask.py serve`) is switched
         to between questions; a question already under way finishes on the generation it started on."""
@@ -168,7 +164,7 @@ class Retriever:
                 self._live = self._next(live)
             return self._live
 
-    def _next(self, live: _Live) -> _Live:
+    def _next(self, live: Live) -> Live:
         """The new live generation when it loads and suits this retriever's encoder; else the one we have."""
         try:
             stored = read_index(live.index.path.parent)
@@ -184,7 +180,7 @@ class Retriever:
             # writes it), questions are answered from the generation itself, with a warning (_candidates)
             with contextlib.suppress(StoreMismatchError):
                 self._engine.sync(stored)
-        return _Live.of(stored, self._shown_docs)
+        return Live.of(stored, self._shown_docs)
 
     def search(
         self,
@@ -251,32 +247,9 @@ class Retriever:
     ) -> tuple[dict[int, float], dict[int, Reading], dict[int, float]]:
         """The scores to rank by, the reader's readings and its probabilities (the fused scores alone, and no
         readings, without a reader)."""
-        readings, preferred = self._read(index, question, fused, article)
-        if not readings or self._reader_fit is None:
+        if self._reader is None or self._reader_fit is None:
             return fused, {}, {}
-        order, probabilities = reranked(fused, readings, self._reader_fit, preferred)
-        return order, readings, probabilities
-
-    def _read(
-        self, index: StoredIndex, question: str, fused: dict[int, float], article: str | None
-    ) -> tuple[dict[int, Reading], set[int]]:
-        """The reader's reading of the best `depth` candidates by the fused score (none without a reader), the
-        candidates of `article` first; and the rows of `article` it read."""
-        if self._reader is None or self._reader_fit is None or not fused:
-            return {}, set()
-        depth = self._reader_fit.depth
-        ranked = [row for row, _ in by_score(fused)]
-        preferred: list[int] = []
-        if article is not None and article in index.documents:
-            own = {int(row) for row in index.rows_of_documents([article])}
-            preferred = [row for row in ranked if row in own][:depth]
-        rows = list(dict.fromkeys([*preferred, *ranked[:depth]]))
-        passages = index.passages(rows)
-        try:
-            readings = self._reader.read(question, [passages[row].text for row in rows])
-        except (ValueError, RuntimeError, IndexError, KeyError, OSError) as exc:  # not the index's fault
-            raise ReaderError(f"the reader failed: {type(exc).__name__}: {str(exc)[:100]}") from exc
-        return dict(zip(rows, readings, strict=True)), set(preferred)
+        return reread(self._reader, self._reader_fit, index, question, fused, article)
 
     def _candidates(
         self, index: StoredIndex, question: str, mode: str, depth: int, allowed: np.ndarray | None, filters: Filters
@@ -295,7 +268,7 @@ class Retriever:
             vector, found = gather(index, question, self._encode, mode, depth, allowed)
             return vector, found, warning
 
-    def _confirmed(self, live: _Live) -> None:
+    def _confirmed(self, live: Live) -> None:
         """Raise IndexDamagedError (the generation marked, so that the next use rebuilds) when the background
         check of the index's large files found one that differs from its build."""
         try:
@@ -304,7 +277,7 @@ class Retriever:
             raise damaged(live.index.path, str(exc)) from None
 
     @contextlib.contextmanager
-    def _damage_guard(self, live: _Live) -> Iterator[None]:
+    def _damage_guard(self, live: Live) -> Iterator[None]:
         """Index files that passed their load checks yet hold what no build wrote (an index from before
         checksums, damage in an unsampled part of a large file) fail here with a low-level error: that
         becomes IndexDamagedError, and the generation is marked so that the next use rebuilds it."""
@@ -318,7 +291,7 @@ class Retriever:
             raise damaged(live.index.path, reason) from exc
 
     def _verified(
-        self, live: _Live, hits: list[Hit], rows: list[int], copy_docs: dict[str, str]
+        self, live: Live, hits: list[Hit], rows: list[int], copy_docs: dict[str, str]
     ) -> tuple[list[Hit], list[int], list[str]]:
         """The hits whose passage is the exact slice of its file now (copies too: of unchanged documents),
         renumbered; and one line per file whose passages were left out, saying why."""
@@ -337,7 +310,7 @@ class Retriever:
             kept_rows.append(row)
         return kept, kept_rows, self._report(live, found)
 
-    def _report(self, live: _Live, found: list[Mismatch]) -> list[str]:
+    def _report(self, live: Live, found: list[Mismatch]) -> list[str]:
         """One line per file and cause; a damaged generation is marked so that the next use rebuilds it."""
         lines: dict[tuple[str, str], str] = {}
         for mismatch in found:
@@ -354,7 +327,7 @@ class Retriever:
 
     def _answer(
         self,
-        live: _Live,
+        live: Live,
         question: str,
         vector: np.ndarray,
         hits: list[Hit],
@@ -369,13 +342,15 @@ class Retriever:
         # the evidence is that of the top EVIDENCE_HITS, whatever k is: confidence must not move with --top
         top = slice(0, EVIDENCE_HITS)
         evidence = evidence_of(
-            (_passage_cosine(live.index, vector, hit, row) for hit, row in zip(hits[top], rows[top], strict=True)),
+            (passage_cosine(live.index, vector, hit, row) for hit, row in zip(hits[top], rows[top], strict=True)),
             (best.cosine if best else 0.0 for best in scored[top]),
             (overlap(asked, hit.passage.text) for hit in hits[top]),
         )
         if readings and self._reader_fit is not None:
             read = [(readings.get(row), probabilities.get(row)) for row in rows[:k]]
-            return self._read_answer(question, marked[:k], read, evidence, self._reader_fit)
+            result = read_answer(question, marked[:k], read, evidence, self._reader_fit)
+            self._remember_shown(hit.passage for hit in result.hits)
+            return result
         shown = marked[:k]
         self._remember_shown(hit.passage for hit in shown)
         values, said = values_of(asked, shown), answered(evidence)
@@ -387,41 +362,6 @@ class Retriever:
             evidence=evidence,
             values=values,
             answer=answer_of(asked, shown, values, said),
-        )
-
-    def _read_answer(
-        self,
-        question: str,
-        hits: list[Hit],
-        reader: list[tuple[Reading | None, float | None]],
-        evidence: Evidence,
-        fit: ReaderFit,
-    ) -> SearchResult:
-        """The answer as the reader read it: its best sentence highlighted in each hit it read, abstention from
-        its no-answer score with the retrieval evidence, the exact answer and the values from its spans."""
-        read = [r for r, _ in reader]
-        hits = [_reader_marked(hit, r, p) for hit, (r, p) in zip(hits, reader, strict=True)]
-        self._remember_shown(hit.passage for hit in hits)
-        top = hits[0].reader_score or 0.0
-        features = abstain_features(top, read[0], evidence.passage_cosine, evidence.coverage)
-        probability = answer_probability(features, fit)
-        said = probability >= fit.answer_min
-        asked = question_of(question)
-        values = values_from_spans(asked, hits, spans_of(read, fit.value_min)) if said else []
-        answer = None
-        first = read[0]
-        if said and first is not None and first.span_start >= 0 and first.margin >= fit.exact_min:
-            base = hits[0].passage.start
-            text = hits[0].passage.text[first.span_start : first.span_end]
-            answer = Answer(base + first.span_start, base + first.span_end, text)
-        return SearchResult(
-            question=question,
-            hits=hits,
-            answered=said,
-            confidence=probability,
-            evidence=evidence,
-            values=values,
-            answer=answer,
         )
 
     def search_many(
@@ -547,33 +487,6 @@ class Retriever:
             warnings.extend(self._report(live, left_out))
 
 
-@dataclass
-class _Live:
-    """One generation and what answers from it: a question runs on one _Live from start to end."""
-
-    index: StoredIndex
-    sources: Sources
-    folder: HitFolder
-    check: SourceCheck
-    damaged: bool = False  # found damaged (and marked so) while answering
-
-    @classmethod
-    def of(cls, index: StoredIndex, shown_docs: str) -> _Live:
-        sources = Sources(index, index.manifest.corpus.kind, shown_docs)
-        return cls(index, sources, HitFolder(index, sources), SourceCheck(index))
-
-    def corpus_positions(self, rows: list[int]) -> dict[int, tuple[int, int]]:
-        """row -> (its document's place in the corpus, its offset there)."""
-        order = self.sources.corpus_order()
-        return {row: (order[passage.doc_key], passage.start) for row, passage in self.index.passages(rows).items()}
-
-
-def _passage_cosine(index: StoredIndex, vector: np.ndarray, hit: Hit, row: int) -> float:
-    if hit.dense_score is not None:
-        return hit.dense_score
-    return float(index.vectors_of([row])[row] @ vector)
-
-
 class _EncoderError(Exception):
     """Carries an error of the question's encoder through the index's damage guard (as its cause)."""
 
@@ -583,13 +496,3 @@ def _synced(engine: MilvusStore, stored: StoredIndex, reporter: Reporter | None)
     report = engine.sync(stored)
     if reporter is not None and report.changed:
         reporter.info(f"Milvus ({engine.target}): {report.summary()}")
-
-
-def _reader_marked(hit: Hit, reading: Reading | None, probability: float | None) -> Hit:
-    """`hit` with the reader's best sentence as its highlight, and the reader's score, when it read it."""
-    if reading is None:
-        return hit
-    sentence = reading.sentence()
-    base = hit.passage.start
-    highlight = Highlight(base + sentence.start, base + sentence.end) if sentence is not None else hit.highlight
-    return replace(hit, highlight=highlight, reader_score=probability)
