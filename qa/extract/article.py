@@ -16,6 +16,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from qa.extract.patterns import (
+    AGENCY_NAMES,
+    BULLET,
+    BYLINE,
+    CAPTION,
+    CHROME,
+    CONSENT_WORD,
+    COOKIE_WORD,
+    COPYRIGHT,
+    COPYRIGHT_HOLDER,
+    DATE_FILLER,
+    DATE_TOKEN,
+    DATELINE_AGENCY,
+    ELLIPSIS_END,
+    END_MARKERS,
+    FULL_DATE,
+    HAS_MONTH_AND_YEAR,
+    IMPRINT,
+    LOGO,
+    MENU_WORDS,
+    POSITION,
+    SENTENCE_END,
+    SLUGS,
+    W_CHROME,
+    W_END_MARKER,
+    W_FURNITURE,
+    W_INLINE,
+    W_SHORT,
+    WORD,
+)
 from qa.extract.version import EXTRACTOR_ID, EXTRACTOR_VERSION
 from qa.records import Block, Document, Extraction
 from qa.text.dates import normalise_date
@@ -29,106 +59,6 @@ __all__ = ["EXTRACTOR_ID", "EXTRACTOR_VERSION", "explain_file", "extract", "extr
 HEADLINE, PROSE, SHORT, TRUNCATED = "headline", "prose", "short", "truncated"
 KEEP_KINDS = frozenset({HEADLINE, PROSE, SHORT, TRUNCATED})
 
-_WORD = re.compile(r"[\w'’-]+")
-_BULLET = re.compile(r"^[•·▪◦●*\-–—]\s*")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-_ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*$")
-
-# page furniture found by wording; matched against the whole block (case-insensitive)
-# lines that close a story: the blocks are cut there and the article is sought within one part
-_END_MARKERS = re.compile(
-    r"^(?:click to comment|leave a (?:reply|comment)|\d*\s*comments?|add a comment|show comments"
-    r"|(?:you|we think you) (?:may|might) (?:also )?like|related(?: topics| articles| stories| posts| news| content)?"
-    r"|more (?:from|stories|on this|news)(?: [\w ]{1,30})?|most (?:read|popular|viewed)"
-    r"|trending(?: now)?|published in [A-Z].*|keywords|tags|share (?:this|on)\b.*"
-    r"|the [\w ]{1,30} newsletter|sign up\b.*|subscribe\b.*|follow us\b.*)$",
-    re.IGNORECASE,
-)
-_CHROME = re.compile(
-    r"^(?:skip to (?:main )?content|loading\.*|advertisement|ad|sponsored|recommended(?: videos?)?"
-    r"|connect with us|hi, what are you looking for\?|search|menu|close|home|share|print|email"
-    r"|read (?:more|next|also)\b.*|also read\b.*|about us|contact(?: us)?|privacy(?: policy| notice)?"
-    r"|terms(?: of (?:use|service))?(?: and conditions)?|careers|advertise(?: with us)?|site ?map|rss"
-    r"|(?:accept|reject|allow) (?:all )?cookies|(?:manage )?cookie (?:settings|preferences|policy)"
-    r"|your email address will not be published\.?|required fields are marked.*|shortlink copied|photo ?gallery"
-    r"|no image|.* logo|!--.*|.*\bgtag\b.*|\d+\s*/\s*\d+|[-+]?\d+\s*[º°][CF]?|\w+ icon"
-    r"|(?:image|photo|picture) (?:source|credit)s?\s*:.*|(?:photo|image|credit|source)\s*:\s*\S.{0,60}"
-    r"|you can unsubscribe at any time.*|by signing up.*|this site is protected by recaptcha.*)$",
-    re.IGNORECASE,
-)
-# a cookie banner names cookies and what to do about them, in either order: two searches, each linear
-# (one pattern "cookie.*consent|consent.*cookie" scanned the rest of the line from every "cookie": quadratic)
-_COOKIE_WORD = re.compile(r"\bcookies?\b", re.IGNORECASE)
-_CONSENT_WORD = re.compile(r"\b(?:accept|consent|settings|policy|browsing|experience|agree)\b", re.IGNORECASE)
-_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
-# a photo caption ends with a credit: "(AFP Photo)", "REUTERS/Pavel Mikheyev", "via REUTERS", ".—AP"
-_AGENCIES = r"(?:AP|AFP|Reuters|REUTERS|EPA|Getty Images|Sputnik|TASS|Xinhua|AA|DHA|IHA|Anadolu|Bloomberg|PA)"
-_CAPTION = re.compile(
-    r"(?:\([^()]*\b(?:[Pp]hoto|[Ii]mage|[Pp]icture|[Ff]ile|via " + _AGENCIES + r"|" + _AGENCIES + r")\b[^()]*\)"
-    r"|\b" + _AGENCIES + r"/[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}"
-    r"|\bvia " + _AGENCIES + r"|[.!?][—–-]\s?" + _AGENCIES + r")\s*$"
-)
-_POSITION = re.compile(r"\((?:L|R|C|left|right|centre|center|front|back|top|bottom)\)")
-_BYLINE = re.compile(r"^by\s+([A-Za-z][\w.'’-]*(?:\s+(?:and\s+)?[A-Za-z][\w.'’-]*){0,3})(?=\s|$)", re.IGNORECASE)
-# hyphenated words only ("news-politics-world uk-elections"); one word per repetition, so a line that is
-# not a tag list fails in linear time ("(?:[\w]+-[\w-]+\s*)+" could cut a word at any hyphen: exponential)
-_SLUGS = re.compile(r"^\w+-[\w-]+(?:\s+\w+-[\w-]+)*\s*$")
-_IMPRINT = re.compile(r"^published in (?P<publisher>[A-Z][\w&.' -]{1,40}?)(?:,\s*(?P<date>.+))?$", re.IGNORECASE)
-_LOGO = re.compile(r"^(?P<publisher>[A-Z][\w&.' -]{1,40}?) logo$", re.IGNORECASE)
-# "© 2022 Dawn Media Group." -> "Dawn Media Group": the holder is the shortest run of 3-60 characters after
-# the sign and its year that only a year, a full stop and spaces follow. Written to stay linear on a line of
-# spaces: a run of spaces gives back at most 3 characters (all a holder under its 3-character minimum can
-# use: "© AP"), the holder is tried only at ends after a non-space (an end inside a run of spaces can only
-# succeed where the run's start already did) and the tail has one way to match.
-_SPACES = r"\s*?(?=\s{0,3}(?!\s))\s{0,3}"
-_COPYRIGHT_HOLDER = re.compile(
-    r"©" + _SPACES + r"(?:\d{4}" + _SPACES + r")?"
-    r"(?P<holder>[^\d©|]{3}(?:[^\d©|]{0,57}?(?<!\s))??)"
-    r"\s*(?:(?:\d{4}\.?|\.)\s*)?$"
-)
-_AGENCY_NAMES = {
-    "reuters": "Reuters",
-    "ap": "AP",
-    "associated press": "AP",
-    "the associated press": "AP",
-    "afp": "AFP",
-    "agence france-presse": "AFP",
-    "anadolu": "Anadolu",
-    "anadolu agency": "Anadolu",
-    "dpa": "dpa",
-    "xinhua": "Xinhua",
-    "tass": "TASS",
-    "pa": "PA",
-    "bloomberg": "Bloomberg",
-}
-_DATELINE_AGENCY = re.compile(r"^[A-Z][A-Z .,'-]{1,40}\s*\((Reuters|AP|AFP|dpa|Xinhua)\)")
-
-# datelines: a short line that is a date, maybe with a place, a time and "Published"/"Updated"
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE_TOKEN = re.compile(
-    r"\b(?:" + _MONTH + r"|\d{1,4}(?:st|nd|rd|th)?|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|[,:/–—+-]", re.IGNORECASE
-)
-_DATE_FILLER = re.compile(
-    r"\b(?:published|updated|posted|last|modified|on|at|am|pm|a\.m\.|p\.m\.|gmt|utc|est|edt|bst|cet|ist)\b",
-    re.IGNORECASE,
-)
-_FULL_DATE = re.compile(
-    r"\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b|\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+\d{4}\b"
-    r"|\b\d{4}-\d{2}-\d{2}\b",
-    re.IGNORECASE,
-)
-# quadratic on a long line of month names: run only on lines of 80 characters or fewer (_is_dateline)
-_HAS_MONTH_AND_YEAR = re.compile(r"\b" + _MONTH + r"\b.*\b\d{4}\b|\b\d{4}-\d{2}-\d{2}\b", re.IGNORECASE)
-
-# weights of the maximum-subarray rule, in words of prose
-_W_END_MARKER = -60.0  # "Click to comment", "Related topics", "Published in Dawn": runs stop there
-_W_CHROME = -8.0
-_W_FURNITURE = -5.0  # menu items and lines printed twice: they separate the story from other things
-_W_INLINE = -1.0  # captions, datelines, bylines: dropped, but they sit inside articles, between headline and text
-_W_SHORT = -1.0  # a short line that is neither prose nor known furniture
-
-_MENU_WORDS = 4  # a bulleted item this short without a sentence end is a menu entry
-
 
 @dataclass
 class _Draft:
@@ -139,7 +69,7 @@ class _Draft:
     words: int
     kind: str = SHORT
     reason: str = ""
-    weight: float = _W_SHORT
+    weight: float = W_SHORT
     bulleted: bool = False
     original: int | None = None  # for a repeat: the index of the first copy
 
@@ -256,12 +186,12 @@ def _blocks(text: str) -> list[_Draft]:
     for start, end in line_spans(text):
         line += text.count("\n", pos, start)
         pos = start
-        bullet = _BULLET.match(text[start:end])
+        bullet = BULLET.match(text[start:end])
         bulleted = bullet is not None and start + bullet.end() < end
         if bullet is not None and bulleted:
             start += bullet.end()
         content = text[start:end]
-        draft = _Draft(start, end, line, content, len(_WORD.findall(content)))
+        draft = _Draft(start, end, line, content, len(WORD.findall(content)))
         draft.bulleted = bulleted
         drafts.append(draft)
     return drafts
@@ -277,30 +207,30 @@ def _label(drafts: list[_Draft]) -> None:
         if norm in seen and d.words >= 2:
             original = drafts[seen[norm]]
             d.original = seen[norm]
-            _set(d, "repeat", f"repeats line {original.line}", _W_FURNITURE)
+            _set(d, "repeat", f"repeats line {original.line}", W_FURNITURE)
             if not (original.kind == PROSE and original.words >= 12):
                 # a title or caption printed twice is furniture; a long paragraph quoted again is not
-                original.weight = min(original.weight, _W_SHORT)
+                original.weight = min(original.weight, W_SHORT)
             continue
         seen.setdefault(norm, i)
         # the cheap word counts first: the patterns describe short lines and never see a long one
-        if d.words <= 12 and _END_MARKERS.match(text):
-            _set(d, "end-marker", "page furniture after the story", _W_END_MARKER)
-        elif _CHROME.match(text) or (d.words <= 60 and _is_cookie_banner(text)):
-            _set(d, "chrome", "page furniture", _W_CHROME)
-        elif d.words <= 20 and _COPYRIGHT.search(text):
-            _set(d, "chrome", "copyright line", _W_CHROME)
-        elif d.words <= 12 and _BYLINE.match(text) and not _SENTENCE_END.search(text):
-            _set(d, "byline", "byline", _W_INLINE)
+        if d.words <= 12 and END_MARKERS.match(text):
+            _set(d, "end-marker", "page furniture after the story", W_END_MARKER)
+        elif CHROME.match(text) or (d.words <= 60 and _is_cookie_banner(text)):
+            _set(d, "chrome", "page furniture", W_CHROME)
+        elif d.words <= 20 and COPYRIGHT.search(text):
+            _set(d, "chrome", "copyright line", W_CHROME)
+        elif d.words <= 12 and BYLINE.match(text) and not SENTENCE_END.search(text):
+            _set(d, "byline", "byline", W_INLINE)
         elif _is_dateline(text):
-            _set(d, "dateline", "dateline", _W_INLINE)
-        elif _CAPTION.search(text) or _POSITION.search(text) or _credit_follows(drafts, i):
-            _set(d, "caption", "photo caption", _W_INLINE)
-        elif d.bulleted and d.words <= _MENU_WORDS and not _SENTENCE_END.search(text):
-            _set(d, "menu", "menu item", _W_FURNITURE)
-        elif d.words >= 2 and _SLUGS.match(text):
-            _set(d, "menu", "tag list", _W_FURNITURE)
-        elif _ELLIPSIS_END.search(text) and d.words >= 8:
+            _set(d, "dateline", "dateline", W_INLINE)
+        elif CAPTION.search(text) or POSITION.search(text) or _credit_follows(drafts, i):
+            _set(d, "caption", "photo caption", W_INLINE)
+        elif d.bulleted and d.words <= MENU_WORDS and not SENTENCE_END.search(text):
+            _set(d, "menu", "menu item", W_FURNITURE)
+        elif d.words >= 2 and SLUGS.match(text):
+            _set(d, "menu", "tag list", W_FURNITURE)
+        elif ELLIPSIS_END.search(text) and d.words >= 8:
             # a teaser cut short ("... have been registered throughout..."): it cancels its own weight
             # kept if the story goes on after it: never drop story text on this alone
             _set(d, TRUNCATED, "truncated teaser", 0.0)
@@ -309,7 +239,7 @@ def _label(drafts: list[_Draft]) -> None:
         elif _is_prose(text, d.words, jt_classes[i]):
             _set(d, PROSE, "article text", float(d.words))
         else:
-            _set(d, SHORT, "short line", _W_SHORT)
+            _set(d, SHORT, "short line", W_SHORT)
 
 
 def _set(d: _Draft, kind: str, reason: str, weight: float) -> None:
@@ -317,19 +247,19 @@ def _set(d: _Draft, kind: str, reason: str, weight: float) -> None:
 
 
 def _is_cookie_banner(text: str) -> bool:
-    return _COOKIE_WORD.search(text) is not None and _CONSENT_WORD.search(text) is not None
+    return COOKIE_WORD.search(text) is not None and CONSENT_WORD.search(text) is not None
 
 
 def _is_prose(text: str, words: int, jt_class: str) -> bool:
-    if words >= 3 and _SENTENCE_END.search(text):
+    if words >= 3 and SENTENCE_END.search(text):
         return True
     return words >= 12 and jt_class in ("good", "neargood")
 
 
 def _is_dateline(text: str) -> bool:
-    if len(text) > 80 or not _HAS_MONTH_AND_YEAR.search(text):
+    if len(text) > 80 or not HAS_MONTH_AND_YEAR.search(text):
         return False
-    rest = _DATE_FILLER.sub(" ", _DATE_TOKEN.sub(" ", text))
+    rest = DATE_FILLER.sub(" ", DATE_TOKEN.sub(" ", text))
     leftover = [w for w in rest.split() if not w.isupper()]  # a place in capitals: "ALMATY"
     return len(leftover) <= 1 and normalise_date(text) is not None
 
@@ -343,7 +273,7 @@ def _follows_card_title(drafts: list[_Draft], i: int) -> bool:
     if first is None:
         return False
     original = drafts[first]
-    return original.kind == SHORT and original.words <= 15 and not _SENTENCE_END.search(original.text)
+    return original.kind == SHORT and original.words <= 15 and not SENTENCE_END.search(original.text)
 
 
 def _credit_follows(drafts: list[_Draft], i: int) -> bool:
@@ -429,13 +359,13 @@ def _merge(text: str, blocks: Sequence[Block]) -> tuple[tuple[int, int], ...]:
 
 
 def _publisher(drafts: Sequence[_Draft]) -> str | None:
-    for pattern in (_IMPRINT, _LOGO):
+    for pattern in (IMPRINT, LOGO):
         for d in drafts:
             match = pattern.match(d.text)
             if match:
                 return match.group("publisher").strip()
     for d in drafts:
-        match = _COPYRIGHT_HOLDER.search(d.text) if d.words <= 12 else None
+        match = COPYRIGHT_HOLDER.search(d.text) if d.words <= 12 else None
         if match:
             return match.group("holder").strip(" .,-")
     return None
@@ -452,11 +382,11 @@ def _published(drafts: Sequence[_Draft], headline: int | None, first: int, last:
         if drafts[i].kind == "dateline":
             return normalise_date(_strip_place(drafts[i].text))
     for d in drafts[last + 1 : last + 6]:
-        match = _IMPRINT.match(d.text)
+        match = IMPRINT.match(d.text)
         if match and match.group("date"):
             return normalise_date(match.group("date"))
     for i in near:
-        found = _FULL_DATE.search(drafts[i].text) if drafts[i].kind == "caption" else None
+        found = FULL_DATE.search(drafts[i].text) if drafts[i].kind == "caption" else None
         if found:
             return normalise_date(found.group(0))
     return None
@@ -464,7 +394,7 @@ def _published(drafts: Sequence[_Draft], headline: int | None, first: int, last:
 
 def _strip_place(text: str) -> str:
     """'ALMATY Jan 13, 2022 - 1:52 pm GMT+3' -> 'Jan 13, 2022' for the date parser."""
-    match = _FULL_DATE.search(text)
+    match = FULL_DATE.search(text)
     return match.group(0) if match else text
 
 
@@ -473,14 +403,14 @@ def _byline(drafts: Sequence[_Draft], first: int, last: int) -> str | None:
     if last < first:
         return None
     for d in drafts[max(0, first - _HEADLINE_LOOKBACK) : first + 3]:
-        match = _BYLINE.match(d.text) if d.kind == "byline" else None
+        match = BYLINE.match(d.text) if d.kind == "byline" else None
         if match:
             name = match.group(1).strip()
-            return _AGENCY_NAMES.get(name.lower(), name if not name.islower() else name.title())
+            return AGENCY_NAMES.get(name.lower(), name if not name.islower() else name.title())
     for d in drafts[first : first + 3]:
-        match = _DATELINE_AGENCY.match(d.text)
+        match = DATELINE_AGENCY.match(d.text)
         if match:
-            return _AGENCY_NAMES.get(match.group(1).lower(), match.group(1))
+            return AGENCY_NAMES.get(match.group(1).lower(), match.group(1))
     return None
 
 

@@ -11,7 +11,8 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from qa.extract.article import _COPYRIGHT_HOLDER, _SLUGS, _is_cookie_banner
+from qa.extract.article import _is_cookie_banner
+from qa.extract.patterns import COPYRIGHT_HOLDER, SLUGS
 
 OLD_SLUGS = re.compile(r"^(?:[\w]+-[\w-]+\s*)+$")
 OLD_COOKIES = re.compile(
@@ -32,7 +33,7 @@ def line_of(*pieces: str, max_size: int = 12) -> st.SearchStrategy[str]:
 @example("a-b c-d.")
 @example("ab-cd-ef gh-")
 def test_tag_list_pattern_matches_as_before(line):
-    assert bool(_SLUGS.match(line)) == bool(OLD_SLUGS.match(line))
+    assert bool(SLUGS.match(line)) == bool(OLD_SLUGS.match(line))
 
 
 @settings(max_examples=500)
@@ -55,5 +56,5 @@ _HOLDER_PIECES = ["©", "© ", " ", "  ", "\t", "\u00a0", "a", "B", "1", "2022",
 @example("©   2022")
 @example("Copyright © 2021 Reuters. All rights reserved")
 def test_copyright_holder_matches_as_before(line):
-    new, old = _COPYRIGHT_HOLDER.search(line), OLD_COPYRIGHT_HOLDER.search(line)
+    new, old = COPYRIGHT_HOLDER.search(line), OLD_COPYRIGHT_HOLDER.search(line)
     assert (new and new.group("holder")) == (old and old.group("holder"))
