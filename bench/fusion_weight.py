@@ -5,7 +5,7 @@ python bench/fusion_weight.py [--cache /tmp/newsqa-bench/rerank-features.pkl] [-
 
 Run by hand. For each question of bench/rerank.py's cache (SQuAD fit / held-out by article, BBC dev fit /
 held-out by bench/bbc_split.py, RealTimeQA and the seed dev questions, never fitted on) the first 50
-candidates of the hybrid order carry their exact cosine and BM25 (qa/search/features.py) and their labels;
+candidates of the hybrid order carry their exact cosine and BM25 (bench/features.py) and their labels;
 this reorders them by the absolute fusion for each weight and prints top-1 per part, with today's order
 (`labels[0]`) for comparison. The rule: the weight with the best mean top-1 over the two fit parts.
 """
@@ -24,8 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import rerank  # noqa: E402  (the Item records of the cache)
-
-from qa.search.features import FEATURES  # noqa: E402
+from features import FEATURES  # noqa: E402
 
 PARTS = [
     ("squad", "fit"),

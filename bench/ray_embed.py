@@ -1,4 +1,4 @@
-"""Embedding with Ray (qa/indexing/ray_embed.py) against the single-process bulk encoder. Run by hand.
+"""Embedding with Ray (qa/embed/runtimes/ray_embedder.py) against the single-process bulk encoder. Run by hand.
 
 python bench/ray_embed.py [--texts 1000] [--backend auto] [--workers 1,2]
 
@@ -65,7 +65,7 @@ def run_one(mode: str, count: int, backend: str) -> dict[str, float]:
             peak[0] = max(peak[0], tree_rss())
 
     texts = passages(count)
-    from qa.indexing.ray_embed import EncoderSpec, embed_with_ray
+    from qa.embed.runtimes.ray_embedder import EncoderSpec, embed_with_ray
 
     spec = EncoderSpec.load(None, backend)
     sampler = threading.Thread(target=sample, daemon=True)
@@ -93,7 +93,7 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.texts, args.backend)))
         return
 
-    from qa.indexing.ray_embed import EncoderSpec
+    from qa.embed.runtimes.ray_embedder import EncoderSpec
 
     backend = EncoderSpec.load(None, args.backend).resolved().backend
     cpu = next(

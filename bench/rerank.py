@@ -1,4 +1,4 @@
-"""Rerank on evidence (issue 13, item 1): a logistic model over qa/search/features.py, fitted on fit splits only.
+"""Rerank on evidence (issue 13, item 1): a logistic model over bench/features.py, fitted on fit splits only.
 
 python bench/retrieval.py squad --build-only; python bench/retrieval.py realtimeqa --build-only   # once
 python bench/rerank.py [--bbc-index /tmp/bbc-index] [--squad-fit 2500] [--squad-heldout 0] [--c 1.0 ...]
@@ -10,7 +10,7 @@ other feature sets and C=0.01 were added after seeing held-out RealTimeQA; their
 not clean (see FEATURE_SETS).
 
 The first run computes every question's features (~3 min) and keeps them in --cache; later runs only fit
-and grade (delete the cache after changing qa/search/features.py). Variants: pointwise or pairwise
+and grade (delete the cache after changing bench/features.py). Variants: pointwise or pairwise
 logistic regression x rerank depth N (20, 50) x feature set (FEATURE_SETS) x C; the one recommended is
 chosen by 5-fold cross-validation on the fit parts alone (mean top-1 over BBC fit and SQuAD fit, SQuAD
 folds by article). Prints the CV scores (stderr), one table row per variant (top-1 / top-5 per set, and
@@ -63,11 +63,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpora  # noqa: E402
 from bbc_split import DEV as BBC_DEV  # noqa: E402
 from bbc_split import part_of  # noqa: E402
+from features import FEATURES, features, reranked, scores  # noqa: E402
 
 from qa import Retriever, SilentReporter  # noqa: E402
 from qa.search.candidates import Candidates, gather  # noqa: E402
 from qa.search.evaluate import _from_gold  # noqa: E402
-from qa.search.features import FEATURES, features, reranked, scores  # noqa: E402
 from qa.search.ranking import by_score, in_corpus_order, shown_window  # noqa: E402
 
 WORK = Path("/tmp/newsqa-bench")
@@ -75,7 +75,7 @@ BBC_DOCS = ROOT.parent / "shared" / "data" / "bbc"
 SEED_DEV = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"
 DEPTH = 100  # candidates per retriever, as search takes them for k <= 10
 TOP_N = 50  # features are kept for the first 50 of today's hybrid order
-# the feature sets tried: all of qa/search/features.py, and all but the document-level ones
+# the feature sets tried: all of bench/features.py, and all but the document-level ones
 FEATURE_SETS = {
     "all": tuple(range(len(FEATURES))),
     "no-doc": tuple(i for i, name in enumerate(FEATURES) if not name.startswith("document_")),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qa.embed.reference import HashEmbedder, load_embedder
+    from qa.embed.runtimes.ray_embedder import RaySettings
     from qa.errors import (
         BackendError,
         BadInputError,
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     )
     from qa.extract.article import explain_file
     from qa.indexing import ensure_index, index_status
-    from qa.indexing.ray_embed import RaySettings
     from qa.read.reader import ReaderError
     from qa.records import (
         AlsoIn,
@@ -151,7 +151,7 @@ _HOMES = {
     "Turn": "qa.records",
     "Block": "qa.records",
     "MissingExtraError": "qa.errors",
-    "RaySettings": "qa.indexing.ray_embed",
+    "RaySettings": "qa.embed.runtimes.ray_embedder",
     "RayUnavailableError": "qa.errors",
     "ReaderError": "qa.read.reader",
     "StoreMismatchError": "qa.errors",

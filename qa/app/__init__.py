@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from qa.app.opening import OpenOptions, open_retriever
     from qa.citations import NOT_ANSWERED, markdown, no_passages
     from qa.embed import load_embedder, preload
+    from qa.embed.runtimes.ray_embedder import RaySettings
     from qa.extract.article import explain_file
     from qa.indexing import index_status, read_excluded, scan_corpus, verify_index, write_excluded
     from qa.indexing.build import RESTORED_BACKEND
-    from qa.indexing.ray_embed import RaySettings
     from qa.ingest.corpus import CORPUS_SUFFIXES, escape_path
     from qa.inputs import (
         AUTO_BACKEND,
@@ -129,7 +129,7 @@ _HOMES = {
     "verify_index": "qa.indexing",
     "write_excluded": "qa.indexing",
     "RESTORED_BACKEND": "qa.indexing.build",
-    "RaySettings": "qa.indexing.ray_embed",
+    "RaySettings": "qa.embed.runtimes.ray_embedder",
     "CORPUS_SUFFIXES": "qa.ingest.corpus",
     "escape_path": "qa.ingest.corpus",
     "AUTO_BACKEND": "qa.inputs",

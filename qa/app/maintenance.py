@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.embed import load_embedder
+from qa.embed.runtimes.ray_embedder import RaySettings
 from qa.errors import QAError, StoreDamagedError
 from qa.indexing import ensure_index
-from qa.indexing.ray_embed import RaySettings
 from qa.records import ChunkSettings, Reporter
 from qa.storage.generations import live_generation, read_index
 from qa.storage.manifest import LastBuild

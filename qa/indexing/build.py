@@ -16,10 +16,11 @@ import faiss
 
 import qa.storage.generations as generations
 import qa.storage.vectors as ann
+from qa.embed.lazy import LazyEncoder
 from qa.embed.texts import sentence_method
 from qa.errors import EmptyCorpusError
 from qa.extract.version import EXTRACTOR_ID
-from qa.indexing.batch import EmbedBatch, KnownVectors, LazyEncoder, SpanEncoder, embed_and_store
+from qa.indexing.batch import EmbedBatch, KnownVectors, SpanEncoder, embed_and_store
 from qa.indexing.changes import build_key, current_index, scan_corpus
 from qa.records import ChunkSettings, Corpus, Embedder, Reporter, SilentReporter
 from qa.storage.bm25 import LexicalIndex
@@ -29,8 +30,8 @@ from qa.storage.manifest import CorpusInfo, Counts, LastBuild, Manifest, ModelIn
 from qa.text.plural import counted
 
 if TYPE_CHECKING:
+    from qa.embed.runtimes.ray_embedder import RaySettings
     from qa.indexing.planner import Reuse
-    from qa.indexing.ray_embed import RaySettings
 
 # A question on a built index only runs ensure_index's check: what builds (the reader and its extractor,
 # the final BM25 and versions) is imported by the build itself, where marked "build only".
@@ -60,7 +61,7 @@ def ensure_index(
 
     An update re-embeds only documents whose text changed; `backend` picks the bulk encoder for what
     must be embedded ("auto": the fastest one that matches the reference model, qa/embed/bulk.py). With
-    `ray`, that is embedded by Ray actors, one such encoder each (qa/indexing/ray_embed.py): a local Ray or
+    `ray`, that is embedded by Ray actors, one such encoder each (qa/embed/runtimes/ray_embedder.py): a local Ray or
     a cluster, started only when something must be embedded. Passages whose vectors `known` holds (a Milvus
     mirror of this corpus's index, qa/storage/milvus/) take them rather than being embedded again.
     """
@@ -103,7 +104,9 @@ class BuildRequest:
     reporter: Reporter
     shown_docs: str  # the corpus as the user named it, for messages
     backend: str  # the bulk encoder asked for ("auto" or one of qa.embed.bulk.BACKENDS)
-    ray: RaySettings | None = None  # embed on Ray actors (qa/indexing/ray_embed.py) rather than in this process
+    ray: RaySettings | None = (
+        None  # embed on Ray actors (qa/embed/runtimes/ray_embedder.py) rather than in this process
+    )
     known: KnownVectors | None = None  # vectors made before for the same passages, taken rather than embedded
 
 
@@ -196,7 +199,7 @@ def _start(request: BuildRequest, live: StoredIndex | None) -> _Build:
 def _encoder(request: BuildRequest) -> SpanEncoder:
     if request.ray is None:
         return LazyEncoder(request.embedder, request.backend, request.reporter)
-    from qa.indexing.ray_embed import EncoderSpec, RayEncoders  # build only
+    from qa.embed.runtimes.ray_embedder import EncoderSpec, RayEncoders  # build only
 
     return RayEncoders(EncoderSpec.from_embedder(request.embedder, request.backend), request.ray, request.reporter)
 

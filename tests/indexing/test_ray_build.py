@@ -137,7 +137,7 @@ def test_a_worker_that_cannot_build_its_encoder_is_one_line(short_tmp):
     code = textwrap.dedent(
         """
         from qa.errors import BackendError
-        from qa.indexing.ray_embed import EncoderSpec, RayEncoders, RaySettings
+        from qa.embed.runtimes.ray_embedder import EncoderSpec, RayEncoders, RaySettings
         spec = EncoderSpec("hash", "hash", "no-such-backend", 256)
         try:
             with RayEncoders(spec, RaySettings(workers=1)) as encoders:

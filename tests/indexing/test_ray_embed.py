@@ -1,4 +1,4 @@
-"""Embedding with Ray Data (qa/indexing/ray_embed.py): the single-process encoder's vectors in the input order,
+"""Embedding with Ray Data (qa/embed/runtimes/ray_embedder.py): the single-process encoder's vectors in the input order,
 nothing on stdout, no Ray process or session folder left behind, and a missing Ray or an unreachable cluster is
 one typed error, quickly. Ray runs in subprocesses (HOME in tmp: Ray keeps its token in ~/.ray), so this
 process keeps no Ray state."""
@@ -22,8 +22,8 @@ import pytest
 from conftest import ROOT, SEEDS
 
 from qa.embed.reference import HashEmbedder
+from qa.embed.runtimes.ray_embedder import EncoderSpec, RaySettings, RayUnavailableError, embed_with_ray
 from qa.errors import BadInputError, MissingExtraError
-from qa.indexing.ray_embed import EncoderSpec, RaySettings, RayUnavailableError, embed_with_ray
 
 pytest.importorskip("ray")
 
@@ -34,7 +34,7 @@ DRIVER = textwrap.dedent(
     from pathlib import Path
     import numpy as np
     import ray
-    from qa.indexing.ray_embed import EncoderSpec, embed_with_ray
+    from qa.embed.runtimes.ray_embedder import EncoderSpec, embed_with_ray
 
     work, model, backend = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     workers, batch = int(sys.argv[4]), int(sys.argv[5])
@@ -150,7 +150,7 @@ def test_the_real_model_through_ray_matches_the_single_process_bulk_encoder(work
 def test_without_ray_it_says_which_extra_to_install():
     code = (
         "import sys; sys.modules['ray'] = None\n"
-        "from qa.indexing.ray_embed import EncoderSpec, embed_with_ray\n"
+        "from qa.embed.runtimes.ray_embedder import EncoderSpec, embed_with_ray\n"
         "from qa.errors import MissingExtraError\n"
         "try:\n"
         "    embed_with_ray(['a text'], EncoderSpec.load('hash'))\n"

@@ -1,11 +1,19 @@
-"""Evidence features for reranking (qa/search/features.py): shape, meaning of a few columns, order helpers."""
+"""Evidence features for reranking (bench/features.py, an experiment of bench/rerank.py): shape, meaning of a
+few columns, order helpers."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from qa.search.candidates import gather
-from qa.search.features import FEATURES, features, reranked, scores
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from features import FEATURES, features, reranked, scores  # noqa: E402
+
 from qa.search.ranking import by_score
 
 

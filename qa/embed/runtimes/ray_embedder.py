@@ -1,7 +1,7 @@
 """Embedding with Ray (issue 17): the same bulk encoder as a single-process build, one per Ray actor.
 
 `RayEncoders` starts (or joins) Ray, creates `workers` actors that each build the bulk encoder a single-process
-build would use (`qa.indexing.batch.LazyEncoder` over the `EncoderSpec`: a model folder or the hash test model,
+build would use (`qa.embed.lazy.LazyEncoder` over the `EncoderSpec`: a model folder or the hash test model,
 and a concrete backend), and hands them sub-batches in order; it lives for one build, so each actor loads its
 model once however many checkpoints the build commits. `embed_with_ray(texts, spec)` is one such session for
 one list of texts. Vectors equal the single-process ones (bit for bit on one machine).
@@ -146,10 +146,10 @@ class EncoderSpec:
 
 
 class _Worker:
-    """A Ray actor: the build's own encoder (qa.indexing.batch.LazyEncoder), created once."""
+    """A Ray actor: the build's own encoder (qa.embed.lazy.LazyEncoder), created once."""
 
     def __init__(self, spec: EncoderSpec) -> None:
-        from qa.indexing.batch import LazyEncoder
+        from qa.embed.lazy import LazyEncoder
 
         self._encoder = LazyEncoder(spec.reference(), spec.backend)
         self._encoder.prepare()
