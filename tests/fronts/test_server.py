@@ -559,3 +559,18 @@ def test_a_passage_gone_between_the_two_lookups_is_a_404(retriever, monkeypatch)
     with running_server(create_app(retriever)) as port:
         status, _, body = call(port, "GET", f"/passages/{passage.id}/context")
     assert status == 404 and "no longer in its file" in body["error"]
+
+
+def test_python_m_qa_server_is_ask_py_serve(capsys):
+    """One command line: `python -m qa.server` takes `ask.py serve`'s options, messages and exit codes."""
+    from qa.fronts.server.run import main
+
+    for argv, says in (
+        (["--docs", "/no/such/folder"], "no such file or folder: /no/such/folder"),
+        (["--store", "redis://x"], "not a Milvus store"),
+        (["--backend", "bogus"], "unknown --backend 'bogus'"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and says in err and len(err.strip().splitlines()) == 1, (argv, err)

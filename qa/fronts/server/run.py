@@ -1,13 +1,10 @@
-"""Serving: the one app both `ask.py serve` and `python -m qa.server` run, and the latter's command line."""
+"""Serving: the one app both `ask.py serve` and `python -m qa.server` (the same command) run."""
 
 from __future__ import annotations
 
-import argparse
-
 from fastapi import FastAPI
 
-from qa.app import DEFAULT_MODE, OpenOptions, Retriever, history_resolver, open_retriever
-from qa.errors import QAError
+from qa.app import DEFAULT_MODE, Retriever, history_resolver
 from qa.fronts.server.app import create_app
 from qa.fronts.server.middleware import LOOPBACK_HOSTS, is_loopback, normal_host
 
@@ -39,16 +36,10 @@ def serve(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m qa.server`: open the corpus's index, then serve it as `ask.py serve` does."""
-    parser = argparse.ArgumentParser(prog="python -m qa.server", description="Serve the API and the chat page.")
-    parser.add_argument("--docs", help="folder of articles or a .jsonl file (default: seeds/)")
-    parser.add_argument("--index", help="index folder (default: one per corpus under index/)")
-    parser.add_argument("--model", help="local sentence-transformers model folder (or $QA_MODEL)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    args = parser.parse_args(argv)
-    try:
-        retriever = open_retriever(OpenOptions(docs=args.docs, index=args.index, model=args.model))
-    except QAError as exc:
-        parser.exit(exc.exit_code, f"error: {exc}\n")
-    serve(retriever, host=args.host, port=args.port)
+    """`python -m qa.server [OPTIONS]`: the same as `ask.py serve [OPTIONS]` (every option, message and exit code
+    is the one command line's: qa/fronts/cli.py)."""
+    import sys
+
+    from qa.fronts.cli import main as ask
+
+    ask(["serve", *(sys.argv[1:] if argv is None else argv)])
