@@ -26,7 +26,17 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 from qa.app import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, MAX_K, preload, terminal_safe
 from qa.errors import QAError, one_line
-from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words
+from qa.fronts.options import (
+    BackendOption,
+    DocsOption,
+    FastOption,
+    IndexOption,
+    ModelOption,
+    QuietOption,
+    RebuildOption,
+    StoreOption,
+    Words,
+)
 
 __all__ = ["COMMANDS", "app", "ask", "chat_app", "main", "serve_app"]
 
@@ -80,7 +90,6 @@ chat_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 serve_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 _MODE_HELP = "Retrieval: hybrid (BM25 + dense, fused), dense or bm25."
-_BACKEND_HELP = f"Encoder for (re)building: {BACKEND_NAMES}."
 _Question = Annotated[
     list[str] | None,
     typer.Argument(
@@ -141,16 +150,7 @@ _Until = Annotated[
 ]
 _Host = Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on (localhost only by default).")]
 _Port = Annotated[int, typer.Option(metavar="PORT", min=1, max=65535, help="Port to listen on.")]
-_Rebuild = Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")]
-_Backend = Annotated[str, typer.Option(metavar="NAME", help=_BACKEND_HELP)]
-_Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")]
 _Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
-_Fast = Annotated[
-    bool,
-    typer.Option(
-        "--fast", help="Answer from retrieval alone: no reader (faster; the highlight and exact answer are rougher)."
-    ),
-]
 
 _DEFAULTS: dict[str, Any] = {
     "question": None,
@@ -200,12 +200,12 @@ def ask(
     source: _Source = None,
     since: _Since = None,
     until: _Until = None,
-    rebuild: _Rebuild = False,
-    backend: _Backend = AUTO_BACKEND,
+    rebuild: RebuildOption = False,
+    backend: BackendOption = AUTO_BACKEND,
     store: StoreOption = None,
-    quiet: _Quiet = False,
+    quiet: QuietOption = False,
     debug: _Debug = False,
-    fast: _Fast = False,
+    fast: FastOption = False,
 ) -> None:
     """Answer QUESTION with verbatim passages from the articles, each with its source and lines.
 
@@ -225,12 +225,12 @@ def chat(
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
-    rebuild: _Rebuild = False,
-    backend: _Backend = AUTO_BACKEND,
+    rebuild: RebuildOption = False,
+    backend: BackendOption = AUTO_BACKEND,
     store: StoreOption = None,
-    quiet: _Quiet = False,
+    quiet: QuietOption = False,
     debug: _Debug = False,
-    fast: _Fast = False,
+    fast: FastOption = False,
 ) -> None:
     """Chat in the terminal: the model and index loaded once, line editing and history (/help lists commands)."""
     _run({**locals(), "chat": True})
@@ -244,12 +244,12 @@ def serve(
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
-    rebuild: _Rebuild = False,
-    backend: _Backend = AUTO_BACKEND,
+    rebuild: RebuildOption = False,
+    backend: BackendOption = AUTO_BACKEND,
     store: StoreOption = None,
-    quiet: _Quiet = False,
+    quiet: QuietOption = False,
     debug: _Debug = False,
-    fast: _Fast = False,
+    fast: FastOption = False,
 ) -> None:
     """Serve the HTTP API (POST /search, GET /passages/ID) and the chat page on http://HOST:PORT/."""
     _run({**locals(), "serve": True})

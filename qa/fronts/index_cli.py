@@ -35,7 +35,16 @@ from qa.app import (
 )
 from qa.errors import BadInputError, DocsNotFoundError
 from qa.fronts.console import ConsoleReporter
-from qa.fronts.options import BACKEND_NAMES, DocsOption, IndexOption, ModelOption, StoreOption, Words, docs_error
+from qa.fronts.options import (
+    BackendOption,
+    DocsOption,
+    IndexOption,
+    ModelOption,
+    QuietOption,
+    StoreOption,
+    Words,
+    docs_error,
+)
 from qa.records import ChunkSettings
 
 index_app = typer.Typer(
@@ -46,11 +55,6 @@ index_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_Backend = Annotated[
-    str,
-    typer.Option(metavar="NAME", help=f"Encoder for new passages: {BACKEND_NAMES}."),
-]
-_Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")]
 _Ray = Annotated[
     bool,
     typer.Option(
@@ -187,7 +191,7 @@ def update(
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
-    backend: _Backend = AUTO_BACKEND,
+    backend: BackendOption = AUTO_BACKEND,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild from scratch.")] = False,
     ray: _Ray = False,
     ray_address: _RayAddress = None,
@@ -203,7 +207,7 @@ def update(
         bool,
         typer.Option("--check-vectors", help="Read every vector of the --store mirror; write damaged ones again."),
     ] = False,
-    quiet: _Quiet = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Bring the index in step with the corpus now (questions do this on their own when needed)."""
     check_backend(backend, "--backend")
@@ -226,12 +230,12 @@ def add(
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
-    backend: _Backend = AUTO_BACKEND,
+    backend: BackendOption = AUTO_BACKEND,
     ray: _Ray = False,
     ray_address: _RayAddress = None,
     ray_workers: _RayWorkers = None,
     store: StoreOption = None,
-    quiet: _Quiet = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Add articles: files outside the corpus folder are copied into it; removed ones are taken back."""
     check_backend(backend, "--backend")
@@ -261,7 +265,7 @@ def remove(
     index: IndexOption = None,
     model: ModelOption = None,
     store: StoreOption = None,
-    quiet: _Quiet = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Leave articles out of the index. The files stay where they are; `index add FILE` takes them back."""
     docs_path, index_dir = _where(docs, index)

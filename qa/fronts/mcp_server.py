@@ -18,10 +18,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from pydantic import Field
 
-from qa.app import DEFAULT_K, HTTP_MAX_K, MAX_AROUND, OpenOptions, check_k, open_retriever
+from qa.app import AUTO_BACKEND, DEFAULT_K, HTTP_MAX_K, MAX_AROUND, OpenOptions, check_k, open_retriever
 from qa.errors import BadInputError, MissingExtraError, QAError, one_line
 from qa.fronts.console import ConsoleReporter
-from qa.fronts.options import DocsOption, IndexOption, ModelOption
+from qa.fronts.options import (
+    BackendOption,
+    DocsOption,
+    FastOption,
+    IndexOption,
+    ModelOption,
+    RebuildOption,
+    StoreOption,
+)
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -47,26 +55,23 @@ def serve(
     docs: DocsOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
-    store: Annotated[
-        str | None,
-        typer.Option(
-            metavar="milvus:PATH.db|milvus://HOST:PORT",
-            help="Also keep the index in Milvus (pip install -e '.\\[milvus]') and search it there.",
-            show_default=False,
-        ),
-    ] = None,
+    store: StoreOption = None,
+    rebuild: RebuildOption = False,
+    backend: BackendOption = AUTO_BACKEND,
+    fast: FastOption = False,
 ) -> None:
     """Serve the search over the Model Context Protocol on stdin/stdout (for agents such as Claude Desktop).
 
     Opens (building or updating if needed) the index of the corpus first; build messages go to stderr.
     Tools: search, read_passage, list_sources.
     """
+    options = OpenOptions(docs, index, model, rebuild, backend, store, reader=not fast)  # checked before all else
     server_class = _server_class()  # before the index opens: a missing extra is said at once
 
     with _stdout_to_stderr():
         reporter = ConsoleReporter(quiet=False)
         try:
-            retriever = open_retriever(OpenOptions(docs=docs, index=index, model=model, store=store), reporter)
+            retriever = open_retriever(options, reporter)
         finally:
             reporter.close()
     build_server(retriever, server_class).run("stdio")

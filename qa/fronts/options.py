@@ -46,6 +46,17 @@ StoreOption = Annotated[
 ]
 
 
+RebuildOption = Annotated[bool, typer.Option("--rebuild", help="Rebuild the index from scratch.")]
+BackendOption = Annotated[str, typer.Option(metavar="NAME", help=f"Encoder for (re)building: {BACKEND_NAMES}.")]
+FastOption = Annotated[
+    bool,
+    typer.Option(
+        "--fast", help="Answer from retrieval alone: no reader (faster; the highlight and exact answer are rougher)."
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No build messages or progress bar.")]
+
+
 class Words(StringParamType):
     """A positional argument's words as given: its help shows the name (QUESTION..., FILE...) and no type beside it
     (typer would add `<str>`)."""

@@ -201,3 +201,14 @@ def test_a_server_over_a_milvus_mirror_answers_as_the_default_one(served, tmp_pa
     store = ("--store", f"milvus:{tmp_path / 'news.db'}")
     mirrored = serve_and_call(served["seeds"], tmp_path / "index", tmp_path / "stderr.log", calls, store)
     assert structured(mirrored["results"][0]) == structured(served["results"][0])
+
+
+def test_the_mcp_command_takes_the_same_open_options(cli, tmp_path):
+    """`ask.py mcp` opens a corpus as every front does (OpenOptions): a bad option is one line, exit 2, before
+    anything is built or served."""
+    for argv, says in (
+        (["--backend", "bogus"], "unknown --backend 'bogus'"),
+        (["--store", "redis://x"], "not a Milvus store"),
+    ):
+        code, out, err = cli("mcp", "--index", str(tmp_path / "idx"), *argv)
+        assert code == 2 and says in err and not out and not (tmp_path / "idx").exists(), (argv, err)
