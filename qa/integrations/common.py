@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 from qa.app import OpenOptions, Retriever, check_date, check_k, check_mode, open_retriever
@@ -19,18 +18,18 @@ logger = logging.getLogger("qa.integrations")
 
 class LazyRetriever:
     """A `Retriever` opened (building or updating the index if needed) on the first question, once, even when
-    several threads ask at once: constructing a framework retriever stays instant and never touches the disk."""
+    several threads ask at once: constructing a framework retriever stays instant and never touches the disk
+    (its `OpenOptions` are checked then, as every front's)."""
 
-    def __init__(self, docs: str | Path | None, index: str | Path | None, model: str | None) -> None:
-        self._where = (docs, index, model)
+    def __init__(self, options: OpenOptions) -> None:
+        self._options = options
         self._opened: Retriever | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Retriever:
         with self._lock:
             if self._opened is None:
-                docs, index, model = self._where
-                self._opened = open_retriever(OpenOptions(docs=docs, index=index, model=model))
+                self._opened = open_retriever(self._options)
             return self._opened
 
 

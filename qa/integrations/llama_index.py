@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qa.app import DEFAULT_K, DEFAULT_MODE
+from qa.app import AUTO_BACKEND, DEFAULT_K, DEFAULT_MODE, OpenOptions
 from qa.errors import MissingExtraError
 from qa.integrations.common import LazyRetriever, check_settings, retrieve
 
@@ -30,9 +30,10 @@ _LOCATION_KEYS = ["id", "source_id", "start", "end", "line_start", "line_end", "
 class NewsQARetriever(BaseRetriever):
     """Verbatim passages of a corpus of news articles (a folder or a .jsonl file; default seeds/).
 
-    The index is opened, and built or updated if needed, on the first query, then reused. `k`, `mode` and the
-    filters `source`, `since`, `until` are those of `qa.Retriever.search`; a bad one raises the library's
-    `BadInputError` here.
+    The index is opened, and built or updated if needed, on the first query, then reused. `docs`, `index`,
+    `model`, `store`, `backend`, `rebuild` and `reader` open it as every front does (`qa.app.OpenOptions`); `k`,
+    `mode` and the filters `source`, `since`, `until` are those of `qa.Retriever.search`; a bad one raises the
+    library's `BadInputError` here.
     """
 
     def __init__(
@@ -41,6 +42,10 @@ class NewsQARetriever(BaseRetriever):
         index: str | Path | None = None,
         *,
         model: str | None = None,
+        store: str | None = None,
+        backend: str = AUTO_BACKEND,
+        rebuild: bool = False,
+        reader: bool = True,
         k: int = DEFAULT_K,
         mode: str = DEFAULT_MODE,
         source: str | None = None,
@@ -52,7 +57,7 @@ class NewsQARetriever(BaseRetriever):
         check_settings(k, mode, since, until)
         super().__init__(callback_manager=callback_manager, verbose=verbose)
         self.k, self.mode, self.source, self.since, self.until = k, mode, source, since, until
-        self._opened = LazyRetriever(docs, index, model)
+        self._opened = LazyRetriever(OpenOptions(docs, index, model, rebuild, backend, store, reader))
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         found = retrieve(

@@ -39,7 +39,10 @@ def test_filters_are_those_of_the_library(seeds, tmp_path):
     assert later.invoke(QUESTION) == []
 
 
-@pytest.mark.parametrize("settings", [{"k": 0}, {"mode": "fuzzy"}, {"since": "13/01/2022"}])
+@pytest.mark.parametrize(
+    "settings",
+    [{"k": 0}, {"mode": "fuzzy"}, {"since": "13/01/2022"}, {"backend": "bogus"}, {"store": "redis://x"}],
+)
 def test_a_bad_setting_is_the_library_error_when_the_retriever_is_made(settings):
     from qa.integrations.langchain import NewsQARetriever
 
@@ -53,3 +56,19 @@ def test_an_empty_question_is_the_library_error(seeds, tmp_path):
 
     with pytest.raises(EmptyQuestionError):
         NewsQARetriever(docs=seeds, index=tmp_path / "idx", model="hash").invoke("  ")
+
+
+def test_it_opens_with_every_front_s_options(seeds, tmp_path):
+    """store, backend, rebuild and reader open the corpus as the CLI's options do (qa.app.OpenOptions)."""
+    pytest.importorskip("milvus_lite")
+    from qa.integrations.langchain import NewsQARetriever
+
+    store = f"milvus:{tmp_path / 'news.db'}"
+    fast = NewsQARetriever(docs=seeds, index=tmp_path / "idx", model="hash", store=store, reader=False, k=3)
+    documents = fast.invoke(QUESTION)
+    opened = fast._opened.get()  # noqa: SLF001
+    assert opened._engine is not None and opened._reader is None  # noqa: SLF001 - through the mirror, no reader
+    from qa import Retriever
+
+    plain = Retriever.open(docs=seeds, index=tmp_path / "idx", model="hash", reader=False)
+    assert [d.metadata["id"] for d in documents] == [h.passage.id for h in plain.search(QUESTION, k=3).hits]
