@@ -2,11 +2,11 @@
 
 python bench/followups.py [--k 3] [--mode hybrid] [--dialogues bench/dialogues.jsonl] [--verbose]
 python bench/followups.py --dialogues bench/bbc_dialogues.jsonl --docs ../shared/data/bbc --index DIR --split dev
-python bench/followups.py ... --set DECAY=0.5 --set MAX_ANSWER=1     # try other settings of qa/search/followup.py
+python bench/followups.py ... --set DECAY=0.5 --set MAX_ANSWER=1     # try other settings of qa/conversation/followup.py
 
 Each line of the dialogues file is {"id", "turns": [first, second], "answers": [...], "path"?}, the second
 question ambiguous on its own. Turn 1 is searched as the chat does; turn 2 is searched twice: alone, and as
-`qa.search.followup.resolve` rewrites it from turn 1 (its topic, its answer, its top passages). A turn "hits"
+`qa.conversation.followup.resolve` rewrites it from turn 1 (its topic, its answer, its top passages). A turn "hits"
 when one of its top-k passages holds an accepted answer (case-insensitive) and, when the line names its gold
 article (`path`, relative to --docs), comes from that article or lists it in `also_in`.
 `--split dev|heldout` keeps the odd- or even-numbered dialogues (by the number ending the id): tune on dev,
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import qa.search.followup as followup  # noqa: E402
+import qa.conversation.followup as followup  # noqa: E402
 from qa import Retriever  # noqa: E402
 from qa.records import Turn  # noqa: E402
 

@@ -30,6 +30,7 @@ LAYERS = {
     "extract": 4,  # reads a file through ingest for --explain
     "indexing": 5,
     "search": 6,
+    "conversation": 7,  # follow-ups resolved against earlier turns (qa/conversation/), over search
     "app": 7,  # the library layer under the fronts (qa/app/): opening, maintenance, and what the fronts use
     "fronts": 8,
     "integrations": 8,  # framework retrievers (qa/integrations/): a front for LangChain and LlamaIndex

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from qa.app.maintenance import MirrorFlags, Updated, mirror_state, update_index, verified_mirror
     from qa.app.opening import OpenOptions, open_retriever
     from qa.citations import NOT_ANSWERED, markdown, no_passages
+    from qa.conversation.followup import Resolved, history_resolver, resolve
     from qa.embed import load_embedder, preload
     from qa.embed.runtimes.ray_embedder import RaySettings
     from qa.extract.article import explain_file
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from qa.paths import default_docs, default_index_dir
     from qa.search.context import PassageContext
     from qa.search.evaluate import evaluate, graded_question
-    from qa.search.followup import Resolved, history_resolver, resolve
     from qa.search.retriever import Retriever
     from qa.text.encoding import terminal_safe, terminal_safe_offsets
     from qa.text.plural import counted
@@ -155,9 +155,9 @@ _HOMES = {
     "PassageContext": "qa.search.context",
     "evaluate": "qa.search.evaluate",
     "graded_question": "qa.search.evaluate",
-    "Resolved": "qa.search.followup",
-    "history_resolver": "qa.search.followup",
-    "resolve": "qa.search.followup",
+    "Resolved": "qa.conversation.followup",
+    "history_resolver": "qa.conversation.followup",
+    "resolve": "qa.conversation.followup",
     "Retriever": "qa.search.retriever",
     "terminal_safe": "qa.text.encoding",
     "terminal_safe_offsets": "qa.text.encoding",

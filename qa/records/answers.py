@@ -109,7 +109,7 @@ PASSAGES_PER_TURN = 2  # how many top passages a turn keeps for salience
 
 @dataclass(frozen=True)
 class Turn:
-    """A previous question, what was searched for it, and what its answer showed (qa/search/followup.py)."""
+    """A previous question, what was searched for it, and what its answer showed (qa/conversation/followup.py)."""
 
     question: str
     query: str = ""  # what was searched ("" = the question itself)

@@ -23,7 +23,7 @@ DOTTED_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.,-]*[A-Za-z0-9]|[A-Za-z0-9]
 # of news questions ("what did he say").
 _ASKING_VERBS = frozenset({"did", "does", "do", "say", "said"})
 # Words that name no topic in a question: function words, question words, pronouns, auxiliaries and
-# fillers ("exactly", "overall"). Follow-ups (qa.search.followup) carry every other word of the last turn,
+# fillers ("exactly", "overall"). Follow-ups (qa.conversation.followup) carry every other word of the last turn,
 # so they use this list and not stopwords(): jusText's stoplist, made to tell boilerplate from text, holds
 # topic words too ("government", "people", "military", "first"), and dropping them cost follow-ups one
 # hit@1 of 23 (bench/followups.py, hybrid: 18 -> 17).

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from qa import Retriever
+from qa.conversation.followup import history_resolver, resolve
 from qa.records import Turn
-from qa.search.followup import history_resolver, resolve
 from qa.text.words import WORD, stem, stem_words
 
 THREADS = 8

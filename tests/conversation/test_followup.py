@@ -8,8 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from qa.records import Turn
-from qa.search.followup import (
+from qa.conversation.followup import (
     MAX_ANSWER,
     MAX_CARRIED,
     MAX_SALIENT,
@@ -19,6 +18,7 @@ from qa.search.followup import (
     resolve,
     salient_words,
 )
+from qa.records import Turn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -179,7 +179,7 @@ def test_dialogue_benchmark_file_is_well_formed():
 
 
 def test_history_resolver_carries_the_previous_question_into_a_follow_up(corpus, tmp_path, open_hashed):
-    from qa.search.followup import history_resolver
+    from qa.conversation.followup import history_resolver
 
     retriever = open_hashed(corpus)
     resolve_with = history_resolver(retriever)
