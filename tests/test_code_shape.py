@@ -30,3 +30,15 @@ def test_every_public_name_is_importable_from_the_package_root():
 
     missing = [name for name in qa.__all__ if not hasattr(qa, name)]
     assert not missing, f"in qa.__all__ but not importable: {missing}"
+
+
+MAX_FILE_LINES = 500
+
+
+def test_no_module_is_longer_than_500_lines():
+    long = [
+        f"{path.relative_to(QA.parent)} ({count} lines)"
+        for path in sorted(QA.rglob("*.py"))
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES
+    ]
+    assert not long, "split these modules:\n" + "\n".join(long)
