@@ -112,14 +112,16 @@ def collect(retriever: Retriever, qs: list[dict[str, Any]]) -> list[dict[str, An
     fit = retriever._reader_fit
     assert fit is not None
     captured: dict[str, Any] = {}
-    real = retriever._read
+    import qa.search.reading as reading
 
-    def spy(index: Any, question: str, fused: dict[int, float], article: str | None = None) -> Any:
-        readings, preferred = real(index, question, fused, article)
+    real = reading._read
+
+    def spy(reader: Any, fit: Any, index: Any, question: str, fused: dict[int, float], article: Any = None) -> Any:
+        readings, preferred = real(reader, fit, index, question, fused, article)
         captured["rows"] = [(row, fused[row], r, index.passage(row)) for row, r in readings.items()]
         return readings, preferred
 
-    retriever._read = spy  # type: ignore[method-assign]
+    reading._read = spy  # the reader's pass (qa/search/reading.py), read candidate by candidate
     out = []
     for q in qs:
         result = retriever.search(q["question"], k=3)

@@ -83,10 +83,12 @@ def values_from_spans(question: Question, hits: list[Hit], spans: list[tuple[int
     one per document, each read only inside its span, never a relative time ("last week", "Monday").
 
     With the reader, a figure is a value only when the reader took it as the answer to this question in
-    that document, so another story's figure or the number detained for "how many were killed" is none.
+    that document, so another story's figure or the number detained for "how many were killed" is none. The
+    values are the answer's: when the top hit's own span gives none ("dozens", or no span the reader is sure
+    of), the other documents' figures are not set beside it as what "the sources" say.
     """
     want = want_of(question)
-    if want is None:
+    if want is None or not hits or spans[0] is None or _span_reading(want, hits[0].passage.text, spans[0]) is None:
         return []
     entries: list[tuple[Reading, ValueSource]] = []
     seen: set[tuple[str, str | None]] = set()

@@ -69,3 +69,14 @@ def test_a_wire_copy_carrying_the_same_figure_is_listed_under_it() -> None:
     asked = question_of("How many people were killed in the unrest?")
     values = values_from_spans(asked, [hit(1, UNREST, "a.txt", (copy,))], [span(UNREST, "225")])
     assert [(s.path, s.copy) for s in values[0].sources] == [("a.txt", False), ("b.txt", True)]
+
+
+def test_no_panel_when_the_top_answer_gives_no_value() -> None:
+    """The values are the answer's: "dozens were killed" as the top answer sets no other document's figure (the
+    number detained, a population) beside it as what the sources say."""
+    dozens = "Protesters set buildings ablaze, and dozens of people were killed in clashes."
+    asked = question_of("How many people were killed in the unrest?")
+    hits = [hit(1, dozens, "a.txt"), hit(2, UNREST, "b.txt")]
+    assert values_from_spans(asked, hits, [span(dozens, "dozens"), span(UNREST, "10,000")]) == []
+    assert values_from_spans(asked, hits, [None, span(UNREST, "225")]) == []  # no span it is sure of on top
+    assert [v.value for v in values_from_spans(asked, hits[::-1], [span(UNREST, "225"), None])] == ["225"]
