@@ -185,13 +185,17 @@ def test_library_results_carry_highlight_confidence_and_evidence(corpus, tmp_pat
     assert set(result.to_dict()["evidence"]) == {"passage_cosine", "sentence_cosine", "coverage"}
 
 
-def test_abstaining_result_says_so_and_still_shows_passages(cli, corpus, tmp_path, hash_model, monkeypatch):
+@pytest.mark.parametrize("reader", [True, False], ids=["reader", "fast"])
+def test_abstaining_result_says_so_and_still_shows_passages(cli, corpus, tmp_path, hash_model, monkeypatch, reader):
+    # abstention decided by the reader's answer probability, or by retrieval's evidence with --fast
+    monkeypatch.setattr("qa.search.reading.answer_probability", lambda features, fit: 0.0)
     monkeypatch.setattr("qa.search.retriever.answered", lambda evidence: False)
-    code, out, _ = cli("fuel prices", "-k", "1", "--docs", str(corpus), "--index", str(tmp_path / "i"))
+    fast = () if reader else ("--fast",)
+    code, out, _ = cli("fuel prices", "-k", "1", *fast, "--docs", str(corpus), "--index", str(tmp_path / "i"))
     assert code == 0
     assert out.startswith("The articles don't seem to answer this. Closest passages:\n")
     assert "Protests started" in out
-    code, out, _ = cli("fuel prices", "--json", "--docs", str(corpus), "--index", str(tmp_path / "i"))
+    code, out, _ = cli("fuel prices", "--json", *fast, "--docs", str(corpus), "--index", str(tmp_path / "i"))
     result = json.loads(out)
     assert result["answered"] is False and result["passages"]
 
