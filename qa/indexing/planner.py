@@ -13,12 +13,15 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.indexing.batch import EmbedBatch, PendingDocument
 from qa.indexing.documents import article_passages, document_version, shown_document, shown_warning
 from qa.ingest.corpus import file_sha256, read_documents
 from qa.records import CorpusFile, Document
+
+if TYPE_CHECKING:  # build imports this module: the request's type only, for the checker
+    from qa.indexing.build import BuildRequest
 
 PUT_WAIT_S = 0.1  # how often a reader waiting on a full queue checks that the build still wants it
 
@@ -80,7 +83,7 @@ class Planner:
 
     def __init__(
         self,
-        request: Any,  # build.BuildRequest (not imported: build imports this module)
+        request: BuildRequest,
         known: dict[str, str],
         fallback_versions: dict[str, str],
         batch_passages: int,

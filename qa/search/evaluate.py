@@ -40,7 +40,9 @@ def evaluate(
     *,
     k: int = DEFAULT_K,
     mode: str = DEFAULT_MODE,
-    **filters: Any,
+    source: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> Report:
     """How well the retriever answers `questions`: each one's rank of the first answer, and the summary.
 
@@ -52,7 +54,9 @@ def evaluate(
         q if isinstance(q, GradedQuestion) else graded_question(q, f"question {number}")
         for number, q in enumerate(questions, start=1)
     ]
-    results = retriever.search_many([q.question for q in graded], k=k, mode=mode, **filters)
+    results = retriever.search_many(
+        [q.question for q in graded], k=k, mode=mode, source=source, since=since, until=until
+    )
     return Report(k=k, mode=mode, questions=tuple(_score(q, r) for q, r in zip(graded, results, strict=True)))
 
 

@@ -3,13 +3,10 @@ expression unquoted)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from qa.errors import BadInputError
+from qa.inputs import check_date
 from qa.records import DocumentMeta
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def haystack(meta: DocumentMeta) -> str:
@@ -30,9 +27,7 @@ def filter_expression(
     if source is not None:
         needle = source.casefold().strip()
         parts.append(f"haystack_lc like {_literal('%' + _like_pattern(needle) + '%')}")
-    for bound, name in ((since, "since"), (until, "until")):
-        if bound is not None and not _DATE.match(bound):
-            raise BadInputError(f"--{name} must be a date YYYY-MM-DD, not {bound!r}")
+    since, until = check_date(since, "since"), check_date(until, "until")  # the library's one date rule
     if since is not None:
         parts.append(f'published >= "{since}"')  # "" (no date) sorts before every date
     if until is not None:
