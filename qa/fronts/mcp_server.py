@@ -178,9 +178,10 @@ class Tools:
             return self._around(passage_id, context)
 
     def _around(self, passage_id: str, context: int) -> dict[str, Any]:
-        if self._retriever.passage(passage_id) is None:
+        stored = self._retriever.passage(passage_id)
+        if stored is None:
             raise BadInputError(f"no passage with id {passage_id[:40]!r} in this index (ids come from search)")
-        found = self._retriever.passage_context(passage_id, context, context)
+        found = self._retriever.context_of(stored, context, context)
         if found is None:  # its file changed in between: nothing of it is quoted
             raise BadInputError(f"passage {passage_id!r} is no longer in its file (run `ask.py index update`)")
         return found.to_dict()

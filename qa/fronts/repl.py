@@ -333,7 +333,7 @@ class Chat:
         if hits is None:
             return
         hit = hits[0]  # the one asked for, or the top one
-        found = self.retriever.passage_context(hit.passage.id, around, around)
+        found = self.retriever.context_of(hit.passage, around, around)
         if found is None:
             self.say("that passage is no longer in the index; ask again", "red")
             return

@@ -441,8 +441,10 @@ class Retriever:
         """The passage with this id among `before` and `after` passages of its article on each side (None: all
         of them), in text order; None when the index has no such passage or its file no longer holds it."""
         found = self.passage(passage_id)
-        if found is None:
-            return None
+        return None if found is None else self.context_of(found, before, after)
+
+    def context_of(self, found: Passage, before: int | None = 2, after: int | None = 2) -> PassageContext | None:
+        """`found` (already looked up) among its neighbours, as `passage_context` (None: no longer in its file)."""
         return around(found, self.document_passages(found.doc_key), self.source(found.doc_key), before, after)
 
     def passage(self, passage_id: str) -> Passage | None:

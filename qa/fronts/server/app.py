@@ -180,8 +180,7 @@ def _add_passages(app: FastAPI, retriever: Retriever) -> None:
         after: int = Query(2, ge=0, le=MAX_AROUND, description="Passages to include after it."),
     ) -> Response:
         """The passage and up to `before`/`after` indexed passages of the same article around it, in order."""
-        _stored(retriever, passage_id)
-        found = retriever.passage_context(passage_id, before, after)
+        found = retriever.context_of(_stored(retriever, passage_id), before, after)
         if found is None:  # its file changed between the two lookups
             raise StarletteHTTPException(404, f"passage {shortened(passage_id)!r} is no longer in its file")
         return JSONResponse(found.to_dict())

@@ -79,8 +79,9 @@ class MilvusStore:
         self._meta = f"{target.collection}{META_SUFFIX}"
         self._manifest: dict[str, Any] | None = None
         self._closed = False
-        self.refused = 0  # stored vectors known_vectors refused (damaged): those passages were embedded again
-        self._damaged: set[str] = set()  # documents holding such a vector
+        self._damaged: set[str] = (
+            set()
+        )  # documents whose stored vectors known_vectors refused: the next sync writes them
         self._stamp_seen: object = NEVER  # the manifest's stamp when this object last found the store in step
 
     # -- opening ------------------------------------------------------------------------------------------
@@ -490,7 +491,6 @@ class MilvusStore:
             vector = np.asarray(match["vector"], dtype=np.float32)
             healthy = sound(vector, sentence_vectors, digests.get(int(match["row"])))
             if same and not healthy:
-                self.refused += 1
                 self._damaged.add(passage.doc_key)  # the next sync writes the document again
             out.append((int(match["row"]), vector, sentence_vectors) if same and healthy else None)
         return out
